@@ -1,0 +1,141 @@
+import { parseKeyRing } from './crypto/key-ring.js';
+
+/** Typed configuration, read from the environment once at start. Each bad variable fails with one line naming it. */
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface Config {
+  nodeEnv: string;
+  role: Role;
+  port: number;
+  databaseUrl: string;
+  natsUrl: string;
+  natsSubjectPrefix: string;
+  publicBaseUrl: string;
+  authJwtSecret: string;
+  encryptionKeys: string;
+  stripeApiUrl: string | null;
+  mollieApiUrl: string | null;
+  trustProxy: boolean;
+  settlementMaxDeliver: number;
+  settlementBackoffMs: number[];
+  dlqRetryIntervalMs: number;
+  dlqMaxAutoRetries: number;
+  logLevel: string;
+}
+
+/** Dev-only defaults: usable on a laptop, refused when NODE_ENV=production. */
+export const DEV_JWT_SECRET = 'dev-only-workestra-payments-jwt-secret-change-me';
+export const DEV_ENCRYPTION_KEYS = 'dev1:ZGV2LW9ubHktd29ya2VzdHJhLXBheW1lbnRzLWtleSE=';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function urlVar(env: Env, name: string, fallback: string | null, protocols: string[]): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')} (got ${url.protocol})`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+function parseRole(argv: string[], env: Env): Role {
+  const index = argv.findIndex((arg) => arg === '--role' || arg.startsWith('--role='));
+  let raw = env.PAYMENTS_ROLE ?? 'all';
+  if (index >= 0) raw = argv[index].includes('=') ? argv[index].split('=')[1] : (argv[index + 1] ?? '');
+  if (raw !== 'api' && raw !== 'worker' && raw !== 'all') {
+    throw new ConfigError('--role', `must be api, worker or all, got "${raw}"`);
+  }
+  return raw;
+}
+
+/** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env, argv: string[] = process.argv.slice(2)): Config {
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  const production = nodeEnv === 'production';
+  const port = intVar(env, 'PORT', 4001, 0, 65535);
+
+  const authJwtSecret = env.AUTH_JWT_SECRET || DEV_JWT_SECRET;
+  if (production && authJwtSecret === DEV_JWT_SECRET) {
+    throw new ConfigError('AUTH_JWT_SECRET', 'must be set in production (the dev-only default is refused)');
+  }
+  if (Buffer.byteLength(authJwtSecret) < 32) {
+    throw new ConfigError('AUTH_JWT_SECRET', 'must be at least 32 bytes for HS256');
+  }
+  const encryptionKeys = env.PAYMENTS_ENCRYPTION_KEYS || DEV_ENCRYPTION_KEYS;
+  if (production && encryptionKeys === DEV_ENCRYPTION_KEYS) {
+    throw new ConfigError('PAYMENTS_ENCRYPTION_KEYS', 'must be set in production (the dev-only default is refused)');
+  }
+  try {
+    parseKeyRing(encryptionKeys);
+  } catch (error) {
+    const problem = error instanceof Error ? error.message.replace(/^PAYMENTS_ENCRYPTION_KEYS( is invalid)?:?\s*/, '') : 'is invalid';
+    throw new ConfigError('PAYMENTS_ENCRYPTION_KEYS', problem);
+  }
+
+  const prefix = env.NATS_SUBJECT_PREFIX || 'payments';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) {
+    throw new ConfigError('NATS_SUBJECT_PREFIX', 'must be 1-64 letters, digits, "_" or "-" (it names subjects and streams)');
+  }
+
+  const backoffRaw = env.SETTLEMENT_BACKOFF_MS || '1000,5000,30000,120000,600000';
+  const settlementBackoffMs = backoffRaw.split(',').map((part) => {
+    if (!/^\d+$/.test(part.trim()) || Number(part) <= 0) {
+      throw new ConfigError('SETTLEMENT_BACKOFF_MS', `must be a comma-separated list of positive milliseconds, got "${backoffRaw}"`);
+    }
+    return Number(part.trim());
+  });
+
+  return {
+    nodeEnv,
+    role: parseRole(argv, env),
+    port,
+    databaseUrl: urlVar(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/workestra_payments', ['postgres:', 'postgresql:'])!,
+    natsUrl: urlVar(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:'])!,
+    natsSubjectPrefix: prefix,
+    publicBaseUrl: urlVar(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`, ['http:', 'https:'])!,
+    authJwtSecret,
+    encryptionKeys,
+    stripeApiUrl: urlVar(env, 'STRIPE_API_URL', null, ['http:', 'https:']),
+    mollieApiUrl: urlVar(env, 'MOLLIE_API_URL', null, ['http:', 'https:']),
+    trustProxy: boolVar(env, 'TRUST_PROXY', false),
+    settlementMaxDeliver: intVar(env, 'SETTLEMENT_MAX_DELIVER', 6, 1, 100),
+    settlementBackoffMs,
+    dlqRetryIntervalMs: intVar(env, 'DLQ_RETRY_INTERVAL_MS', 600_000, 100),
+    dlqMaxAutoRetries: intVar(env, 'DLQ_MAX_AUTO_RETRIES', 5, 0, 1000),
+    logLevel: env.LOG_LEVEL || (production ? 'info' : env.NODE_ENV === 'test' ? 'warn' : 'info'),
+  };
+}

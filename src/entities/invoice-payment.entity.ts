@@ -1,0 +1,76 @@
+import { Entity, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { moneyColumn } from './money-column.js';
+import { Provider } from './provider.js';
+
+/** Ledger row status; transitions are forward-only (see settlement). */
+export enum LedgerStatus {
+  PENDING = 'pending',
+  SUCCEEDED = 'succeeded',
+  FAILED = 'failed',
+  REFUNDED = 'refunded',
+  PARTIALLY_REFUNDED = 'partially_refunded',
+  CANCELLED = 'cancelled',
+}
+
+/** One row per provider payment (Stripe Checkout Session, Mollie payment): the invoice's payment ledger. */
+@Entity({ tableName: 'invoice_payments' })
+@Unique({ name: 'invoice_payments_provider_reference_unique', properties: ['provider', 'providerReference'] })
+@Index({ name: 'invoice_payments_invoice_idx', properties: ['invoiceId', 'createdAt'] })
+@Index({ name: 'invoice_payments_workspace_idx', properties: ['workspaceId'] })
+export class InvoicePayment {
+  @PrimaryKey({ type: 'uuid' })
+  id!: string;
+
+  @Property({ type: 'uuid' })
+  workspaceId!: string;
+
+  /** Not a foreign key: `invoices` belongs to the Invoices service and an event may precede its invoice. */
+  @Property({ type: 'uuid' })
+  invoiceId!: string;
+
+  @Enum({ items: () => Provider, type: 'text' })
+  provider!: Provider;
+
+  /** Checkout Session id (`cs_…`) for Stripe, payment id (`tr_…`) for Mollie. */
+  @Property({ type: 'text' })
+  providerReference!: string;
+
+  /** Stripe payment intent (`pi_…`), needed for refunds; null until known. */
+  @Property({ type: 'text', nullable: true })
+  providerPaymentId?: string | null;
+
+  /** Id of the last provider event applied to this row. */
+  @Property({ type: 'text', nullable: true })
+  eventId?: string | null;
+
+  @Enum({ items: () => LedgerStatus, type: 'text' })
+  status!: LedgerStatus;
+
+  @Property({ type: moneyColumn() })
+  amountMinor!: number;
+
+  /** Σ succeeded refunds, kept in step with `payment_refunds` by the settlement unit of work. */
+  @Property({ type: moneyColumn(), default: 0 })
+  refundedMinor: number = 0;
+
+  @Property({ columnType: 'char(3)' })
+  currency!: string;
+
+  @Property({ type: 'uuid', nullable: true })
+  payLinkId?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  checkoutUrl?: string | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  expiresAt?: Date | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  paidAt?: Date | null;
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

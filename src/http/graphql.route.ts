@@ -1,0 +1,72 @@
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import express, { type RequestHandler } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import type { JwtVerifier } from '../auth/jwt.js';
+import { DomainError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { createLoaders, type Loaders } from '../resolvers/loaders.js';
+import type { GraphQLContext } from '../schema/context.js';
+import { formatError } from '../schema/format-error.js';
+import type { Services } from '../services/services.js';
+
+export interface GraphQLDeps {
+  schema: GraphQLSchema;
+  orm: MikroORM;
+  jwt: JwtVerifier;
+  services: Services;
+  logger: Logger;
+}
+
+/** Apollo's own logger, quietened: inline tracing stays on for the gateway, its start-up notice goes to debug. */
+function apolloLogger(logger: Logger) {
+  return {
+    debug: (message: unknown) => logger.debug({ apollo: true }, String(message)),
+    info: (message: unknown) => logger.debug({ apollo: true }, String(message)),
+    warn: (message: unknown) => logger.warn({ apollo: true }, String(message)),
+    error: (message: unknown) => logger.error({ apollo: true }, String(message)),
+  };
+}
+
+/** Starts Apollo Server and returns the `/graphql` handler chain plus a stop function. */
+export async function createGraphQLHandler(deps: GraphQLDeps): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
+  const server = new ApolloServer<GraphQLContext>({
+    schema: deps.schema,
+    logger: apolloLogger(deps.logger),
+    formatError: (formatted, error) =>
+      formatError(formatted, error, (internal) => deps.logger.error({ err: internal }, 'graphql internal error')),
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+  });
+  await server.start();
+
+  const context = async ({ req }: { req: express.Request }): Promise<GraphQLContext> => {
+    let auth: GraphQLContext['auth'] = null;
+    let authError: DomainError | null = null;
+    try {
+      auth = await deps.jwt.fromHeader(req.headers.authorization);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      authError = error;
+    }
+    const em = deps.orm.em.fork();
+    let loaders: Loaders | undefined;
+    return {
+      em,
+      auth,
+      authError,
+      services: deps.services,
+      loaders() {
+        if (!auth) throw new Error('loaders need an authenticated caller');
+        loaders ??= createLoaders(em, auth.workspaceId);
+        return loaders;
+      },
+    };
+  };
+
+  return {
+    handlers: [express.json({ limit: '1mb' }), expressMiddleware(server as ApolloServer<BaseContext & GraphQLContext>, { context })],
+    stop: () => server.stop(),
+  };
+}

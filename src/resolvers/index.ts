@@ -1,0 +1,5 @@
+import { InvoiceResolver } from './invoice.resolver.js';
+import { PaymentResolver } from './payment.resolver.js';
+import { ProviderSettingsResolver } from './provider-settings.resolver.js';
+
+export const resolvers = [InvoiceResolver, PaymentResolver, ProviderSettingsResolver] as const;

@@ -1,0 +1,48 @@
+import { Arg, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import type { Invoice as InvoiceRow } from '../entities/index.js';
+import { requireAuth, type GraphQLContext } from '../schema/context.js';
+import { Invoice } from '../schema/invoice.type.js';
+import { PayLink } from '../schema/pay-link.type.js';
+import { Payment } from '../schema/payment.type.js';
+import { PaymentProviderSettings } from '../schema/provider-settings.type.js';
+import { SafeInt } from '../schema/scalars.js';
+import { toPayment, toProviderSettings } from './mappers.js';
+
+/** Payment fields this subgraph adds to the Invoices service's Invoice. The root is the invoice row. */
+@Resolver(() => Invoice)
+export class InvoiceResolver {
+  @FieldResolver(() => [Payment], { description: 'The payment ledger of this invoice, newest first.' })
+  async payments(@Root() invoice: InvoiceRow, @Ctx() context: GraphQLContext): Promise<Payment[]> {
+    requireAuth(context, 'read');
+    const rows = await context.loaders().paymentsByInvoice.load(invoice.id);
+    return rows.map(toPayment);
+  }
+
+  @FieldResolver(() => PaymentProviderSettings, {
+    nullable: true,
+    description: 'The active payment provider of the invoice\'s workspace (masked), or null.',
+  })
+  async providerSettings(@Root() _invoice: InvoiceRow, @Ctx() context: GraphQLContext): Promise<PaymentProviderSettings | null> {
+    requireAuth(context, 'read');
+    const active = (await context.loaders().accounts()).find((account) => account.active);
+    return active ? toProviderSettings(active) : null;
+  }
+
+  @FieldResolver(() => PayLink, {
+    nullable: true,
+    description:
+      'Stable customer pay link; null unless the invoice is sent/overdue/partial with a balance and an active provider offers card payment. amountMinor asks for a partial (deposit) link.',
+  })
+  async payLink(
+    @Root() _invoice: InvoiceRow,
+    @Ctx() context: GraphQLContext,
+    @Arg('amountMinor', () => SafeInt, {
+      nullable: true,
+      description: 'Ask for a partial (deposit) link for this amount in minor units; must be > 0 and at most the balance. Omit for the full balance.',
+    })
+    _amountMinor?: number | null,
+  ): Promise<PayLink | null> {
+    requireAuth(context, 'read');
+    return null; // Pay links arrive with the Stripe connection (issue 3).
+  }
+}

@@ -1,0 +1,72 @@
+import { LedgerStatus, Provider, ProviderMode, RefundState, type InvoicePayment, type PaymentProviderAccount, type PaymentRefund } from '../entities/index.js';
+import { PaymentMode, PaymentProvider, PaymentStatus, RefundStatus } from '../schema/enums.js';
+import { Money } from '../schema/money.type.js';
+import { Payment } from '../schema/payment.type.js';
+import { PaymentProviderSettings } from '../schema/provider-settings.type.js';
+import { Refund } from '../schema/refund.type.js';
+
+const PROVIDERS: Record<Provider, PaymentProvider> = { [Provider.STRIPE]: PaymentProvider.STRIPE, [Provider.MOLLIE]: PaymentProvider.MOLLIE };
+const MODES: Record<ProviderMode, PaymentMode> = { [ProviderMode.TEST]: PaymentMode.TEST, [ProviderMode.LIVE]: PaymentMode.LIVE };
+const PAYMENT_STATUSES: Record<LedgerStatus, PaymentStatus> = {
+  [LedgerStatus.PENDING]: PaymentStatus.PENDING,
+  [LedgerStatus.SUCCEEDED]: PaymentStatus.SUCCEEDED,
+  [LedgerStatus.FAILED]: PaymentStatus.FAILED,
+  [LedgerStatus.REFUNDED]: PaymentStatus.REFUNDED,
+  [LedgerStatus.PARTIALLY_REFUNDED]: PaymentStatus.PARTIALLY_REFUNDED,
+  [LedgerStatus.CANCELLED]: PaymentStatus.CANCELLED,
+};
+const REFUND_STATUSES: Record<RefundState, RefundStatus> = {
+  [RefundState.PENDING]: RefundStatus.PENDING,
+  [RefundState.SUCCEEDED]: RefundStatus.SUCCEEDED,
+  [RefundState.FAILED]: RefundStatus.FAILED,
+  [RefundState.CANCELLED]: RefundStatus.CANCELLED,
+};
+
+export const toGraphQLProvider = (provider: Provider) => PROVIDERS[provider];
+export const fromGraphQLProvider = (provider: PaymentProvider) => (provider === PaymentProvider.STRIPE ? Provider.STRIPE : Provider.MOLLIE);
+export const fromGraphQLMode = (mode: PaymentMode) => (mode === PaymentMode.LIVE ? ProviderMode.LIVE : ProviderMode.TEST);
+
+export function toPayment(row: InvoicePayment): Payment {
+  const payment = new Payment();
+  payment.id = row.id;
+  payment.invoiceId = row.invoiceId;
+  payment.provider = PROVIDERS[row.provider];
+  payment.providerReference = row.providerReference;
+  payment.eventId = row.eventId ?? null;
+  payment.status = PAYMENT_STATUSES[row.status];
+  payment.amount = Money.of(row.amountMinor, row.currency);
+  payment.refunded = Money.of(row.refundedMinor, row.currency);
+  payment.createdAt = row.createdAt;
+  payment.updatedAt = row.updatedAt;
+  return payment;
+}
+
+export function toRefund(row: PaymentRefund): Refund {
+  const refund = new Refund();
+  refund.id = row.id;
+  refund.providerRefundId = row.providerRefundId ?? null;
+  refund.amount = Money.of(row.amountMinor, row.currency);
+  refund.status = REFUND_STATUSES[row.status];
+  refund.reason = row.reason ?? null;
+  refund.createdAt = row.createdAt;
+  return refund;
+}
+
+/** Masked settings: only masks ever leave the service, never sealed or plain secrets. */
+export function toProviderSettings(row: PaymentProviderAccount): PaymentProviderSettings {
+  const settings = new PaymentProviderSettings();
+  settings.provider = PROVIDERS[row.provider];
+  settings.mode = MODES[row.mode];
+  settings.active = row.active;
+  settings.offerCardPayments = row.offerCardPayments;
+  settings.publishableKey = row.publishableKey ?? null;
+  settings.secretKeyMasked = row.secretKeyMasked ?? null;
+  settings.webhookSecretMasked = row.webhookSecretMasked ?? null;
+  settings.webhookUrl = webhookUrl(row.workspaceDomain, row.provider);
+  settings.updatedAt = row.updatedAt;
+  return settings;
+}
+
+/** Where a workspace's provider must post webhooks (routed by host, see src/http). */
+export const webhookUrl = (workspaceDomain: string, provider: Provider) =>
+  `https://${workspaceDomain}/api/finance/payments/${provider}/webhook`;

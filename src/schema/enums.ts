@@ -1,0 +1,59 @@
+import { registerEnumType } from 'type-graphql';
+
+export enum PaymentProvider {
+  STRIPE = 'STRIPE',
+  MOLLIE = 'MOLLIE',
+}
+registerEnumType(PaymentProvider, {
+  name: 'PaymentProvider',
+  description: 'A payment provider whose hosted checkout customers pay on.',
+  valuesConfig: { STRIPE: { description: 'Stripe (hosted Checkout).' }, MOLLIE: { description: 'Mollie (Payments API hosted checkout).' } },
+});
+
+export enum PaymentStatus {
+  PENDING = 'PENDING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  REFUNDED = 'REFUNDED',
+  PARTIALLY_REFUNDED = 'PARTIALLY_REFUNDED',
+  CANCELLED = 'CANCELLED',
+}
+registerEnumType(PaymentStatus, {
+  name: 'PaymentStatus',
+  description: 'State of one provider payment in the ledger.',
+  valuesConfig: {
+    PENDING: { description: 'The customer started checkout; nothing has been charged yet.' },
+    SUCCEEDED: { description: 'The card was charged and the invoice was credited.' },
+    FAILED: { description: 'The charge was declined or checkout failed.' },
+    REFUNDED: { description: 'The whole payment was refunded.' },
+    PARTIALLY_REFUNDED: { description: 'Part of the payment was refunded.' },
+    CANCELLED: { description: 'The customer abandoned the checkout or it expired.' },
+  },
+});
+
+export enum RefundStatus {
+  PENDING = 'PENDING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+}
+registerEnumType(RefundStatus, {
+  name: 'RefundStatus',
+  description: 'State of a refund at the provider.',
+  valuesConfig: {
+    PENDING: { description: 'Requested; the provider has not completed it yet. Its amount is reserved.' },
+    SUCCEEDED: { description: 'Money was returned; the invoice balance was increased again.' },
+    FAILED: { description: 'The provider could not refund; the amount is refundable again.' },
+    CANCELLED: { description: 'The refund was cancelled before completing.' },
+  },
+});
+
+export enum PaymentMode {
+  TEST = 'TEST',
+  LIVE = 'LIVE',
+}
+registerEnumType(PaymentMode, {
+  name: 'PaymentMode',
+  description: 'Whether a provider account uses test or live credentials.',
+  valuesConfig: { TEST: { description: 'Test keys; no real money moves.' }, LIVE: { description: 'Live keys; real charges.' } },
+});
