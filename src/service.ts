@@ -12,6 +12,15 @@ import { healthRoutes } from './http/health.routes.js';
 import { Metrics } from './http/metrics.js';
 import type { Logger } from './logger.js';
 import { buildFederatedSchema } from './schema/build-federated-schema.js';
+import { parseKeyRing } from './crypto/key-ring.js';
+import { payRoutes } from './http/pay.routes.js';
+import { ProviderRegistry } from './providers/registry.js';
+import { stripeClientFactory } from './providers/stripe/stripe.client.js';
+import { StripeProvider } from './providers/stripe/stripe.provider.js';
+import { AccountSecrets } from './services/account-secrets.js';
+import { CheckoutService } from './services/checkout.service.js';
+import { PayLinkService } from './services/pay-link.service.js';
+import { ProviderSettingsService } from './services/provider-settings.service.js';
 import type { Services } from './services/services.js';
 
 /** A running service: its URL and the parts tests and the CLI may reach into. */
@@ -34,6 +43,21 @@ export async function connectNats(config: Config, name: string): Promise<NatsCon
   return connect({ servers: config.natsUrl, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000 });
 }
 
+/** Builds the domain services once; the same set serves resolvers, routes, consumers and the CLI. */
+export function buildServices(config: Config, orm: MikroORM, logger: Logger): Services {
+  const providers = new ProviderRegistry([new StripeProvider(stripeClientFactory(config.stripeApiUrl))]);
+  const secrets = new AccountSecrets(parseKeyRing(config.encryptionKeys));
+  const payLinks = new PayLinkService(providers, config.publicBaseUrl);
+  return {
+    config,
+    providers,
+    secrets,
+    payLinks,
+    providerSettings: new ProviderSettingsService(providers, secrets, logger),
+    checkout: new CheckoutService(orm, providers, secrets, payLinks, config.publicBaseUrl, logger),
+  };
+}
+
 /** The composition root: config → ORM → NATS → services → HTTP (+ workers by role). */
 export async function startService(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningService> {
   const orm = await openOrm(config.databaseUrl, options.onQuery);
@@ -46,7 +70,7 @@ export async function startService(config: Config, logger: Logger, options: Star
   }
   const metrics = new Metrics();
   let draining = false;
-  const services: Services = { config };
+  const services = buildServices(config, orm, logger);
 
   const app = createExpressApp({ logger, metrics, trustProxy: config.trustProxy });
   app.use(healthRoutes({ orm, nats, metrics, isDraining: () => draining }));
@@ -54,6 +78,7 @@ export async function startService(config: Config, logger: Logger, options: Star
   if (config.role !== 'worker') {
     const graphql = await createGraphQLHandler({ schema: await buildFederatedSchema(), orm, jwt: new JwtVerifier(config.authJwtSecret), services, logger });
     app.use('/graphql', routeName('/graphql'), ...graphql.handlers);
+    app.use(payRoutes(services.checkout));
     stops.push(graphql.stop);
   }
   finishApp(app, logger);

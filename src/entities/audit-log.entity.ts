@@ -1,9 +1,11 @@
-import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, OptionalProps, Index, PrimaryKey, Property } from '@mikro-orm/core';
 
 /** Append-only audit trail. `details` holds fingerprints and ids, never a secret. */
 @Entity({ tableName: 'audit_log' })
 @Index({ name: 'audit_log_workspace_idx', properties: ['workspaceId', 'createdAt'] })
 export class AuditLog {
+  [OptionalProps]?: 'details' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 

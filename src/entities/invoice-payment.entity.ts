@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, OptionalProps, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { moneyColumn } from './money-column.js';
 import { Provider } from './provider.js';
 
@@ -18,6 +18,8 @@ export enum LedgerStatus {
 @Index({ name: 'invoice_payments_invoice_idx', properties: ['invoiceId', 'createdAt'] })
 @Index({ name: 'invoice_payments_workspace_idx', properties: ['workspaceId'] })
 export class InvoicePayment {
+  [OptionalProps]?: 'refundedMinor' | 'createdAt' | 'updatedAt';
+
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 

@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, OptionalProps, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import { moneyColumn } from './money-column.js';
 
 /** Invoice lifecycle states, owned by the Invoices service; payments only move sent/overdue/partial/paid. */
@@ -15,6 +15,8 @@ export enum InvoiceStatus {
 @Entity({ tableName: 'invoices' })
 @Index({ properties: ['workspaceId'] })
 export class Invoice {
+  [OptionalProps]?: 'paidMinor' | 'createdAt' | 'updatedAt';
+
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 

@@ -1,4 +1,4 @@
-import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, OptionalProps, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { moneyColumn } from './money-column.js';
 
 /**
@@ -9,6 +9,8 @@ import { moneyColumn } from './money-column.js';
 @Unique({ name: 'pay_links_token_unique', properties: ['token'] })
 @Index({ name: 'pay_links_invoice_idx', properties: ['invoiceId'] })
 export class PayLink {
+  [OptionalProps]?: 'sessionGeneration' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 

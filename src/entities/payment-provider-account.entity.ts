@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, OptionalProps, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { Provider, ProviderMode } from './provider.js';
 
 /**
@@ -9,6 +9,8 @@ import { Provider, ProviderMode } from './provider.js';
 @Unique({ name: 'payment_provider_accounts_workspace_provider_unique', properties: ['workspaceId', 'provider'] })
 @Index({ name: 'payment_provider_accounts_domain_idx', expression: 'create index "payment_provider_accounts_domain_idx" on "payment_provider_accounts" (lower("workspace_domain"))' })
 export class PaymentProviderAccount {
+  [OptionalProps]?: 'active' | 'offerCardPayments' | 'createdAt' | 'updatedAt';
+
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 

@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, OptionalProps, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { moneyColumn } from './money-column.js';
 import { Provider } from './provider.js';
 
@@ -15,6 +15,8 @@ export enum RefundState {
 @Unique({ name: 'payment_refunds_idempotency_unique', properties: ['workspaceId', 'idempotencyKey'] })
 @Index({ name: 'payment_refunds_payment_idx', properties: ['paymentId'] })
 export class PaymentRefund {
+  [OptionalProps]?: 'createdAt' | 'updatedAt';
+
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 

@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, OptionalProps, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { Provider } from './provider.js';
 
 export enum InboxStatus {
@@ -12,6 +12,8 @@ export enum InboxStatus {
 @Unique({ name: 'webhook_events_provider_event_unique', properties: ['provider', 'eventId'] })
 @Index({ name: 'webhook_events_workspace_idx', properties: ['workspaceId', 'receivedAt'] })
 export class WebhookEvent {
+  [OptionalProps]?: 'attempts' | 'receivedAt';
+
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 

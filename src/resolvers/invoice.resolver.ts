@@ -6,7 +6,8 @@ import { PayLink } from '../schema/pay-link.type.js';
 import { Payment } from '../schema/payment.type.js';
 import { PaymentProviderSettings } from '../schema/provider-settings.type.js';
 import { SafeInt } from '../schema/scalars.js';
-import { toPayment, toProviderSettings } from './mappers.js';
+import { Money } from '../schema/money.type.js';
+import { toGraphQLProvider, toPayment, toProviderSettings } from './mappers.js';
 
 /** Payment fields this subgraph adds to the Invoices service's Invoice. The root is the invoice row. */
 @Resolver(() => Invoice)
@@ -24,7 +25,7 @@ export class InvoiceResolver {
   })
   async providerSettings(@Root() _invoice: InvoiceRow, @Ctx() context: GraphQLContext): Promise<PaymentProviderSettings | null> {
     requireAuth(context, 'read');
-    const active = (await context.loaders().accounts()).find((account) => account.active);
+    const active = (await context.loaders().accounts()).find((account) => account.active && account.secretKeySealed);
     return active ? toProviderSettings(active) : null;
   }
 
@@ -34,15 +35,35 @@ export class InvoiceResolver {
       'Stable customer pay link; null unless the invoice is sent/overdue/partial with a balance and an active provider offers card payment. amountMinor asks for a partial (deposit) link.',
   })
   async payLink(
-    @Root() _invoice: InvoiceRow,
+    @Root() invoice: InvoiceRow,
     @Ctx() context: GraphQLContext,
     @Arg('amountMinor', () => SafeInt, {
       nullable: true,
       description: 'Ask for a partial (deposit) link for this amount in minor units; must be > 0 and at most the balance. Omit for the full balance.',
     })
-    _amountMinor?: number | null,
+    amountMinor?: number | null,
   ): Promise<PayLink | null> {
     requireAuth(context, 'read');
-    return null; // Pay links arrive with the Stripe connection (issue 3).
+    const { payLinks } = context.services;
+    const account = payLinks.payingAccount(await context.loaders().accounts());
+    const partial = amountMinor !== undefined && amountMinor !== null;
+    if (!account) return null;
+    const plan = payLinks.plan(invoice, account, null);
+    if (!plan.ok) {
+      // A balance too small for a card payment still tells a caller asking for a partial amount why.
+      if (partial && plan.reason === 'too_small') payLinks.checkPartialAmount(invoice, account, amountMinor);
+      return null;
+    }
+    const link = new PayLink();
+    link.provider = toGraphQLProvider(account.provider);
+    if (partial) {
+      payLinks.checkPartialAmount(invoice, account, amountMinor);
+      link.url = payLinks.url((await payLinks.partialLink(context.em, invoice, amountMinor)).token);
+      link.amountDue = Money.of(amountMinor, invoice.currency);
+    } else {
+      link.url = payLinks.url(await context.loaders().fullBalanceToken.load(invoice.id));
+      link.amountDue = Money.of(plan.amountMinor, invoice.currency);
+    }
+    return link;
   }
 }

@@ -1,6 +1,16 @@
 import type { Config } from '../config.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { AccountSecrets } from './account-secrets.js';
+import type { CheckoutService } from './checkout.service.js';
+import type { PayLinkService } from './pay-link.service.js';
+import type { ProviderSettingsService } from './provider-settings.service.js';
 
 /** Domain services shared by resolvers, HTTP routes, consumers and the CLI; built once in the composition root. */
 export interface Services {
   config: Pick<Config, 'publicBaseUrl'>;
+  providers: ProviderRegistry;
+  secrets: AccountSecrets;
+  providerSettings: ProviderSettingsService;
+  payLinks: PayLinkService;
+  checkout: CheckoutService;
 }

@@ -10,7 +10,7 @@ export interface TestCaller {
 }
 
 /** A caller of a new random workspace (every test gets its own workspace, so tests share one database safely). */
-export function newCaller(roles: string[] = ['owner'], workspaceId = randomUUID()): TestCaller {
+export function newCaller(roles: string[] = ['owner'], workspaceId: string = randomUUID()): TestCaller {
   return { workspaceId, workspaceDomain: `ws-${workspaceId.slice(0, 8)}.workestra.test`, userId: `user-${randomUUID()}`, roles };
 }
 

@@ -1,0 +1,92 @@
+import type { Provider, ProviderMode } from '../entities/index.js';
+
+/** Decrypted credentials of one workspace's provider account; lives only for the duration of a call. */
+export interface ProviderCredentials {
+  mode: ProviderMode;
+  secretKey: string;
+}
+
+/** What the service asks a provider to host a checkout for. */
+export interface CheckoutRequest {
+  workspaceId: string;
+  invoiceId: string;
+  invoiceNumber: string;
+  payLinkId: string;
+  amountMinor: number;
+  currency: string;
+  customerEmail: string | null;
+  partial: boolean;
+  successUrl: string;
+  cancelUrl: string;
+  /** Our own Idempotency-Key (derived from link, amount and session generation). */
+  idempotencyKey: string;
+  /** Where the provider should notify us (providers that take it per payment, e.g. Mollie). */
+  webhookUrl: string;
+}
+
+/** A provider's hosted checkout, in neutral terms. */
+export interface HostedCheckout {
+  /** `cs_…` (Stripe) or `tr_…` (Mollie): the ledger's provider reference. */
+  reference: string;
+  url: string | null;
+  amountMinor: number;
+  currency: string;
+  status: 'open' | 'complete' | 'expired';
+  expiresAt: Date | null;
+}
+
+/** Keys entered by a user, before verification. */
+export interface KeyInput {
+  mode: ProviderMode;
+  secretKey: string;
+  publishableKey: string | null;
+  webhookSecret: string | null;
+}
+
+/** A webhook endpoint the service created at the provider. */
+export interface CreatedWebhookEndpoint {
+  endpointId: string;
+  secret: string;
+}
+
+/** The provider rejected the credentials (a user error, BAD_USER_INPUT). */
+export class InvalidCredentialsError extends Error {}
+
+/** The provider could not be reached or failed (PROVIDER_ERROR); `detail` is for logs only, never secrets. */
+export class ProviderUnavailableError extends Error {
+  constructor(readonly detail: string) {
+    super('The payment provider could not be reached');
+  }
+}
+
+/** The provider refused the request's parameters; the message is safe to show. */
+export class ProviderRequestError extends Error {}
+
+/**
+ * The one interface every provider adapter implements. Routes, resolvers and consumers talk only to this;
+ * adding a provider is a new folder plus a registry entry.
+ */
+export interface PaymentProviderAdapter {
+  readonly provider: Provider;
+  /** Whether this provider signs webhooks with a per-endpoint secret (Stripe) or not (Mollie). */
+  readonly usesWebhookSecret: boolean;
+
+  /** Prefix and mode checks; returns a user-facing problem or null. Makes no network call. */
+  checkKeyFormat(input: KeyInput): string | null;
+  /** A cheap authenticated call. Throws InvalidCredentialsError or ProviderUnavailableError. */
+  verifyCredentials(credentials: ProviderCredentials): Promise<void>;
+  /** Creates the webhook endpoint for `url`, or returns null when the provider has none to create. */
+  createWebhookEndpoint(credentials: ProviderCredentials, url: string): Promise<CreatedWebhookEndpoint | null>;
+  /** Best effort: deletes an endpoint created earlier. */
+  deleteWebhookEndpoint(credentials: ProviderCredentials, endpointId: string): Promise<void>;
+
+  /** Provider rule on amounts (e.g. Stripe's three-decimal currencies); a user-facing problem or null. */
+  amountIssue(amountMinor: number, currency: string): string | null;
+  /** The largest chargeable amount not above `amountMinor` (full-balance links charge this). */
+  chargeableAmount(amountMinor: number, currency: string): number;
+
+  createCheckout(credentials: ProviderCredentials, request: CheckoutRequest): Promise<HostedCheckout>;
+  getCheckout(credentials: ProviderCredentials, reference: string): Promise<HostedCheckout>;
+  /** Closes an open checkout so it can no longer be paid; false when it had already completed or expired. */
+  expireCheckout(credentials: ProviderCredentials, reference: string): Promise<boolean>;
+}

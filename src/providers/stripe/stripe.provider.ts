@@ -1,0 +1,128 @@
+import type Stripe from 'stripe';
+import { Provider, ProviderMode } from '../../entities/index.js';
+import { fromStripeAmount, stripeAmountIssue, toStripeAmount } from '../../money/money.js';
+import type {
+  CheckoutRequest, CreatedWebhookEndpoint, HostedCheckout, KeyInput, PaymentProviderAdapter, ProviderCredentials,
+} from '../payment-provider.js';
+import type { StripeClientFactory } from './stripe.client.js';
+import { callStripe } from './stripe.errors.js';
+
+/** Events the service subscribes its Stripe webhook endpoints to (DESIGN.md "HTTP routes"). */
+export const STRIPE_WEBHOOK_EVENTS = [
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'checkout.session.expired',
+  'charge.refunded',
+  'refund.created',
+  'refund.updated',
+  'refund.failed',
+] as const;
+
+const THREE_DECIMAL = new Set(['BHD', 'JOD', 'KWD', 'OMR', 'TND']);
+const KEY_BODY = /^[A-Za-z0-9_]+$/;
+
+/** Stripe behind the provider interface; the SDK client is injected (STRIPE_API_URL points it at a fake in tests). */
+export class StripeProvider implements PaymentProviderAdapter {
+  readonly provider = Provider.STRIPE;
+  readonly usesWebhookSecret = true;
+
+  constructor(private readonly clients: StripeClientFactory) {}
+
+  checkKeyFormat(input: KeyInput): string | null {
+    const mode = input.mode === ProviderMode.LIVE ? 'live' : 'test';
+    const { secretKey, publishableKey, webhookSecret } = input;
+    if (!new RegExp(`^(sk|rk)_${mode}_`).test(secretKey) || !KEY_BODY.test(secretKey) || secretKey.length < 16) {
+      return `The secret key must start with sk_${mode}_ (or rk_${mode}_ for a restricted key) in ${mode.toUpperCase()} mode`;
+    }
+    if (!publishableKey || !publishableKey.startsWith(`pk_${mode}_`) || !KEY_BODY.test(publishableKey)) {
+      return `The publishable key must start with pk_${mode}_ in ${mode.toUpperCase()} mode`;
+    }
+    if (webhookSecret !== null && (!webhookSecret.startsWith('whsec_') || !KEY_BODY.test(webhookSecret) || webhookSecret.length < 16)) {
+      return 'The webhook signing secret must start with whsec_ (Stripe → Developers → Webhooks → Signing secret)';
+    }
+    return null;
+  }
+
+  async verifyCredentials({ secretKey }: ProviderCredentials): Promise<void> {
+    await callStripe('verify the key', () => this.clients(secretKey).balance.retrieve());
+  }
+
+  async createWebhookEndpoint({ secretKey }: ProviderCredentials, url: string): Promise<CreatedWebhookEndpoint> {
+    const endpoint = await callStripe('create the webhook endpoint', () =>
+      this.clients(secretKey).webhookEndpoints.create({
+        url,
+        enabled_events: [...STRIPE_WEBHOOK_EVENTS],
+        description: 'Workestra Payments (created automatically)',
+      }),
+    );
+    if (!endpoint.secret) throw new Error('Stripe returned a webhook endpoint without a secret');
+    return { endpointId: endpoint.id, secret: endpoint.secret };
+  }
+
+  async deleteWebhookEndpoint({ secretKey }: ProviderCredentials, endpointId: string): Promise<void> {
+    await callStripe('delete the webhook endpoint', () => this.clients(secretKey).webhookEndpoints.del(endpointId));
+  }
+
+  /** Stripe requires amounts in BHD, JOD, KWD, OMR and TND to end in 0 (charges to the hundredth). */
+  amountIssue(amountMinor: number, currency: string): string | null {
+    return stripeAmountIssue(amountMinor, currency);
+  }
+
+  /** Full-balance links round a three-decimal balance down to a multiple of 10: never charge more than owed. */
+  chargeableAmount(amountMinor: number, currency: string): number {
+    return THREE_DECIMAL.has(currency.toUpperCase()) ? amountMinor - (amountMinor % 10) : amountMinor;
+  }
+
+  async createCheckout({ secretKey }: ProviderCredentials, request: CheckoutRequest): Promise<HostedCheckout> {
+    const metadata = { workspace_id: request.workspaceId, invoice_id: request.invoiceId, pay_link_id: request.payLinkId };
+    const session = await callStripe('create the checkout session', () =>
+      this.clients(secretKey).checkout.sessions.create(
+        {
+          mode: 'payment',
+          line_items: [
+            {
+              quantity: 1,
+              price_data: {
+                currency: request.currency.toLowerCase(),
+                unit_amount: toStripeAmount(request.amountMinor, request.currency),
+                product_data: { name: `Invoice ${request.invoiceNumber}${request.partial ? ' (partial payment)' : ''}` },
+              },
+            },
+          ],
+          ...(request.customerEmail ? { customer_email: request.customerEmail } : {}),
+          client_reference_id: request.invoiceId,
+          metadata,
+          payment_intent_data: { metadata },
+          success_url: request.successUrl,
+          cancel_url: request.cancelUrl,
+        },
+        { idempotencyKey: request.idempotencyKey },
+      ),
+    );
+    return toHostedCheckout(session);
+  }
+
+  async getCheckout({ secretKey }: ProviderCredentials, reference: string): Promise<HostedCheckout> {
+    return toHostedCheckout(await callStripe('read the checkout session', () => this.clients(secretKey).checkout.sessions.retrieve(reference)));
+  }
+
+  async expireCheckout(credentials: ProviderCredentials, reference: string): Promise<boolean> {
+    const { secretKey } = credentials;
+    if ((await this.getCheckout(credentials, reference)).status !== 'open') return false;
+    await callStripe('expire the checkout session', () => this.clients(secretKey).checkout.sessions.expire(reference));
+    return true;
+  }
+}
+
+function toHostedCheckout(session: Stripe.Checkout.Session): HostedCheckout {
+  const currency = (session.currency ?? '').toUpperCase();
+  return {
+    reference: session.id,
+    url: session.url,
+    amountMinor: fromStripeAmount(session.amount_total ?? 0, currency),
+    currency,
+    status: session.status === 'complete' ? 'complete' : session.status === 'expired' ? 'expired' : 'open',
+    expiresAt: session.expires_at ? new Date(session.expires_at * 1000) : null,
+  };
+}

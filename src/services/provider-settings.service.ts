@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuthContext } from '../auth/auth-context.js';
+import { fingerprintSecret, maskSecret } from '../crypto/secret-display.js';
+import { PaymentProviderAccount, type Provider } from '../entities/index.js';
+import { BadUserInputError, ConflictError, NotFoundError, ProviderError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import {
+  InvalidCredentialsError, ProviderUnavailableError, type KeyInput, type PaymentProviderAdapter, type ProviderCredentials,
+} from '../providers/payment-provider.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { webhookUrl } from '../resolvers/mappers.js';
+import type { AccountSecrets } from './account-secrets.js';
+import { audit } from './audit.js';
+
+export interface SaveKeysInput extends KeyInput {
+  offerCardPayments: boolean;
+}
+
+const NAMES: Record<string, string> = { stripe: 'Stripe', mollie: 'Mollie' };
+
+/** Connect, rotate, (de)activate and disconnect provider accounts. Every change is audited; no secret leaves sealed form. */
+export class ProviderSettingsService {
+  constructor(
+    private readonly providers: ProviderRegistry,
+    private readonly secrets: AccountSecrets,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Verifies keys with the provider, stores them sealed, activates the provider. Nothing is stored on any failure. */
+  async saveKeys(em: EntityManager, auth: AuthContext, provider: Provider, raw: SaveKeysInput): Promise<PaymentProviderAccount> {
+    const adapter = this.providers.get(provider);
+    const input: SaveKeysInput = {
+      ...raw,
+      secretKey: raw.secretKey.trim(),
+      publishableKey: raw.publishableKey?.trim() || null,
+      webhookSecret: raw.webhookSecret?.trim() || null,
+    };
+    for (const value of [input.secretKey, input.publishableKey, input.webhookSecret]) {
+      if (value && value.length > 512) throw new BadUserInputError('Keys are at most 512 characters');
+    }
+    const problem = adapter.checkKeyFormat(input);
+    if (problem) throw new BadUserInputError(problem);
+    const credentials: ProviderCredentials = { mode: input.mode, secretKey: input.secretKey };
+    await this.providerCall(provider, () => adapter.verifyCredentials(credentials));
+
+    let created: { endpointId: string; secret: string } | null = null;
+    if (adapter.usesWebhookSecret && !input.webhookSecret) {
+      created = await this.providerCall(provider, () => adapter.createWebhookEndpoint(credentials, webhookUrl(auth.workspaceDomain, provider)));
+    }
+    const webhookSecret = created?.secret ?? input.webhookSecret;
+
+    let replaced: { credentials: ProviderCredentials; endpointId: string } | null = null;
+    try {
+      const account = await em.transactional(async (tx) => {
+        const accounts = await this.lockAccounts(tx, auth.workspaceId);
+        let account = accounts.find((row) => row.provider === provider);
+        const firstSave = !account?.secretKeySealed;
+        if (account?.webhookEndpointId && account.secretKeySealed) {
+          replaced = { credentials: this.secrets.credentials(account)!, endpointId: account.webhookEndpointId };
+        }
+        if (!account) {
+          account = tx.create(PaymentProviderAccount, { id: randomUUID(), workspaceId: auth.workspaceId, provider, workspaceDomain: auth.workspaceDomain, mode: input.mode });
+        }
+        const wasActive = account.active && !firstSave;
+        Object.assign(account, {
+          workspaceDomain: auth.workspaceDomain,
+          mode: input.mode,
+          offerCardPayments: input.offerCardPayments,
+          publishableKey: input.publishableKey,
+          secretKeySealed: this.secrets.seal(account, 'secretKey', input.secretKey),
+          secretKeyMasked: maskSecret(input.secretKey),
+          secretKeyFingerprint: fingerprintSecret(input.secretKey),
+          webhookSecretSealed: webhookSecret ? this.secrets.seal(account, 'webhookSecret', webhookSecret) : null,
+          webhookSecretMasked: webhookSecret ? maskSecret(webhookSecret) : null,
+          webhookSecretFingerprint: webhookSecret ? fingerprintSecret(webhookSecret) : null,
+          webhookEndpointId: created?.endpointId ?? null,
+          disconnectedAt: null,
+        });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actorId: auth.userId,
+          action: firstSave ? 'payments.provider.keys_saved' : 'payments.provider.keys_rotated',
+          provider,
+          details: {
+            mode: input.mode,
+            secretKeyFingerprint: account.secretKeyFingerprint,
+            publishableKeyFingerprint: input.publishableKey ? fingerprintSecret(input.publishableKey) : null,
+            webhookSecretFingerprint: account.webhookSecretFingerprint,
+            webhookEndpointCreated: created !== null,
+            offerCardPayments: input.offerCardPayments,
+          },
+        });
+        await this.activate(tx, auth, accounts, account, wasActive);
+        return account;
+      });
+      if (replaced) void this.deleteEndpoint(adapter, replaced);
+      return account;
+    } catch (error) {
+      if (created) void this.deleteEndpoint(adapter, { credentials, endpointId: created.endpointId });
+      if (error instanceof UniqueConstraintViolationException) throw new ConflictError('The provider settings changed concurrently; try again');
+      throw error;
+    }
+  }
+
+  /** Turns a connected provider on (turning the other off) or off. */
+  async setActive(em: EntityManager, auth: AuthContext, provider: Provider, active: boolean): Promise<PaymentProviderAccount> {
+    return em.transactional(async (tx) => {
+      const accounts = await this.lockAccounts(tx, auth.workspaceId);
+      const account = accounts.find((row) => row.provider === provider && row.secretKeySealed);
+      if (!account) throw new NotFoundError(`${NAMES[provider]} is not connected to this workspace; save its keys first`);
+      if (active) await this.activate(tx, auth, accounts, account, account.active);
+      else if (account.active) {
+        account.active = false;
+        audit(tx, { workspaceId: auth.workspaceId, actorId: auth.userId, action: 'payments.provider.deactivated', provider, details: { mode: account.mode } });
+      }
+      return account;
+    });
+  }
+
+  /** Wipes the provider's secrets (the ledger stays). False when it was not connected. */
+  async disconnect(em: EntityManager, auth: AuthContext, provider: Provider): Promise<boolean> {
+    const adapter = this.providers.get(provider);
+    let endpoint: { credentials: ProviderCredentials; endpointId: string } | null = null;
+    const disconnected = await em.transactional(async (tx) => {
+      const accounts = await this.lockAccounts(tx, auth.workspaceId);
+      const account = accounts.find((row) => row.provider === provider && row.secretKeySealed);
+      if (!account) return false;
+      if (account.webhookEndpointId) endpoint = { credentials: this.secrets.credentials(account)!, endpointId: account.webhookEndpointId };
+      audit(tx, {
+        workspaceId: auth.workspaceId,
+        actorId: auth.userId,
+        action: 'payments.provider.disconnected',
+        provider,
+        details: { mode: account.mode, secretKeyFingerprint: account.secretKeyFingerprint, webhookSecretFingerprint: account.webhookSecretFingerprint, wasActive: account.active },
+      });
+      Object.assign(account, {
+        active: false,
+        offerCardPayments: false,
+        publishableKey: null,
+        secretKeySealed: null,
+        secretKeyMasked: null,
+        secretKeyFingerprint: null,
+        webhookSecretSealed: null,
+        webhookSecretMasked: null,
+        webhookSecretFingerprint: null,
+        webhookEndpointId: null,
+        disconnectedAt: new Date(),
+      });
+      return true;
+    });
+    if (endpoint) void this.deleteEndpoint(adapter, endpoint);
+    return disconnected;
+  }
+
+  private lockAccounts(tx: EntityManager, workspaceId: string): Promise<PaymentProviderAccount[]> {
+    return tx.find(PaymentProviderAccount, { workspaceId }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { provider: 'asc' } });
+  }
+
+  /** At most one active provider per workspace: the others are switched off first (a partial unique index enforces it). */
+  private async activate(tx: EntityManager, auth: AuthContext, accounts: PaymentProviderAccount[], account: PaymentProviderAccount, wasActive: boolean) {
+    for (const other of accounts) {
+      if (other === account || !other.active) continue;
+      await tx.nativeUpdate(PaymentProviderAccount, { id: other.id }, { active: false });
+      other.active = false;
+      audit(tx, { workspaceId: auth.workspaceId, actorId: auth.userId, action: 'payments.provider.deactivated', provider: other.provider, details: { mode: other.mode, reason: `${account.provider} activated` } });
+    }
+    account.active = true;
+    if (!wasActive) {
+      audit(tx, { workspaceId: auth.workspaceId, actorId: auth.userId, action: 'payments.provider.activated', provider: account.provider, details: { mode: account.mode } });
+    }
+  }
+
+  private async providerCall<T>(provider: Provider, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof InvalidCredentialsError) throw new BadUserInputError(error.message);
+      if (error instanceof ProviderUnavailableError) {
+        this.logger.warn({ provider, detail: error.detail }, 'provider call failed');
+        throw new ProviderError(`${NAMES[provider]} could not be reached; nothing was saved. Try again shortly`);
+      }
+      this.logger.error({ provider, err: error }, 'provider call failed unexpectedly');
+      throw new ProviderError(`${NAMES[provider]} answered unexpectedly; nothing was saved`);
+    }
+  }
+
+  private async deleteEndpoint(adapter: PaymentProviderAdapter, endpoint: { credentials: ProviderCredentials; endpointId: string }) {
+    try {
+      await adapter.deleteWebhookEndpoint(endpoint.credentials, endpoint.endpointId);
+    } catch (error) {
+      this.logger.warn({ provider: adapter.provider, endpointId: endpoint.endpointId, detail: error instanceof Error ? error.message : 'unknown' }, 'could not delete a replaced webhook endpoint (best effort)');
+    }
+  }
+}
