@@ -19,6 +19,7 @@ export interface Config {
   trustProxy: boolean;
   settlementMaxDeliver: number;
   settlementBackoffMs: number[];
+  settlementConcurrency: number;
   dlqRetryIntervalMs: number;
   dlqMaxAutoRetries: number;
   logLevel: string;
@@ -134,6 +135,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     trustProxy: boolVar(env, 'TRUST_PROXY', false),
     settlementMaxDeliver: intVar(env, 'SETTLEMENT_MAX_DELIVER', 6, 1, 100),
     settlementBackoffMs,
+    settlementConcurrency: intVar(env, 'SETTLEMENT_CONCURRENCY', 16, 1, 256),
     dlqRetryIntervalMs: intVar(env, 'DLQ_RETRY_INTERVAL_MS', 600_000, 100),
     dlqMaxAutoRetries: intVar(env, 'DLQ_MAX_AUTO_RETRIES', 5, 0, 1000),
     logLevel: env.LOG_LEVEL || (production ? 'info' : env.NODE_ENV === 'test' ? 'warn' : 'info'),

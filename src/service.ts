@@ -2,26 +2,29 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config.js';
+import { startPullConsumer } from './consumers/consume-loop.js';
+import { startDeadLetterForwarder } from './consumers/dead-letter.js';
+import { startDlqRetrier } from './consumers/dlq-retrier.js';
+import { settlementHandler } from './consumers/settlement.consumer.js';
 import { openOrm, type QueryListener } from './db/orm.js';
 import { createExpressApp, finishApp, routeName } from './http/app.js';
 import { createGraphQLHandler } from './http/graphql.route.js';
 import { healthRoutes } from './http/health.routes.js';
 import { Metrics } from './http/metrics.js';
+import { payRoutes } from './http/pay.routes.js';
+import { webhookRoutes } from './http/webhook.routes.js';
+import type { JetStreamNames } from './jetstream/names.js';
+import { provisionJetStream } from './jetstream/provision.js';
+import { EventPublisher } from './jetstream/publisher.js';
 import type { Logger } from './logger.js';
 import { buildFederatedSchema } from './schema/build-federated-schema.js';
-import { parseKeyRing } from './crypto/key-ring.js';
-import { payRoutes } from './http/pay.routes.js';
-import { ProviderRegistry } from './providers/registry.js';
-import { stripeClientFactory } from './providers/stripe/stripe.client.js';
-import { StripeProvider } from './providers/stripe/stripe.provider.js';
-import { AccountSecrets } from './services/account-secrets.js';
-import { CheckoutService } from './services/checkout.service.js';
-import { PayLinkService } from './services/pay-link.service.js';
-import { ProviderSettingsService } from './services/provider-settings.service.js';
+import { buildServices, connectNats } from './services/build-services.js';
 import type { Services } from './services/services.js';
+import { WebhookAccounts } from './services/webhook-accounts.js';
 
 /** A running service: its URL and the parts tests and the CLI may reach into. */
 export interface RunningService {
@@ -30,6 +33,8 @@ export interface RunningService {
   orm: MikroORM;
   nats: NatsConnection;
   metrics: Metrics;
+  names: JetStreamNames;
+  services: Services;
   stop(): Promise<void>;
 }
 
@@ -38,37 +43,30 @@ export interface StartOptions {
   onQuery?: QueryListener;
 }
 
-/** Connects to NATS with endless reconnects: the webhook route answers 503 while it is away. */
-export async function connectNats(config: Config, name: string): Promise<NatsConnection> {
-  return connect({ servers: config.natsUrl, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000 });
+/** Reports stream gauges on each scrape (cheap JetStream API calls, never on the hot path). */
+function observeJetStream(metrics: Metrics, jsm: JetStreamManager, names: JetStreamNames) {
+  metrics.jetStreamProbe = async () => ({
+    dlqMessages: (await jsm.streams.info(names.dlqStream).catch(() => null))?.state.messages ?? 0,
+    consumerPending: (await jsm.consumers.info(names.eventsStream, names.consumer).catch(() => null))?.num_pending ?? 0,
+  });
 }
 
-/** Builds the domain services once; the same set serves resolvers, routes, consumers and the CLI. */
-export function buildServices(config: Config, orm: MikroORM, logger: Logger): Services {
-  const providers = new ProviderRegistry([new StripeProvider(stripeClientFactory(config.stripeApiUrl))]);
-  const secrets = new AccountSecrets(parseKeyRing(config.encryptionKeys));
-  const payLinks = new PayLinkService(providers, config.publicBaseUrl);
-  return {
-    config,
-    providers,
-    secrets,
-    payLinks,
-    providerSettings: new ProviderSettingsService(providers, secrets, logger),
-    checkout: new CheckoutService(orm, providers, secrets, payLinks, config.publicBaseUrl, logger),
-  };
-}
-
-/** The composition root: config → ORM → NATS → services → HTTP (+ workers by role). */
+/** The composition root: config → ORM → NATS/JetStream → services → HTTP (api role) and workers (worker role). */
 export async function startService(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningService> {
   const orm = await openOrm(config.databaseUrl, options.onQuery);
   let nats: NatsConnection;
+  let names: JetStreamNames;
   try {
     nats = await connectNats(config, `workestra-payments-${config.role}`);
+    ({ names } = await provisionJetStream(nats, { prefix: config.natsSubjectPrefix, maxDeliver: config.settlementMaxDeliver, backoffMs: config.settlementBackoffMs }));
   } catch (error) {
     await orm.close();
     throw error;
   }
+  const js = jetstream(nats);
+  const jsm = await jetstreamManager(nats);
   const metrics = new Metrics();
+  observeJetStream(metrics, jsm, names);
   let draining = false;
   const services = buildServices(config, orm, logger);
 
@@ -76,10 +74,29 @@ export async function startService(config: Config, logger: Logger, options: Star
   app.use(healthRoutes({ orm, nats, metrics, isDraining: () => draining }));
   const stops: Array<() => Promise<void>> = [];
   if (config.role !== 'worker') {
+    const publisher = new EventPublisher(js, { timeoutMs: 2000, expectStream: names.eventsStream });
+    app.use(
+      routeName('/api/finance/payments/:provider/webhook'),
+      webhookRoutes({ providers: services.providers, accounts: new WebhookAccounts(orm, services.secrets), publisher, names, metrics, logger, trustProxy: config.trustProxy }),
+    );
     const graphql = await createGraphQLHandler({ schema: await buildFederatedSchema(), orm, jwt: new JwtVerifier(config.authJwtSecret), services, logger });
     app.use('/graphql', routeName('/graphql'), ...graphql.handlers);
     app.use(payRoutes(services.checkout));
     stops.push(graphql.stop);
+  }
+  if (config.role !== 'api') {
+    const consumer = startPullConsumer({
+      js,
+      stream: names.eventsStream,
+      consumer: names.consumer,
+      concurrency: config.settlementConcurrency,
+      backoffMs: config.settlementBackoffMs,
+      logger: logger.child({ component: 'settlement' }),
+      handle: settlementHandler(services.settlement, metrics, logger.child({ component: 'settlement' })),
+    });
+    const forwarder = startDeadLetterForwarder({ nc: nats, js, jsm, names, logger, lastError: (msgId) => services.settlement.lastError(msgId) });
+    const retrier = startDlqRetrier({ js, jsm, names, intervalMs: config.dlqRetryIntervalMs, maxAutoRetries: config.dlqMaxAutoRetries, logger });
+    stops.push(() => retrier.stop(), () => forwarder.stop(), () => consumer.stop());
   }
   finishApp(app, logger);
 
@@ -96,10 +113,11 @@ export async function startService(config: Config, logger: Logger, options: Star
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const forceAfter = setTimeout(() => server.closeAllConnections(), 5000);
+      const forceAfter = setTimeout(() => server.closeAllConnections(), 4000);
+      // Workers drain their in-flight messages while the HTTP server finishes its requests.
+      for (const stopPart of stops.reverse()) await stopPart();
       await closed;
       clearTimeout(forceAfter);
-      for (const stopPart of stops.reverse()) await stopPart();
       await nats.drain().catch(() => nats.close());
       await orm.close();
       logger.info('workestra-payments stopped');
@@ -107,5 +125,5 @@ export async function startService(config: Config, logger: Logger, options: Star
     return stopping;
   };
 
-  return { url: `http://127.0.0.1:${port}`, port, orm, nats, metrics, stop };
+  return { url: `http://127.0.0.1:${port}`, port, orm, nats, metrics, names, services, stop };
 }

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one process, in their own registry (tests create several apps per process). */
 export class Metrics {
@@ -18,6 +18,48 @@ export class Metrics {
     labelNames: ['method', 'route'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
+  });
+
+  readonly webhooks = new Counter({
+    name: 'payments_webhook_requests_total',
+    help: 'Webhook requests by provider and outcome (stored, duplicate, rejected, wrong_mode, unknown_host, unavailable, too_large)',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly settlementDuration = new Histogram({
+    name: 'payments_settlement_duration_seconds',
+    help: 'Time to apply one event in its unit of work',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly eventsSettled = new Counter({
+    name: 'payments_events_total',
+    help: 'Events handled by the settlement worker, by result (applied, duplicate, ignored, failed)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  /** Reads JetStream state on scrape (set by the composition root); never on the hot path. */
+  jetStreamProbe: (() => Promise<{ dlqMessages: number; consumerPending: number }>) | null = null;
+
+  readonly dlqDepth = new Gauge({
+    name: 'payments_dlq_messages',
+    help: 'Messages waiting in the dead-letter stream',
+    registers: [this.registry],
+    collect: async () => {
+      if (this.jetStreamProbe) this.dlqDepth.set((await this.jetStreamProbe()).dlqMessages);
+    },
+  });
+
+  readonly consumerPending = new Gauge({
+    name: 'payments_consumer_pending_messages',
+    help: 'Messages not yet delivered to the settlement consumer',
+    registers: [this.registry],
+    collect: async () => {
+      if (this.jetStreamProbe) this.consumerPending.set((await this.jetStreamProbe()).consumerPending);
+    },
   });
 
   constructor() {

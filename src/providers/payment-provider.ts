@@ -1,4 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Provider, ProviderMode } from '../entities/index.js';
+import type { InterpretedEvent } from '../settlement/settlement-event.js';
 
 /** Decrypted credentials of one workspace's provider account; lives only for the duration of a call. */
 export interface ProviderCredentials {
@@ -49,6 +51,19 @@ export interface CreatedWebhookEndpoint {
   secret: string;
 }
 
+/** A webhook that passed verification: its identity, and the bytes to carry to the worker. */
+export interface VerifiedWebhook {
+  eventId: string;
+  type: string;
+  /** The event's livemode, or null when the provider's webhook does not say (checked against the account's mode). */
+  livemode: boolean | null;
+  /** The JSON the worker receives as the envelope's `event` (the verified raw body for Stripe). */
+  body: Buffer;
+}
+
+/** A webhook that must be answered 400: bad signature, unparseable or not an event. The reason is safe to return. */
+export class WebhookRejectedError extends Error {}
+
 /** The provider rejected the credentials (a user error, BAD_USER_INPUT). */
 export class InvalidCredentialsError extends Error {}
 
@@ -84,6 +99,11 @@ export interface PaymentProviderAdapter {
   amountIssue(amountMinor: number, currency: string): string | null;
   /** The largest chargeable amount not above `amountMinor` (full-balance links charge this). */
   chargeableAmount(amountMinor: number, currency: string): number;
+
+  /** Verifies an incoming webhook (signature before parsing) with the account's webhook secret. Throws WebhookRejectedError. */
+  verifyWebhook(rawBody: Buffer, headers: IncomingHttpHeaders, webhookSecret: string | null): VerifiedWebhook;
+  /** Turns a verified event into neutral settlement updates (may call the provider, e.g. Mollie's fetch-back). */
+  interpretEvent(event: unknown, credentials: ProviderCredentials | null): Promise<InterpretedEvent>;
 
   createCheckout(credentials: ProviderCredentials, request: CheckoutRequest): Promise<HostedCheckout>;
   getCheckout(credentials: ProviderCredentials, reference: string): Promise<HostedCheckout>;

@@ -4,6 +4,7 @@ import type { AccountSecrets } from './account-secrets.js';
 import type { CheckoutService } from './checkout.service.js';
 import type { PayLinkService } from './pay-link.service.js';
 import type { ProviderSettingsService } from './provider-settings.service.js';
+import type { SettlementService } from '../settlement/settlement.service.js';
 
 /** Domain services shared by resolvers, HTTP routes, consumers and the CLI; built once in the composition root. */
 export interface Services {
@@ -13,4 +14,5 @@ export interface Services {
   providerSettings: ProviderSettingsService;
   payLinks: PayLinkService;
   checkout: CheckoutService;
+  settlement: SettlementService;
 }

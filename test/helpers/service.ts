@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
-import { testConfig } from './env.js';
+import { randomBytes } from 'node:crypto';
+import { testConfig, testNatsPrefix } from './env.js';
 
 /** Everything the service logged, as raw JSON lines (tests scan them for secrets). */
 export class LogCapture extends Writable {
@@ -28,11 +29,14 @@ export interface GqlResult<T> {
   errors?: Array<{ message: string; extensions?: { code?: string } }>;
 }
 
-/** Starts the real service in-process on a free port against the run's database and NATS prefix. */
+/** A NATS prefix of its own under the run's prefix: services of different test files never share a consumer. */
+export const uniquePrefix = () => `${testNatsPrefix()}_${randomBytes(3).toString('hex')}`;
+
+/** Starts the real service in-process on a free port against the run's database and its own NATS prefix. */
 export async function startTestService(env: Record<string, string> = {}, argv: string[] = []): Promise<TestService> {
   const logs = new LogCapture();
   const queries: string[] = [];
-  const config = testConfig(env, argv);
+  const config = testConfig({ NATS_SUBJECT_PREFIX: uniquePrefix(), ...env }, argv);
   const running = await startService(config, createLogger('debug', logs), { onQuery: (sql) => queries.push(sql) });
   return {
     ...running,

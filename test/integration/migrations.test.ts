@@ -82,7 +82,7 @@ describe('migrations', () => {
     await Promise.all(orms.map((orm) => orm.close()));
     await withClient(db.url, async (client) => {
       const { rows } = await client.query('select count(*)::int as n from payments_migrations');
-      expect(rows[0].n).toBe(1);
+      expect(rows[0].n).toBe(2);
     });
   });
 });

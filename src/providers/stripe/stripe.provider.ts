@@ -1,11 +1,15 @@
 import type Stripe from 'stripe';
 import { Provider, ProviderMode } from '../../entities/index.js';
 import { fromStripeAmount, stripeAmountIssue, toStripeAmount } from '../../money/money.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { InterpretedEvent } from '../../settlement/settlement-event.js';
 import type {
+  VerifiedWebhook,
   CheckoutRequest, CreatedWebhookEndpoint, HostedCheckout, KeyInput, PaymentProviderAdapter, ProviderCredentials,
 } from '../payment-provider.js';
 import type { StripeClientFactory } from './stripe.client.js';
 import { callStripe } from './stripe.errors.js';
+import { interpretStripeEvent, verifyStripeWebhook } from './stripe.webhook.js';
 
 /** Events the service subscribes its Stripe webhook endpoints to (DESIGN.md "HTTP routes"). */
 export const STRIPE_WEBHOOK_EVENTS = [
@@ -72,6 +76,14 @@ export class StripeProvider implements PaymentProviderAdapter {
   /** Full-balance links round a three-decimal balance down to a multiple of 10: never charge more than owed. */
   chargeableAmount(amountMinor: number, currency: string): number {
     return THREE_DECIMAL.has(currency.toUpperCase()) ? amountMinor - (amountMinor % 10) : amountMinor;
+  }
+
+  verifyWebhook(rawBody: Buffer, headers: IncomingHttpHeaders, webhookSecret: string | null): VerifiedWebhook {
+    return verifyStripeWebhook(rawBody, headers, webhookSecret);
+  }
+
+  async interpretEvent(event: unknown): Promise<InterpretedEvent> {
+    return interpretStripeEvent(event);
   }
 
   async createCheckout({ secretKey }: ProviderCredentials, request: CheckoutRequest): Promise<HostedCheckout> {

@@ -1,0 +1,91 @@
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { readDeadLetters, replayDeadLetter } from '../jetstream/dead-letters.js';
+import type { JetStreamNames } from '../jetstream/names.js';
+import type { Logger } from '../logger.js';
+
+export interface DlqRetrierOptions {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  names: JetStreamNames;
+  /** Pause between passes (`DLQ_RETRY_INTERVAL_MS`); the first pass runs one interval after start. */
+  intervalMs: number;
+  /** Automatic replays per event before it waits for ops (`DLQ_MAX_AUTO_RETRIES`). */
+  maxAutoRetries: number;
+  logger: Logger;
+}
+
+/** Outcome of one pass. */
+export interface DlqPassResult {
+  retried: number;
+  leftForOps: number;
+}
+
+/** A running retrier. */
+export interface DlqRetrier {
+  /** Cancels the schedule and waits for a pass in progress. */
+  stop(): Promise<void>;
+  /** Runs a pass now (joins the running one if there is one); a no-op after `stop()`. */
+  runOnce(): Promise<DlqPassResult>;
+}
+
+/**
+ * Replays dead letters into the events stream on an interval, each at most `maxAutoRetries` times
+ * (counted in `Workestra-Auto-Retries`); the rest wait for `payments-ops dlq replay|drop`.
+ * Several workers may run one each: replays of the same letter share a `Nats-Msg-Id`, so JetStream keeps one.
+ */
+export function startDlqRetrier(options: DlqRetrierOptions): DlqRetrier {
+  const { js, jsm, names, intervalMs, maxAutoRetries, logger } = options;
+  const log = logger.child({ component: 'dlq-retrier' });
+  let running: Promise<DlqPassResult> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  async function pass(): Promise<DlqPassResult> {
+    const result: DlqPassResult = { retried: 0, leftForOps: 0 };
+    for (const letter of await readDeadLetters(jsm, names)) {
+      if (stopped) break;
+      if (letter.autoRetries >= maxAutoRetries) {
+        result.leftForOps += 1;
+        continue;
+      }
+      try {
+        const replay = await replayDeadLetter(js, jsm, names, letter.seq, { auto: true });
+        // a duplicate means another worker's retrier (or an earlier pass of ours) already put it back
+        if (replay && !replay.duplicate) {
+          result.retried += 1;
+          log.info({ dlqSeq: letter.seq, msgId: letter.msgId, attempt: letter.autoRetries + 1, eventSeq: replay.eventSeq }, 'dead letter retried');
+        }
+      } catch (error) {
+        log.warn({ err: error, dlqSeq: letter.seq, msgId: letter.msgId }, 'dead letter retry failed; next pass tries again');
+      }
+    }
+    if (result.retried > 0 || result.leftForOps > 0) log.info(result, 'DLQ pass done');
+    return result;
+  }
+
+  function runOnce(): Promise<DlqPassResult> {
+    running ??= pass().finally(() => (running = undefined));
+    return running;
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      runOnce()
+        .catch((error: unknown) => log.warn({ err: error }, 'DLQ pass failed'))
+        .finally(schedule);
+    }, intervalMs);
+    // a retry schedule alone must not keep the process alive
+    timer.unref();
+  }
+
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running?.catch(() => undefined);
+    },
+    runOnce,
+  };
+}

@@ -1,0 +1,87 @@
+import { JetStreamApiError, type JetStreamClient, type JetStreamPublishOptions } from '@nats-io/jetstream';
+import { ClosedConnectionError, DrainingConnectionError, headers as natsHeaders, RequestError, TimeoutError } from '@nats-io/transport-node';
+
+/** Why a publish failed, for logs and metrics (never shown to callers of the HTTP API). */
+export type UnavailableReason = 'timeout' | 'no_responders' | 'closed' | 'rejected' | 'unknown';
+
+/**
+ * JetStream did not confirm the message (no PubAck). The message is safe to show to a webhook sender;
+ * the detail is in `reason` and `cause`. The webhook route answers 503 so the provider retries later.
+ */
+export class JetStreamUnavailableError extends Error {
+  constructor(
+    readonly reason: UnavailableReason,
+    options?: { cause?: unknown },
+  ) {
+    super('JetStream is unavailable, try again later', options);
+    this.name = 'JetStreamUnavailableError';
+  }
+}
+
+export interface PublishResult {
+  /** Stream sequence; for a duplicate, the sequence of the message already stored. */
+  seq: number;
+  /** True when JetStream already held a message with this msgId inside its duplicate window. */
+  duplicate: boolean;
+}
+
+export interface EventPublisherOptions {
+  /** Upper bound for the whole publish, PubAck included. */
+  timeoutMs?: number;
+  /** When set, the server rejects the message unless this stream captures the subject. */
+  expectStream?: string;
+}
+
+function classify(error: unknown): UnavailableReason {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
+  for (const candidate of [error, cause]) {
+    if (candidate instanceof TimeoutError) return 'timeout';
+    if (candidate instanceof RequestError && candidate.isNoResponders()) return 'no_responders';
+    if (candidate instanceof ClosedConnectionError || candidate instanceof DrainingConnectionError) return 'closed';
+    if (candidate instanceof JetStreamApiError) return 'rejected';
+  }
+  // nats.js reports "no stream listens on this subject" as JetStreamNotEnabled wrapping a no-responders RequestError
+  if (error instanceof Error && /jetstream is not enabled/i.test(error.message)) return 'no_responders';
+  return 'unknown';
+}
+
+/** Publishes to JetStream and resolves only with a PubAck; every failure becomes JetStreamUnavailableError. */
+export class EventPublisher {
+  private readonly timeoutMs: number;
+  private readonly expectStream?: string;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    options: EventPublisherOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 2000;
+    this.expectStream = options.expectStream;
+  }
+
+  /** Publishes `data` with `Nats-Msg-Id` = `msgId` (JetStream dedups retries of the same event). */
+  async publish(subject: string, data: Uint8Array, options: { msgId: string; headers?: Record<string, string> }): Promise<PublishResult> {
+    const publishOptions: Partial<JetStreamPublishOptions> = { msgID: options.msgId, timeout: this.timeoutMs };
+    if (options.headers && Object.keys(options.headers).length > 0) {
+      const hdrs = natsHeaders();
+      for (const [key, value] of Object.entries(options.headers)) hdrs.set(key, value);
+      publishOptions.headers = hdrs;
+    }
+    if (this.expectStream) publishOptions.expect = { streamName: this.expectStream };
+
+    let timer: NodeJS.Timeout | undefined;
+    // nats.js enforces the request timeout itself; this guard also covers anything awaited before the request
+    const guard = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new JetStreamUnavailableError('timeout')), this.timeoutMs + 250);
+    });
+    try {
+      const ack = await Promise.race([this.js.publish(subject, data, publishOptions), guard]);
+      if (!ack || typeof ack.seq !== 'number' || ack.seq <= 0) throw new JetStreamUnavailableError('unknown');
+      return { seq: ack.seq, duplicate: ack.duplicate === true };
+    } catch (error) {
+      if (error instanceof JetStreamUnavailableError) throw error;
+      throw new JetStreamUnavailableError(classify(error), { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { fromStripeAmount } from '../../money/money.js';
+import type { InterpretedEvent, PaymentUpdate, RefundUpdate, SettlementUpdate } from '../../settlement/settlement-event.js';
+import { WebhookRejectedError, type VerifiedWebhook } from '../payment-provider.js';
+import { verifyStripeSignature } from './stripe.signature.js';
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+const idOf = (value: unknown): string | null => str(value) ?? (isObject(value) ? str(value.id) : null);
+
+/** Signature first, then parse: nothing of an unsigned body is read. */
+export function verifyStripeWebhook(rawBody: Buffer, headers: IncomingHttpHeaders, webhookSecret: string | null): VerifiedWebhook {
+  if (!webhookSecret) throw new WebhookRejectedError('no webhook secret configured');
+  const header = headers['stripe-signature'];
+  const problem = verifyStripeSignature(rawBody, Array.isArray(header) ? header.join(',') : header, webhookSecret);
+  if (problem) throw new WebhookRejectedError(problem);
+  let event: unknown;
+  try {
+    event = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    throw new WebhookRejectedError('body is not JSON');
+  }
+  if (!isObject(event) || event.object !== 'event' || !str(event.id) || !str(event.type) || !isObject(event.data) || !isObject(event.data.object)) {
+    throw new WebhookRejectedError('body is not a Stripe event');
+  }
+  if (!/^[A-Za-z0-9_]{1,255}$/.test(event.id as string)) throw new WebhookRejectedError('malformed event id');
+  return { eventId: event.id as string, type: event.type as string, livemode: typeof event.livemode === 'boolean' ? event.livemode : null, body: rawBody };
+}
+
+const CHECKOUT_OUTCOMES: Record<string, PaymentUpdate['outcome'] | 'by_payment_status'> = {
+  'checkout.session.completed': 'by_payment_status',
+  'checkout.session.async_payment_succeeded': 'succeeded',
+  'checkout.session.async_payment_failed': 'failed',
+  'checkout.session.expired': 'cancelled',
+};
+
+const REFUND_STATUSES: Record<string, RefundUpdate['status']> = {
+  pending: 'pending',
+  requires_action: 'pending',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  canceled: 'cancelled',
+};
+
+function refundUpdate(refund: Json): RefundUpdate | null {
+  const id = str(refund.id);
+  const paymentIntent = idOf(refund.payment_intent);
+  const currency = str(refund.currency)?.toUpperCase();
+  if (!id || !paymentIntent || !currency || typeof refund.amount !== 'number') return null;
+  return {
+    kind: 'refund',
+    providerRefundId: id,
+    providerPaymentId: paymentIntent,
+    amountMinor: fromStripeAmount(refund.amount, currency),
+    currency,
+    status: REFUND_STATUSES[String(refund.status)] ?? 'pending',
+    reason: str(refund.reason),
+    localRefundId: isObject(refund.metadata) ? str(refund.metadata.workestra_refund_id) : null,
+  };
+}
+
+/** Maps a verified Stripe event onto neutral settlement updates (none: acknowledged and ignored). */
+export function interpretStripeEvent(event: unknown): InterpretedEvent {
+  if (!isObject(event) || !isObject(event.data) || !isObject(event.data.object)) throw new Error('not a Stripe event');
+  const type = String(event.type);
+  const object = event.data.object;
+  const created = typeof event.created === 'number' ? new Date(event.created * 1000) : new Date();
+  const updates: SettlementUpdate[] = [];
+  const outcome = CHECKOUT_OUTCOMES[type];
+  if (outcome) {
+    const currency = str(object.currency)?.toUpperCase();
+    const metadata = isObject(object.metadata) ? object.metadata : {};
+    if (!str(object.id) || !currency || typeof object.amount_total !== 'number') throw new Error(`${type} without id, currency or amount_total`);
+    updates.push({
+      kind: 'payment',
+      reference: object.id as string,
+      providerPaymentId: idOf(object.payment_intent),
+      outcome: outcome === 'by_payment_status' ? (object.payment_status === 'unpaid' ? 'pending' : 'succeeded') : outcome,
+      amountMinor: fromStripeAmount(object.amount_total, currency),
+      currency,
+      invoiceId: str(metadata.invoice_id) ?? str(object.client_reference_id),
+      metadataWorkspaceId: str(metadata.workspace_id),
+      occurredAt: created,
+    });
+  } else if (type === 'refund.created' || type === 'refund.updated' || type === 'refund.failed') {
+    const update = refundUpdate(object);
+    if (!update) throw new Error(`${type} without id, payment intent, currency or amount`);
+    updates.push(type === 'refund.failed' ? { ...update, status: 'failed' } : update);
+  } else if (type === 'charge.refunded') {
+    const paymentIntent = idOf(object.payment_intent);
+    const currency = str(object.currency)?.toUpperCase();
+    if (!paymentIntent || !currency || typeof object.amount_refunded !== 'number') throw new Error('charge.refunded without payment intent, currency or amount_refunded');
+    const listed = isObject(object.refunds) && Array.isArray(object.refunds.data) ? object.refunds.data.filter(isObject) : [];
+    updates.push({
+      kind: 'charge_refunded',
+      providerPaymentId: paymentIntent,
+      amountRefundedMinor: fromStripeAmount(object.amount_refunded, currency),
+      currency,
+      refunds: listed.map(refundUpdate).filter((update): update is RefundUpdate => update !== null),
+    });
+  }
+  return { eventId: String(event.id), type, updates };
+}

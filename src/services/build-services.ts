@@ -1,0 +1,35 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Config } from '../config.js';
+import { parseKeyRing } from '../crypto/key-ring.js';
+import type { Logger } from '../logger.js';
+import { ProviderRegistry } from '../providers/registry.js';
+import { stripeClientFactory } from '../providers/stripe/stripe.client.js';
+import { StripeProvider } from '../providers/stripe/stripe.provider.js';
+import { SettlementService } from '../settlement/settlement.service.js';
+import { AccountSecrets } from './account-secrets.js';
+import { CheckoutService } from './checkout.service.js';
+import { PayLinkService } from './pay-link.service.js';
+import { ProviderSettingsService } from './provider-settings.service.js';
+import type { Services } from './services.js';
+
+/** Connects to NATS with endless reconnects: the webhook route answers 503 while it is away. */
+export async function connectNats(config: Config, name: string): Promise<NatsConnection> {
+  return connect({ servers: config.natsUrl, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000 });
+}
+
+/** Builds the domain services once; the same set serves resolvers, routes, consumers and the CLI. */
+export function buildServices(config: Config, orm: MikroORM, logger: Logger): Services {
+  const providers = new ProviderRegistry([new StripeProvider(stripeClientFactory(config.stripeApiUrl))]);
+  const secrets = new AccountSecrets(parseKeyRing(config.encryptionKeys));
+  const payLinks = new PayLinkService(providers, config.publicBaseUrl);
+  return {
+    config,
+    providers,
+    secrets,
+    payLinks,
+    providerSettings: new ProviderSettingsService(providers, secrets, logger),
+    checkout: new CheckoutService(orm, providers, secrets, payLinks, config.publicBaseUrl, logger),
+    settlement: new SettlementService(orm, providers, secrets, logger),
+  };
+}

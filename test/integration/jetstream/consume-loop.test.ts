@@ -1,0 +1,186 @@
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPullConsumer, type ConsumeResultKind, type HandleResult } from '../../../src/consumers/consume-loop.js';
+import { jetStreamNames, type JetStreamNames } from '../../../src/jetstream/names.js';
+import { provisionJetStream } from '../../../src/jetstream/provision.js';
+import { startPrivateNats } from '../../helpers/private-nats.js';
+import { bytes, connectNats, deleteStreams, sleep, testLogger, uniquePrefix, waitFor } from './support.js';
+
+const WS = 'ws-1';
+
+/** A fresh prefix with provisioned streams on `nc`; returns names and a publish helper. */
+async function setup(nc: NatsConnection, maxDeliver = 5, backoffMs = [300]) {
+  const prefix = uniquePrefix();
+  const names: JetStreamNames = jetStreamNames(prefix);
+  await provisionJetStream(nc, { prefix, maxDeliver, backoffMs });
+  const js = jetstream(nc);
+  const publish = (eventId: string) => js.publish(names.eventSubject('stripe', WS), bytes(eventId), { msgID: `stripe:${eventId}`, timeout: 1000 });
+  return { prefix, names, js, publish };
+}
+
+describe('startPullConsumer', () => {
+  let nc: NatsConnection;
+  const prefixes: string[] = [];
+
+  beforeAll(async () => {
+    nc = await connectNats();
+  });
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteStreams(nc, prefix);
+    await nc.close();
+  });
+
+  it('acks handled messages and reports results', async () => {
+    const { prefix, names, js, publish } = await setup(nc);
+    prefixes.push(prefix);
+    const seen: string[] = [];
+    const results: ConsumeResultKind[] = [];
+    const loop = startPullConsumer({
+      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 2, backoffMs: [300], logger: testLogger(), expiresMs: 1000,
+      handle: async (msg) => {
+        seen.push(msg.string());
+        return 'ack';
+      },
+      onResult: (kind) => results.push(kind),
+    });
+    for (const id of ['evt_a', 'evt_b', 'evt_c']) await publish(id);
+    await waitFor(() => seen.length === 3, 5000, 'three messages');
+    await loop.stop();
+    expect(seen.sort()).toEqual(['evt_a', 'evt_b', 'evt_c']);
+    expect(results).toEqual(['ack', 'ack', 'ack']);
+    const info = await (await jetstreamManager(nc)).consumers.info(names.eventsStream, names.consumer);
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_pending).toBe(0);
+    expect(info.num_redelivered).toBe(0);
+  });
+
+  it('redelivers after the backoff delay on retry, and treats a throwing handler like a retry', async () => {
+    const { prefix, names, js, publish } = await setup(nc, 5, [300, 600]);
+    prefixes.push(prefix);
+    const deliveries: Array<{ id: string; count: number; at: number }> = [];
+    const results: Array<{ kind: ConsumeResultKind; reason?: string }> = [];
+    const loop = startPullConsumer({
+      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 4, backoffMs: [300, 600], logger: testLogger(), expiresMs: 1000,
+      handle: async (msg): Promise<HandleResult> => {
+        const id = msg.string();
+        deliveries.push({ id, count: msg.info.deliveryCount, at: Date.now() });
+        if (msg.info.deliveryCount > 1) return 'ack';
+        if (id === 'evt_throw') throw new Error('database is away');
+        return { retry: 'invoice not found yet' };
+      },
+      onResult: (kind, _ms, detail) => results.push({ kind, reason: detail.reason }),
+    });
+    await publish('evt_retry');
+    await publish('evt_throw');
+    await waitFor(() => deliveries.length === 4, 5000, 'two deliveries each');
+    await loop.stop();
+    for (const id of ['evt_retry', 'evt_throw']) {
+      const [first, second] = deliveries.filter((d) => d.id === id);
+      expect([first.count, second.count]).toEqual([1, 2]);
+      expect(second.at - first.at).toBeGreaterThanOrEqual(280);
+    }
+    expect(results).toContainEqual({ kind: 'retry', reason: 'invoice not found yet' });
+    expect(results).toContainEqual({ kind: 'error', reason: 'database is away' });
+    expect(results.filter((r) => r.kind === 'ack')).toHaveLength(2);
+  });
+
+  it('never runs more than `concurrency` handlers at once, and stop() waits for running ones', async () => {
+    const { prefix, names, js, publish } = await setup(nc);
+    prefixes.push(prefix);
+    let running = 0;
+    let maxRunning = 0;
+    const done: string[] = [];
+    const loop = startPullConsumer({
+      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 3, backoffMs: [300], logger: testLogger(), expiresMs: 1000,
+      handle: async (msg) => {
+        running += 1;
+        maxRunning = Math.max(maxRunning, running);
+        await sleep(120);
+        running -= 1;
+        done.push(msg.string());
+        return 'ack';
+      },
+    });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => publish(`evt_${i}`)));
+    await waitFor(() => done.length >= 10, 8000, 'most messages');
+    await loop.stop();
+    expect(running).toBe(0);
+    expect(maxRunning).toBe(3);
+    const info = await (await jetstreamManager(nc)).consumers.info(names.eventsStream, names.consumer);
+    // whatever was not handled before stop() is still pending, not lost in an ack wait
+    expect(info.num_ack_pending).toBe(0);
+    expect(done.length + info.num_pending + info.num_redelivered).toBeGreaterThanOrEqual(12);
+  });
+
+  it('keeps a long handler\'s delivery alive with working()', async () => {
+    const { prefix, names, js, publish } = await setup(nc);
+    prefixes.push(prefix);
+    const jsm = await jetstreamManager(nc);
+    // a 1 s ack wait (no backoff) makes the server redeliver a 2.5 s handler unless it hears working()
+    await jsm.consumers.update(names.eventsStream, names.consumer, { ack_wait: 1_000_000_000, backoff: [] });
+    const counts: number[] = [];
+    const loop = startPullConsumer({
+      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 2, backoffMs: [300], logger: testLogger(), expiresMs: 1000,
+      handle: async (msg: JsMsg) => {
+        counts.push(msg.info.deliveryCount);
+        await sleep(2500);
+        return 'ack';
+      },
+    });
+    await publish('evt_slow');
+    await waitFor(() => counts.length === 1, 3000, 'the delivery');
+    await sleep(2800);
+    await loop.stop();
+    expect(counts).toEqual([1]);
+    expect((await jsm.consumers.info(names.eventsStream, names.consumer)).num_ack_pending).toBe(0);
+  });
+
+  it('re-binds when its consumer is deleted and provisioned again', async () => {
+    const { prefix, names, js, publish } = await setup(nc);
+    prefixes.push(prefix);
+    const seen: string[] = [];
+    const loop = startPullConsumer({
+      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 2, backoffMs: [300], logger: testLogger(), expiresMs: 1000,
+      handle: async (msg) => {
+        seen.push(msg.string());
+        return 'ack';
+      },
+    });
+    await publish('evt_one');
+    await waitFor(() => seen.includes('evt_one'), 5000, 'the first message');
+    await (await jetstreamManager(nc)).consumers.delete(names.eventsStream, names.consumer);
+    await sleep(1200);
+    await provisionJetStream(nc, { prefix, maxDeliver: 5, backoffMs: [300] });
+    await publish('evt_two');
+    // a new consumer delivers the whole stream again (deliver_policy all): settlement is idempotent
+    await waitFor(() => seen.includes('evt_two'), 8000, 'the message after re-provisioning');
+    await loop.stop();
+  });
+
+  it('re-subscribes after its nats-server restarts', async () => {
+    const server = await startPrivateNats();
+    const own = await connectNats(server.url);
+    try {
+      const { names, js, publish } = await setup(own);
+      const seen: string[] = [];
+      const loop = startPullConsumer({
+        js, stream: names.eventsStream, consumer: names.consumer, concurrency: 2, backoffMs: [300], logger: testLogger(), expiresMs: 1000,
+        handle: async (msg) => {
+          seen.push(msg.string());
+          return 'ack';
+        },
+      });
+      await publish('evt_before');
+      await waitFor(() => seen.includes('evt_before'), 5000, 'the first message');
+      await server.restart();
+      await waitFor(() => publish('evt_after').catch(() => null), 8000, 'publishing after the restart');
+      await waitFor(() => seen.includes('evt_after'), 10_000, 'the message after the restart');
+      await loop.stop();
+      expect(seen).toEqual(['evt_before', 'evt_after']);
+    } finally {
+      await own.close();
+      await server.dispose();
+    }
+  });
+});

@@ -1,0 +1,91 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPullConsumer, type PullConsumerHandle } from '../../../src/consumers/consume-loop.js';
+import { readDeadLetters, startDeadLetterForwarder, type DeadLetterForwarder } from '../../../src/consumers/dead-letter.js';
+import { startDlqRetrier } from '../../../src/consumers/dlq-retrier.js';
+import { jetStreamNames } from '../../../src/jetstream/names.js';
+import { provisionJetStream } from '../../../src/jetstream/provision.js';
+import { bytes, connectNats, deleteStreams, testLogger, uniquePrefix, waitFor } from './support.js';
+
+describe('startDlqRetrier', () => {
+  const prefix = uniquePrefix();
+  const names = jetStreamNames(prefix);
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let loop: PullConsumerHandle;
+  let forwarder: DeadLetterForwarder;
+  const deliveries: number[] = [];
+
+  const deadLetters = () => readDeadLetters(jsm, names);
+  const eventCount = async () => (await jsm.streams.info(names.eventsStream)).state.messages;
+
+  beforeAll(async () => {
+    nc = await connectNats();
+    jsm = await jetstreamManager(nc);
+    await provisionJetStream(nc, { prefix, maxDeliver: 2, backoffMs: [100] });
+    const js = jetstream(nc);
+    loop = startPullConsumer({
+      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 2, backoffMs: [100], logger: testLogger(), expiresMs: 1000,
+      handle: async (msg) => {
+        deliveries.push(msg.seq);
+        return { retry: 'always failing' };
+      },
+    });
+    forwarder = startDeadLetterForwarder({ nc, js, jsm, names, logger: testLogger(), lastError: async () => null });
+  });
+
+  afterAll(async () => {
+    await loop.stop();
+    await forwarder.stop();
+    await deleteStreams(nc, prefix);
+    await nc.close();
+  });
+
+  it('retries a dead letter up to maxAutoRetries times, then leaves it for ops', async () => {
+    const js = jetstream(nc);
+    const retrier = startDlqRetrier({ js, jsm, names, intervalMs: 60_000, maxAutoRetries: 1, logger: testLogger() });
+    const twin = startDlqRetrier({ js, jsm, names, intervalMs: 60_000, maxAutoRetries: 1, logger: testLogger() });
+    try {
+      await js.publish(names.eventSubject('stripe', 'ws-9'), bytes('{"id":"evt_r"}'), { msgID: 'stripe:evt_r' });
+      const [first] = await waitFor(async () => ((await deadLetters()).length === 1 ? deadLetters() : null), 5000, 'the first death');
+      expect(first.autoRetries).toBe(0);
+      expect(first.lastError).toBe('unknown (no error recorded)');
+
+      // two workers' retriers racing on the same letter put one copy back
+      const [a, b] = await Promise.all([retrier.runOnce(), twin.runOnce()]);
+      expect(a.retried + b.retried).toBe(1);
+      expect(await eventCount()).toBe(2);
+
+      const [second] = await waitFor(async () => {
+        const letters = await deadLetters();
+        return letters.length === 1 && letters[0].seq !== first.seq ? letters : null;
+      }, 5000, 'the second death');
+      expect(second).toMatchObject({ autoRetries: 1, msgId: 'stripe:evt_r', deliveries: 2 });
+      expect(second.originalSeq).not.toBe(first.originalSeq);
+
+      expect(await retrier.runOnce()).toEqual({ retried: 0, leftForOps: 1 });
+      expect(await eventCount()).toBe(2);
+      expect((await deadLetters()).map((letter) => letter.seq)).toEqual([second.seq]);
+      expect(deliveries).toHaveLength(4);
+    } finally {
+      await retrier.stop();
+      await twin.stop();
+    }
+  });
+
+  it('runs passes on its interval until the letter is out of automatic retries, and stops', async () => {
+    const retrier = startDlqRetrier({ js: jetstream(nc), jsm, names, intervalMs: 100, maxAutoRetries: 3, logger: testLogger() });
+    try {
+      // from 1 automatic retry (previous test) to 3, each pass replaying it and the consumer killing it again
+      const final = await waitFor(async () => {
+        const letters = await deadLetters();
+        return letters.length === 1 && letters[0].autoRetries === 3 ? letters[0] : null;
+      }, 8000, 'interval passes to use up the retries');
+      expect(final.msgId).toBe('stripe:evt_r');
+      expect(await retrier.runOnce()).toEqual({ retried: 0, leftForOps: 1 });
+    } finally {
+      await retrier.stop();
+    }
+  });
+});
