@@ -20,6 +20,7 @@ export interface Config {
   settlementMaxDeliver: number;
   settlementBackoffMs: number[];
   settlementConcurrency: number;
+  settlementAckWaitMs: number;
   dlqRetryIntervalMs: number;
   dlqMaxAutoRetries: number;
   logLevel: string;
@@ -136,6 +137,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     settlementMaxDeliver: intVar(env, 'SETTLEMENT_MAX_DELIVER', 6, 1, 100),
     settlementBackoffMs,
     settlementConcurrency: intVar(env, 'SETTLEMENT_CONCURRENCY', 16, 1, 256),
+    settlementAckWaitMs: intVar(env, 'SETTLEMENT_ACK_WAIT_MS', 30_000, 1000, 600_000),
     dlqRetryIntervalMs: intVar(env, 'DLQ_RETRY_INTERVAL_MS', 600_000, 100),
     dlqMaxAutoRetries: intVar(env, 'DLQ_MAX_AUTO_RETRIES', 5, 0, 1000),
     logLevel: env.LOG_LEVEL || (production ? 'info' : env.NODE_ENV === 'test' ? 'warn' : 'info'),

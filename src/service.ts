@@ -58,7 +58,12 @@ export async function startService(config: Config, logger: Logger, options: Star
   let names: JetStreamNames;
   try {
     nats = await connectNats(config, `workestra-payments-${config.role}`);
-    ({ names } = await provisionJetStream(nats, { prefix: config.natsSubjectPrefix, maxDeliver: config.settlementMaxDeliver, backoffMs: config.settlementBackoffMs }));
+    ({ names } = await provisionJetStream(nats, {
+      prefix: config.natsSubjectPrefix,
+      maxDeliver: config.settlementMaxDeliver,
+      backoffMs: config.settlementBackoffMs,
+      ackWaitMs: config.settlementAckWaitMs,
+    }));
   } catch (error) {
     await orm.close();
     throw error;
@@ -91,6 +96,8 @@ export async function startService(config: Config, logger: Logger, options: Star
       consumer: names.consumer,
       concurrency: config.settlementConcurrency,
       backoffMs: config.settlementBackoffMs,
+      // Short pulls keep shutdown quick (stop() lets the open pull run out); an idle pull a second is cheap.
+      expiresMs: 1000,
       logger: logger.child({ component: 'settlement' }),
       handle: settlementHandler(services.settlement, metrics, logger.child({ component: 'settlement' })),
     });

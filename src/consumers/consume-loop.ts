@@ -98,9 +98,11 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
       }
     } else {
       // on the last delivery there is nothing to wait for: the server dead-letters it at once
-      const delay = maxDeliver > 0 && deliveries >= maxDeliver ? 0 : delayFor(deliveries);
+      const last = maxDeliver > 0 && deliveries >= maxDeliver;
+      const delay = last ? 0 : delayFor(deliveries);
       msg.nak(delay);
-      log.warn({ seq: msg.info.streamSequence, msgId, deliveries, maxDeliver, delayMs: delay, reason: result.retry }, 'event handling failed; will retry');
+      const what = last ? 'event handling failed on its last delivery; it goes to the DLQ' : 'event handling failed; will retry';
+      log.warn({ seq: msg.info.streamSequence, msgId, deliveries, maxDeliver, delayMs: delay, reason: result.retry }, what);
     }
     try {
       options.onResult?.(kind, ms, { msg, reason: result === 'ack' ? undefined : result.retry });
