@@ -21,6 +21,8 @@ export interface Config {
   settlementBackoffMs: number[];
   settlementConcurrency: number;
   settlementAckWaitMs: number;
+  reconcileIntervalMs: number;
+  reconcilePendingAfterMs: number;
   dlqRetryIntervalMs: number;
   dlqMaxAutoRetries: number;
   logLevel: string;
@@ -138,6 +140,8 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     settlementBackoffMs,
     settlementConcurrency: intVar(env, 'SETTLEMENT_CONCURRENCY', 16, 1, 256),
     settlementAckWaitMs: intVar(env, 'SETTLEMENT_ACK_WAIT_MS', 30_000, 1000, 600_000),
+    reconcileIntervalMs: intVar(env, 'RECONCILE_INTERVAL_MS', 300_000, 100),
+    reconcilePendingAfterMs: intVar(env, 'RECONCILE_PENDING_AFTER_MS', 3_600_000, 0),
     dlqRetryIntervalMs: intVar(env, 'DLQ_RETRY_INTERVAL_MS', 600_000, 100),
     dlqMaxAutoRetries: intVar(env, 'DLQ_MAX_AUTO_RETRIES', 5, 0, 1000),
     logLevel: env.LOG_LEVEL || (production ? 'info' : env.NODE_ENV === 'test' ? 'warn' : 'info'),

@@ -24,6 +24,7 @@ import type { Logger } from './logger.js';
 import { buildFederatedSchema } from './schema/build-federated-schema.js';
 import { buildServices, connectNats } from './services/build-services.js';
 import type { Services } from './services/services.js';
+import { startReconciler } from './settlement/reconciler.js';
 import { WebhookAccounts } from './services/webhook-accounts.js';
 
 /** A running service: its URL and the parts tests and the CLI may reach into. */
@@ -103,7 +104,8 @@ export async function startService(config: Config, logger: Logger, options: Star
     });
     const forwarder = startDeadLetterForwarder({ nc: nats, js, jsm, names, logger, lastError: (msgId) => services.settlement.lastError(msgId) });
     const retrier = startDlqRetrier({ js, jsm, names, intervalMs: config.dlqRetryIntervalMs, maxAutoRetries: config.dlqMaxAutoRetries, logger });
-    stops.push(() => retrier.stop(), () => forwarder.stop(), () => consumer.stop());
+    const reconciler = startReconciler(services.reconciler, config.reconcileIntervalMs, logger.child({ component: 'reconciler' }));
+    stops.push(() => reconciler.stop(), () => retrier.stop(), () => forwarder.stop(), () => consumer.stop());
   }
   finishApp(app, logger);
 

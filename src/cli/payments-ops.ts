@@ -4,6 +4,7 @@ import { ConfigError } from '../config.js';
 import { CliContext, UsageError } from './cli-context.js';
 import { dlqCommand } from './dlq.command.js';
 import { keysCommand } from './keys.command.js';
+import { reconcileCommand } from './reconcile.command.js';
 import { replayCommand } from './replay.command.js';
 import { statusCommand } from './status.command.js';
 
@@ -14,6 +15,8 @@ const USAGE = `usage: payments-ops <command>
   dlq drop <seq…>                         delete dead letters
   replay --since <ISO> [--until <ISO>] [--provider stripe|mollie] [--workspace <uuid>] [--dry-run] [--json]
                                           re-apply stored events (idempotent)
+  reconcile [--workspace <uuid>] [--dry-run] [--json]
+                                          ask the provider about stale PENDING payments and settle what it says
   keys reencrypt [--dry-run]              re-seal stored secrets under the first key of PAYMENTS_ENCRYPTION_KEYS`;
 
 const COMMANDS: Record<string, (ctx: CliContext, args: string[], out: (line: string) => void) => Promise<number>> = {
@@ -21,6 +24,7 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[], out: (line: str
   dlq: dlqCommand,
   replay: replayCommand,
   keys: keysCommand,
+  reconcile: reconcileCommand,
 };
 
 /** Runs one ops command with the service's environment; resolves with the exit code. */

@@ -34,7 +34,30 @@ export interface HostedCheckout {
   amountMinor: number;
   currency: string;
   status: 'open' | 'complete' | 'expired';
+  /** Whether the money was collected (a complete checkout can still be awaiting an async payment). */
+  paid: boolean;
+  /** The provider's payment id behind the checkout (Stripe payment intent), once there is one. */
+  providerPaymentId: string | null;
   expiresAt: Date | null;
+}
+
+/** A refund the service asks the provider for. */
+export interface RefundRequest {
+  providerPaymentId: string;
+  amountMinor: number;
+  currency: string;
+  /** Free text; sent as metadata, and as the provider's reason code only when it is exactly one of them. */
+  reason: string | null;
+  /** Derived from the workspace and the client's idempotency key (contains the latter). */
+  idempotencyKey: string;
+  metadata: Record<string, string>;
+}
+
+/** The provider's answer to a refund request. */
+export interface ProviderRefund {
+  providerRefundId: string;
+  amountMinor: number;
+  status: 'pending' | 'succeeded' | 'failed' | 'cancelled';
 }
 
 /** Keys entered by a user, before verification. */
@@ -107,6 +130,9 @@ export interface PaymentProviderAdapter {
 
   createCheckout(credentials: ProviderCredentials, request: CheckoutRequest): Promise<HostedCheckout>;
   getCheckout(credentials: ProviderCredentials, reference: string): Promise<HostedCheckout>;
+  /** Refunds (part of) a payment. Throws ProviderRequestError when the provider refuses, ProviderUnavailableError when unreachable. */
+  refund(credentials: ProviderCredentials, request: RefundRequest): Promise<ProviderRefund>;
+
   /** Closes an open checkout so it can no longer be paid; false when it had already completed or expired. */
   expireCheckout(credentials: ProviderCredentials, reference: string): Promise<boolean>;
 }

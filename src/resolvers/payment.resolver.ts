@@ -1,6 +1,7 @@
-import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { InvoicePayment } from '../entities/index.js';
 import { requireAuth, type GraphQLContext } from '../schema/context.js';
+import { RefundPaymentInput } from '../schema/inputs.js';
 import { Payment } from '../schema/payment.type.js';
 import { Refund } from '../schema/refund.type.js';
 import { toPayment, toRefund } from './mappers.js';
@@ -25,5 +26,27 @@ export class PaymentResolver {
     requireAuth(context, 'read');
     const rows = await context.loaders().refundsByPayment.load(payment.id);
     return rows.map(toRefund);
+  }
+
+  @Mutation(() => Refund, {
+    description:
+      'Refund all or part of a card payment through its provider. Needs the owner, admin or finance role. The refund is recorded at once ' +
+      '(PENDING until the provider confirms; a SUCCEEDED refund lowers the invoice\'s paid amount, so the invoice returns to PARTIAL, SENT or OVERDUE). ' +
+      'Errors: BAD_USER_INPUT when the payment is not SUCCEEDED/PARTIALLY_REFUNDED or the amount is not between 1 and the refundable amount ' +
+      '(the message states the refundable amount); CONFLICT when idempotencyKey was used for a different refund; NOT_FOUND for an unknown payment; ' +
+      'PROVIDER_ERROR when the provider cannot be reached (nothing was refunded; retry with the same idempotencyKey).',
+  })
+  async refundPayment(
+    @Arg('input', () => RefundPaymentInput, { description: 'Which payment, how much, why, and your idempotency key.' }) input: RefundPaymentInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<Refund> {
+    const auth = requireAuth(context, 'refund');
+    const refund = await context.services.refunds.refund(auth, {
+      paymentId: input.paymentId,
+      amountMinor: input.amountMinor ?? null,
+      reason: input.reason ?? null,
+      idempotencyKey: input.idempotencyKey,
+    });
+    return toRefund(refund);
   }
 }

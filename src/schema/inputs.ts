@@ -1,5 +1,6 @@
-import { Field, InputType } from 'type-graphql';
+import { Field, ID, InputType } from 'type-graphql';
 import { PaymentMode } from './enums.js';
+import { SafeInt } from './scalars.js';
 
 @InputType({ description: 'Stripe API keys for the caller\'s workspace. Saving verifies them with Stripe, stores them encrypted and activates Stripe.' })
 export class SaveStripeKeysInput {
@@ -20,4 +21,27 @@ export class SaveStripeKeysInput {
 
   @Field(() => Boolean, { description: 'Whether sent invoices offer a card pay link through Stripe.' })
   offerCardPayments!: boolean;
+}
+
+@InputType({ description: 'A refund request. Safe to retry: the same idempotencyKey returns the same refund.' })
+export class RefundPaymentInput {
+  @Field(() => ID, { description: 'The payment (ledger row id, Payment.id) to refund; it must be SUCCEEDED or PARTIALLY_REFUNDED.' })
+  paymentId!: string;
+
+  @Field(() => SafeInt, {
+    nullable: true,
+    description: 'Amount to refund in minor units (cents). Omit to refund everything still refundable (the payment amount minus succeeded and pending refunds).',
+  })
+  amountMinor?: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the refund is made (free text, kept with the refund). "duplicate", "fraudulent" or "requested_by_customer" are also passed to Stripe as its reason code.',
+  })
+  reason?: string | null;
+
+  @Field(() => String, {
+    description: 'Your unique key for this refund (1-200 printable characters, scoped to the workspace). Reusing it with the same payment and amount returns the same refund; with other parameters it is a CONFLICT.',
+  })
+  idempotencyKey!: string;
 }

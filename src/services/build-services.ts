@@ -6,11 +6,13 @@ import type { Logger } from '../logger.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import { stripeClientFactory } from '../providers/stripe/stripe.client.js';
 import { StripeProvider } from '../providers/stripe/stripe.provider.js';
+import { Reconciler } from '../settlement/reconciler.js';
 import { SettlementService } from '../settlement/settlement.service.js';
 import { AccountSecrets } from './account-secrets.js';
 import { CheckoutService } from './checkout.service.js';
 import { PayLinkService } from './pay-link.service.js';
 import { ProviderSettingsService } from './provider-settings.service.js';
+import { RefundService } from './refund.service.js';
 import type { Services } from './services.js';
 
 /** Connects to NATS with endless reconnects: the webhook route answers 503 while it is away. */
@@ -23,6 +25,7 @@ export function buildServices(config: Config, orm: MikroORM, logger: Logger): Se
   const providers = new ProviderRegistry([new StripeProvider(stripeClientFactory(config.stripeApiUrl))]);
   const secrets = new AccountSecrets(parseKeyRing(config.encryptionKeys));
   const payLinks = new PayLinkService(providers, config.publicBaseUrl);
+  const settlement = new SettlementService(orm, providers, secrets, logger);
   return {
     config,
     providers,
@@ -30,6 +33,8 @@ export function buildServices(config: Config, orm: MikroORM, logger: Logger): Se
     payLinks,
     providerSettings: new ProviderSettingsService(providers, secrets, logger),
     checkout: new CheckoutService(orm, providers, secrets, payLinks, config.publicBaseUrl, logger),
-    settlement: new SettlementService(orm, providers, secrets, logger),
+    settlement,
+    refunds: new RefundService(orm, providers, secrets, settlement, logger),
+    reconciler: new Reconciler(orm, providers, secrets, settlement, logger, config.reconcilePendingAfterMs),
   };
 }

@@ -4,6 +4,8 @@ import type { AccountSecrets } from './account-secrets.js';
 import type { CheckoutService } from './checkout.service.js';
 import type { PayLinkService } from './pay-link.service.js';
 import type { ProviderSettingsService } from './provider-settings.service.js';
+import type { RefundService } from './refund.service.js';
+import type { Reconciler } from '../settlement/reconciler.js';
 import type { SettlementService } from '../settlement/settlement.service.js';
 
 /** Domain services shared by resolvers, HTTP routes, consumers and the CLI; built once in the composition root. */
@@ -15,4 +17,6 @@ export interface Services {
   payLinks: PayLinkService;
   checkout: CheckoutService;
   settlement: SettlementService;
+  refunds: RefundService;
+  reconciler: Reconciler;
 }

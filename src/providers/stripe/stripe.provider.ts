@@ -5,6 +5,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { InterpretedEvent } from '../../settlement/settlement-event.js';
 import type {
   VerifiedWebhook,
+  ProviderRefund,
+  RefundRequest,
   CheckoutRequest, CreatedWebhookEndpoint, HostedCheckout, KeyInput, PaymentProviderAdapter, ProviderCredentials,
 } from '../payment-provider.js';
 import type { StripeClientFactory } from './stripe.client.js';
@@ -115,6 +117,26 @@ export class StripeProvider implements PaymentProviderAdapter {
     return toHostedCheckout(session);
   }
 
+  async refund({ secretKey }: ProviderCredentials, request: RefundRequest): Promise<ProviderRefund> {
+    const reason = request.reason?.trim() ?? '';
+    const refund = await callStripe('refund the payment', () =>
+      this.clients(secretKey).refunds.create(
+        {
+          payment_intent: request.providerPaymentId,
+          amount: toStripeAmount(request.amountMinor, request.currency),
+          ...(STRIPE_REASONS.has(reason) ? { reason: reason as Stripe.RefundCreateParams.Reason } : {}),
+          metadata: { ...request.metadata, ...(reason ? { reason: reason.slice(0, 500) } : {}) },
+        },
+        { idempotencyKey: request.idempotencyKey },
+      ),
+    );
+    return {
+      providerRefundId: refund.id,
+      amountMinor: fromStripeAmount(refund.amount, request.currency),
+      status: REFUND_STATES[refund.status ?? ''] ?? 'pending',
+    };
+  }
+
   async getCheckout({ secretKey }: ProviderCredentials, reference: string): Promise<HostedCheckout> {
     return toHostedCheckout(await callStripe('read the checkout session', () => this.clients(secretKey).checkout.sessions.retrieve(reference)));
   }
@@ -127,6 +149,9 @@ export class StripeProvider implements PaymentProviderAdapter {
   }
 }
 
+const STRIPE_REASONS = new Set(['duplicate', 'fraudulent', 'requested_by_customer']);
+const REFUND_STATES: Record<string, ProviderRefund['status']> = { succeeded: 'succeeded', failed: 'failed', canceled: 'cancelled' };
+
 function toHostedCheckout(session: Stripe.Checkout.Session): HostedCheckout {
   const currency = (session.currency ?? '').toUpperCase();
   return {
@@ -135,6 +160,8 @@ function toHostedCheckout(session: Stripe.Checkout.Session): HostedCheckout {
     amountMinor: fromStripeAmount(session.amount_total ?? 0, currency),
     currency,
     status: session.status === 'complete' ? 'complete' : session.status === 'expired' ? 'expired' : 'open',
+    paid: session.payment_status === 'paid' || session.payment_status === 'no_payment_required',
+    providerPaymentId: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
     expiresAt: session.expires_at ? new Date(session.expires_at * 1000) : null,
   };
 }

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { AuthContext } from '../auth/auth-context.js';
+import { InvoicePayment, LedgerStatus, PaymentProviderAccount, PaymentRefund, RefundState } from '../entities/index.js';
+import { BadUserInputError, ConflictError, NotFoundError, ProviderError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { formatMinor } from '../money/money.js';
+import { InvalidCredentialsError, ProviderRequestError, type ProviderRefund } from '../providers/payment-provider.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { SettlementService } from '../settlement/settlement.service.js';
+import type { AccountSecrets } from './account-secrets.js';
+import { audit } from './audit.js';
+
+export interface RefundInput {
+  paymentId: string;
+  amountMinor: number | null;
+  reason: string | null;
+  idempotencyKey: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const REFUNDABLE = new Set<LedgerStatus>([LedgerStatus.SUCCEEDED, LedgerStatus.PARTIALLY_REFUNDED]);
+const RESERVING = new Set<RefundState>([RefundState.PENDING, RefundState.SUCCEEDED]);
+
+/**
+ * `refundPayment`: reserve the amount in our ledger (a PENDING row keyed by the client's idempotency key), ask the
+ * provider with a derived Idempotency-Key, then record its answer through the settlement path (same unit of work,
+ * same recompute as webhooks). A provider failure removes the reservation: nothing is half-recorded.
+ */
+export class RefundService {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly providers: ProviderRegistry,
+    private readonly secrets: AccountSecrets,
+    private readonly settlement: SettlementService,
+    private readonly logger: Logger,
+  ) {}
+
+  async refund(auth: AuthContext, input: RefundInput): Promise<PaymentRefund> {
+    const key = input.idempotencyKey.trim();
+    if (!/^[\x21-\x7e]{1,200}$/.test(key)) throw new BadUserInputError('idempotencyKey must be 1-200 printable characters without spaces');
+    if (!UUID.test(input.paymentId)) throw new NotFoundError('No such payment in this workspace');
+    const reason = input.reason?.trim() ? input.reason.trim().slice(0, 500) : null;
+    const paymentId = input.paymentId.toLowerCase();
+
+    const existing = await this.byKey(auth.workspaceId, key);
+    if (existing) return this.replay(auth, existing, paymentId, input.amountMinor);
+    let reserved: PaymentRefund;
+    try {
+      reserved = await this.reserve(auth, paymentId, input.amountMinor, reason, key);
+    } catch (error) {
+      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+      return this.replay(auth, (await this.byKey(auth.workspaceId, key))!, paymentId, input.amountMinor); // a concurrent twin won
+    }
+    return this.submit(auth, reserved);
+  }
+
+  private byKey(workspaceId: string, idempotencyKey: string) {
+    return this.orm.em.fork().findOne(PaymentRefund, { workspaceId, idempotencyKey });
+  }
+
+  /** The same key again: the same refund (finishing it if a crash interrupted it), or CONFLICT for other parameters. */
+  private async replay(auth: AuthContext, existing: PaymentRefund, paymentId: string, amountMinor: number | null): Promise<PaymentRefund> {
+    if (existing.paymentId !== paymentId || (amountMinor !== null && amountMinor !== existing.amountMinor)) {
+      throw new ConflictError(`idempotencyKey was already used for a refund of ${existing.amountMinor} on payment ${existing.paymentId}; use a new key for a different refund`);
+    }
+    return existing.providerRefundId ? existing : this.submit(auth, existing);
+  }
+
+  /** Locks invoice and payment, checks what is refundable, and records a PENDING refund with the audit row. */
+  private async reserve(auth: AuthContext, paymentId: string, requested: number | null, reason: string | null, key: string): Promise<PaymentRefund> {
+    return this.orm.em.fork().transactional(async (tx) => {
+      const found = await tx.findOne(InvoicePayment, { id: paymentId, workspaceId: auth.workspaceId });
+      if (!found) throw new NotFoundError('No such payment in this workspace');
+      await this.settlement.lockInvoice(tx, auth.workspaceId, found.invoiceId);
+      const payment = await tx.findOneOrFail(InvoicePayment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!REFUNDABLE.has(payment.status)) {
+        throw new BadUserInputError(`Payment ${payment.id} is ${payment.status.toUpperCase()}; only SUCCEEDED or PARTIALLY_REFUNDED payments can be refunded`);
+      }
+      const refundable = await this.refundable(tx, payment);
+      const show = (minor: number) => `${minor} (${formatMinor(minor, payment.currency)} ${payment.currency.trim()})`;
+      if (refundable <= 0) throw new BadUserInputError(`Nothing is left to refund on payment ${payment.id}: refunds already cover ${show(payment.amountMinor)}`);
+      const amountMinor = requested ?? refundable;
+      if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0 || amountMinor > refundable) {
+        throw new BadUserInputError(`amountMinor must be between 1 and ${show(refundable)}, the amount still refundable on this payment (omit it to refund all of it)`);
+      }
+      const issue = this.providers.get(payment.provider).amountIssue(amountMinor, payment.currency.trim());
+      if (issue) throw new BadUserInputError(issue);
+      const refund = tx.create(PaymentRefund, {
+        id: randomUUID(),
+        workspaceId: auth.workspaceId,
+        paymentId: payment.id,
+        invoiceId: payment.invoiceId,
+        provider: payment.provider,
+        amountMinor,
+        currency: payment.currency.trim(),
+        status: RefundState.PENDING,
+        reason,
+        idempotencyKey: key,
+        requestedBy: UUID.test(auth.userId) ? auth.userId : null,
+      });
+      tx.persist(refund);
+      audit(tx, {
+        workspaceId: auth.workspaceId,
+        actorId: auth.userId,
+        action: 'payments.refund.requested',
+        provider: payment.provider,
+        details: { refundId: refund.id, paymentId: payment.id, invoiceId: payment.invoiceId, amountMinor, currency: refund.currency, idempotencyKey: key, reason },
+      });
+      return refund;
+    });
+  }
+
+  /** Refundable = amount − refunds that succeeded or are pending (pending ones reserve their amount). */
+  private async refundable(tx: EntityManager, payment: InvoicePayment): Promise<number> {
+    const refunds = await tx.find(PaymentRefund, { paymentId: payment.id });
+    return payment.amountMinor - refunds.filter((refund) => RESERVING.has(refund.status)).reduce((sum, refund) => sum + refund.amountMinor, 0);
+  }
+
+  /** Calls the provider and records its answer through the settlement path. */
+  private async submit(auth: AuthContext, refund: PaymentRefund): Promise<PaymentRefund> {
+    const em = this.orm.em.fork();
+    const payment = await em.findOneOrFail(InvoicePayment, { id: refund.paymentId });
+    const account = await em.findOne(PaymentProviderAccount, { workspaceId: auth.workspaceId, provider: payment.provider });
+    const credentials = account ? this.secrets.credentials(account) : null;
+    const adapter = this.providers.get(payment.provider);
+    let answer: ProviderRefund;
+    try {
+      if (!credentials) throw new BadUserInputError(`${payment.provider} is disconnected from this workspace; reconnect it to refund this payment`);
+      if (!payment.providerPaymentId) throw new BadUserInputError(`Payment ${payment.id} has no provider payment id yet; try again once its confirmation has arrived`);
+      answer = await adapter.refund(credentials, {
+        providerPaymentId: payment.providerPaymentId,
+        amountMinor: refund.amountMinor,
+        currency: refund.currency,
+        reason: refund.reason ?? null,
+        idempotencyKey: `workestra-refund-${auth.workspaceId}-${refund.idempotencyKey}`,
+        metadata: { workestra_refund_id: refund.id, workspace_id: auth.workspaceId, invoice_id: payment.invoiceId },
+      });
+    } catch (error) {
+      await em.nativeDelete(PaymentRefund, { id: refund.id, providerRefundId: null });
+      if (error instanceof BadUserInputError) throw error;
+      if (error instanceof ProviderRequestError || error instanceof InvalidCredentialsError) throw new BadUserInputError(`The provider refused the refund: ${error.message}`);
+      this.logger.warn({ workspaceId: auth.workspaceId, paymentId: payment.id, detail: (error as { detail?: string }).detail ?? (error as Error).message }, 'refund request failed');
+      throw new ProviderError('The payment provider could not be reached; no refund was made. Retry with the same idempotencyKey');
+    }
+
+    await this.settlement.apply(payment.provider, auth.workspaceId, {
+      eventId: `api:${answer.providerRefundId}:${answer.status}`,
+      type: 'refund.api',
+      updates: [{ kind: 'refund', providerRefundId: answer.providerRefundId, providerPaymentId: payment.providerPaymentId!, amountMinor: answer.amountMinor, currency: refund.currency, status: answer.status, reason: refund.reason ?? null, localRefundId: refund.id }],
+    }, null);
+    return this.adopted(em, refund, answer.providerRefundId);
+  }
+
+  /**
+   * Our reserved row normally carries the provider refund id now. If a webhook recorded the same refund first under
+   * another row (our earlier reservation was rolled back after a timeout), that row takes over our key.
+   */
+  private async adopted(em: EntityManager, refund: PaymentRefund, providerRefundId: string): Promise<PaymentRefund> {
+    const ours = await em.fork().findOne(PaymentRefund, { id: refund.id });
+    if (ours?.providerRefundId) return ours;
+    return em.fork().transactional(async (tx) => {
+      const recorded = await tx.findOneOrFail(PaymentRefund, { provider: refund.provider, providerRefundId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      await tx.nativeDelete(PaymentRefund, { id: refund.id, providerRefundId: null });
+      recorded.idempotencyKey ??= refund.idempotencyKey;
+      recorded.reason ??= refund.reason;
+      recorded.requestedBy ??= refund.requestedBy;
+      return recorded;
+    });
+  }
+}
