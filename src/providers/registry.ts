@@ -1,4 +1,5 @@
 import type { Provider } from '../entities/index.js';
+import { BadUserInputError } from '../errors.js';
 import type { PaymentProviderAdapter } from './payment-provider.js';
 
 /** The adapters the composition root registered, by provider. */
@@ -9,9 +10,10 @@ export class ProviderRegistry {
     for (const adapter of adapters) this.adapters.set(adapter.provider, adapter);
   }
 
+  /** The adapter; a provider this server does not offer is a user error (BAD_USER_INPUT), not a crash. */
   get(provider: Provider): PaymentProviderAdapter {
     const adapter = this.adapters.get(provider);
-    if (!adapter) throw new Error(`no adapter registered for provider ${provider}`);
+    if (!adapter) throw new BadUserInputError(`${provider} is not available on this server`);
     return adapter;
   }
 

@@ -2,7 +2,7 @@ import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { Provider } from '../entities/index.js';
 import { requireAuth, type GraphQLContext } from '../schema/context.js';
 import { PaymentProvider } from '../schema/enums.js';
-import { SaveStripeKeysInput } from '../schema/inputs.js';
+import { SaveMollieKeysInput, SaveStripeKeysInput } from '../schema/inputs.js';
 import { PaymentProviderSettings } from '../schema/provider-settings.type.js';
 import { fromGraphQLMode, fromGraphQLProvider, toProviderSettings } from './mappers.js';
 
@@ -32,6 +32,27 @@ export class ProviderSettingsResolver {
       secretKey: input.secretKey,
       publishableKey: input.publishableKey,
       webhookSecret: input.webhookSecret ?? null,
+      offerCardPayments: input.offerCardPayments,
+    });
+    return toProviderSettings(account);
+  }
+
+  @Mutation(() => PaymentProviderSettings, {
+    description:
+      'Connect Mollie, or rotate its API key. Needs the owner or admin role. The key prefix must match the mode and Mollie must accept the key; ' +
+      'Mollie becomes the active provider (any other is deactivated). Mollie webhooks need no signing secret: the service fetches each ' +
+      'payment back from Mollie. Errors: BAD_USER_INPUT (malformed, wrong mode or rejected key), PROVIDER_ERROR (Mollie unreachable).',
+  })
+  async saveMollieKeys(
+    @Arg('input', () => SaveMollieKeysInput, { description: 'The API key, mode and pay-link preference.' }) input: SaveMollieKeysInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<PaymentProviderSettings> {
+    const auth = requireAuth(context, 'manageProviders');
+    const account = await context.services.providerSettings.saveKeys(context.em, auth, Provider.MOLLIE, {
+      mode: fromGraphQLMode(input.mode),
+      secretKey: input.apiKey,
+      publishableKey: null,
+      webhookSecret: null,
       offerCardPayments: input.offerCardPayments,
     });
     return toProviderSettings(account);

@@ -45,3 +45,15 @@ export class RefundPaymentInput {
   })
   idempotencyKey!: string;
 }
+
+@InputType({ description: 'A Mollie API key for the caller\'s workspace. Saving verifies it with Mollie, stores it encrypted and activates Mollie.' })
+export class SaveMollieKeysInput {
+  @Field(() => String, { description: 'API key: test_… in TEST mode, live_… in LIVE mode. Never shown again, only masked.' })
+  apiKey!: string;
+
+  @Field(() => PaymentMode, { description: 'TEST or LIVE; must match the key prefix.' })
+  mode!: PaymentMode;
+
+  @Field(() => Boolean, { description: 'Whether sent invoices offer a card pay link through Mollie.' })
+  offerCardPayments!: boolean;
+}
