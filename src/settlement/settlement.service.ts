@@ -84,8 +84,8 @@ export class SettlementService {
             ? await this.applyPayment(tx, provider, workspaceId, event.eventId, update)
             : await this.refunds.apply(tx, provider, workspaceId, event.eventId, update, (id) => this.lockInvoice(tx, workspaceId, id));
         if (invoice) touched.set(invoice.id, invoice);
+        await tx.flush(); // later updates of the same event (a Mollie payment's refunds) look rows up by query
       }
-      await tx.flush();
       for (const invoice of touched.values()) await recomputeInvoice(tx, invoice);
       return 'applied';
     });
