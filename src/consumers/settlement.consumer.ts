@@ -1,5 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Metrics } from '../http/metrics.js';
+import { traceIdOf } from '../http/trace-context.js';
 import { parseEventMsgId } from '../jetstream/names.js';
 import type { Logger } from '../logger.js';
 import { SettlementError } from '../settlement/settlement-event.js';
@@ -15,7 +16,8 @@ export function settlementHandler(settlement: SettlementService, metrics: Metric
     const started = process.hrtime.bigint();
     const identity = parseEventMsgId(msg.headers?.get('Workestra-Original-Msg-Id') || msg.headers?.get('Nats-Msg-Id') || '');
     const type = msg.headers?.get('Workestra-Event-Type') || 'unknown';
-    const log = logger.child({ seq: msg.info.streamSequence, deliveries: msg.info.deliveryCount, eventId: identity?.eventId, provider: identity?.provider });
+    const traceId = traceIdOf(msg.headers?.get('traceparent'));
+    const log = logger.child({ traceId, seq: msg.info.streamSequence, deliveries: msg.info.deliveryCount, eventId: identity?.eventId, provider: identity?.provider });
     let workspaceId: string | null = null;
     try {
       const envelope = SettlementService.parseEnvelope(msg.data);

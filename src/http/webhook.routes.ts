@@ -7,6 +7,7 @@ import { WebhookRejectedError } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { requestHost, type WebhookAccounts } from '../services/webhook-accounts.js';
 import type { Metrics } from './metrics.js';
+import { continueTrace } from './trace-context.js';
 
 /** Largest accepted body. NATS's default max payload is 1 MiB with headers: an accepted body must always fit. */
 export const WEBHOOK_BODY_LIMIT = 512 * 1024;
@@ -48,7 +49,9 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
     express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }),
     async (req: Request, res: Response) => {
       const provider = req.params.provider as Provider;
-      const log = (res.locals.log as Logger | undefined) ?? deps.logger;
+      // One trace id per event, from this request through the NATS headers into the worker's settlement logs.
+      const trace = continueTrace(req.headers.traceparent);
+      const log = ((res.locals.log as Logger | undefined) ?? deps.logger).child({ traceId: trace.traceId });
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const host = requestHost(req.headers, deps.trustProxy);
       const account = host ? await deps.accounts.find(provider, host) : null;
@@ -80,7 +83,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
       try {
         const ack = await deps.publisher.publish(deps.names.eventSubject(provider, account.workspaceId), envelope, {
           msgId: eventMsgId(provider, verified.eventId),
-          headers: { 'Workestra-Event-Type': verified.type },
+          headers: { 'Workestra-Event-Type': verified.type, traceparent: trace.traceparent },
         });
         log.info({ provider, workspaceId: account.workspaceId, eventId: verified.eventId, type: verified.type, seq: ack.seq, duplicate: ack.duplicate }, 'webhook stored');
         answer(res, provider, 200, ack.duplicate ? 'duplicate' : 'stored', { received: true, duplicate: ack.duplicate });

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
 import { insertInvoice, type InvoiceFixture } from '../helpers/fixtures.js';
@@ -124,6 +125,34 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     const invoice = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId, currency: 'JPY', totalMinor: 5_000 });
     await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 5_000, currency: 'jpy' }));
     await untilInvoice(invoice, { status: 'paid', paid_minor: '5000' });
+  });
+
+  it('carries the W3C trace id from the webhook request into the settlement logs', async () => {
+    const invoice = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 700 });
+    const event = ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 700 });
+    const payload = JSON.stringify(event);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = http.request(`${service.url}/api/finance/payments/stripe/webhook`, {
+        method: 'POST',
+        headers: {
+          host: ws.caller.workspaceDomain,
+          'content-type': 'application/json',
+          'stripe-signature': stripe.signPayload(payload, ws.secret),
+          traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+        },
+      }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+      request.end(payload);
+    });
+    expect(status).toBe(200);
+    await untilInvoice(invoice, { status: 'paid' });
+    const lines = service.logs.lines.map((line) => JSON.parse(line) as { traceId?: string; msg: string; eventId?: string });
+    const traced = lines.filter((line) => line.traceId === traceId).map((line) => line.msg);
+    expect(traced).toEqual(expect.arrayContaining(['webhook stored', 'event settled']));
   });
 
   it('acknowledges and ignores event types it does not handle', async () => {
