@@ -1,0 +1,132 @@
+/**
+ * A small typed client for the Mollie API v2 over fetch.
+ *
+ * Why not `@mollie/api-client`: it always sends requests through its own https agent with a bundled CA list, so it
+ * cannot talk to a plain-http endpoint. That rules out `MOLLIE_API_URL` pointing at our fake in tests (and at any
+ * local stand-in) without turning off TLS verification for the whole test process. The handful of calls we need
+ * (payments, refunds, methods) are simple JSON; this client speaks exactly Mollie's wire format, error shape and
+ * Idempotency-Key, and the fake in test/fakes/mollie proves it.
+ */
+
+export const MOLLIE_API_URL = 'https://api.mollie.com';
+
+export interface MollieAmount {
+  currency: string;
+  value: string;
+}
+
+export interface MollieLink {
+  href: string;
+  type: string;
+}
+
+export interface MollieRefund {
+  resource: 'refund';
+  id: string;
+  amount: MollieAmount;
+  status: 'queued' | 'pending' | 'processing' | 'refunded' | 'failed' | 'canceled';
+  description?: string;
+  metadata?: Record<string, unknown> | null;
+  paymentId: string;
+  createdAt: string;
+}
+
+export interface MollieChargeback {
+  resource: 'chargeback';
+  id: string;
+  amount: MollieAmount;
+  paymentId: string;
+  reversedAt?: string | null;
+}
+
+export interface MolliePayment {
+  resource: 'payment';
+  id: string;
+  mode: 'test' | 'live';
+  amount: MollieAmount;
+  description: string;
+  status: 'open' | 'pending' | 'authorized' | 'paid' | 'canceled' | 'expired' | 'failed';
+  isCancelable?: boolean;
+  metadata: Record<string, unknown> | null;
+  expiresAt?: string;
+  paidAt?: string;
+  amountRefunded?: MollieAmount;
+  amountRemaining?: MollieAmount;
+  _links: { checkout?: MollieLink; [name: string]: MollieLink | undefined };
+  _embedded?: { refunds?: MollieRefund[]; chargebacks?: MollieChargeback[] };
+}
+
+/** An error answer from Mollie (`{ status, title, detail, field? }`). */
+export class MollieApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly field: string | null,
+  ) {
+    super(`Mollie ${status} ${title}: ${detail}`);
+    this.name = 'MollieApiError';
+  }
+}
+
+/** The request never got an answer (DNS, connection, timeout). */
+export class MollieNetworkError extends Error {}
+
+export class MollieClient {
+  constructor(
+    private readonly apiKey: string,
+    private readonly baseUrl: string = MOLLIE_API_URL,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  createPayment(body: Record<string, unknown>, idempotencyKey: string): Promise<MolliePayment> {
+    return this.request('POST', '/v2/payments', body, idempotencyKey);
+  }
+
+  getPayment(id: string, embed: Array<'refunds' | 'chargebacks'> = []): Promise<MolliePayment> {
+    return this.request('GET', `/v2/payments/${encodeURIComponent(id)}${embed.length ? `?embed=${embed.join(',')}` : ''}`);
+  }
+
+  cancelPayment(id: string): Promise<MolliePayment> {
+    return this.request('DELETE', `/v2/payments/${encodeURIComponent(id)}`);
+  }
+
+  createRefund(paymentId: string, body: Record<string, unknown>, idempotencyKey: string): Promise<MollieRefund> {
+    return this.request('POST', `/v2/payments/${encodeURIComponent(paymentId)}/refunds`, body, idempotencyKey);
+  }
+
+  listMethods(): Promise<unknown> {
+    return this.request('GET', '/v2/methods');
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.apiKey}`,
+          accept: 'application/hal+json',
+          'user-agent': 'workestra-payments',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw new MollieNetworkError(`Mollie ${method} ${path.split('?')[0]}: ${error instanceof Error ? error.name : 'network error'}`);
+    }
+    const text = await response.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      if (response.ok) throw new MollieNetworkError(`Mollie ${method} ${path.split('?')[0]}: answer is not JSON`);
+    }
+    if (!response.ok) {
+      throw new MollieApiError(response.status, String(json.title ?? response.statusText), String(json.detail ?? ''), typeof json.field === 'string' ? json.field : null);
+    }
+    return json as T;
+  }
+}

@@ -1,0 +1,127 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Provider, ProviderMode } from '../../entities/index.js';
+import { formatMinor, parseDecimalToMinor } from '../../money/money.js';
+import type { InterpretedEvent } from '../../settlement/settlement-event.js';
+import type {
+  CheckoutRequest, HostedCheckout, KeyInput, PaymentProviderAdapter, ProviderCredentials, ProviderRefund, RefundRequest, VerifiedWebhook,
+} from '../payment-provider.js';
+import { MollieClient, type MolliePayment } from './mollie.client.js';
+import { callMollie } from './mollie.errors.js';
+import { interpretMolliePayment, isNotFound, unknownMolliePayment, verifyMollieWebhook } from './mollie.webhook.js';
+
+/** Builds a client for an API key (MOLLIE_API_URL overrides the base URL). */
+export type MollieClientFactory = (apiKey: string) => MollieClient;
+
+export const mollieClientFactory = (apiUrl: string | null): MollieClientFactory => (apiKey) => new MollieClient(apiKey, apiUrl ?? undefined);
+
+const REFUND_STATES: Record<string, ProviderRefund['status']> = { refunded: 'succeeded', failed: 'failed', canceled: 'cancelled' };
+
+/** Mollie behind the provider interface: Payments API hosted checkout, fetch-back webhooks, refunds. */
+export class MollieProvider implements PaymentProviderAdapter {
+  readonly provider = Provider.MOLLIE;
+  readonly usesWebhookSecret = false;
+
+  constructor(private readonly clients: MollieClientFactory) {}
+
+  checkKeyFormat(input: KeyInput): string | null {
+    const mode = input.mode === ProviderMode.LIVE ? 'live' : 'test';
+    if (!new RegExp(`^${mode}_[A-Za-z0-9]{30,}$`).test(input.secretKey)) {
+      return `The Mollie API key must start with ${mode}_ in ${mode.toUpperCase()} mode (Mollie → Developers → API keys)`;
+    }
+    return null;
+  }
+
+  async verifyCredentials({ secretKey }: ProviderCredentials): Promise<void> {
+    await callMollie('verify the API key', () => this.clients(secretKey).listMethods());
+  }
+
+  /** Mollie takes the webhook URL per payment: there is no endpoint to create. */
+  async createWebhookEndpoint(): Promise<null> {
+    return null;
+  }
+
+  async deleteWebhookEndpoint(): Promise<void> {}
+
+  amountIssue(): string | null {
+    return null;
+  }
+
+  chargeableAmount(amountMinor: number): number {
+    return amountMinor;
+  }
+
+  verifyWebhook(rawBody: Buffer, _headers: IncomingHttpHeaders): VerifiedWebhook {
+    return verifyMollieWebhook(rawBody);
+  }
+
+  async interpretEvent(event: unknown, credentials: ProviderCredentials | null): Promise<InterpretedEvent> {
+    const id = (event as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string') throw new Error('Mollie notification without a payment id');
+    if (!credentials) throw new Error('Mollie is not connected for this workspace');
+    try {
+      return interpretMolliePayment(await this.clients(credentials.secretKey).getPayment(id, ['refunds', 'chargebacks']));
+    } catch (error) {
+      if (isNotFound(error)) return unknownMolliePayment(id);
+      return callMollie('fetch the payment', () => Promise.reject(error));
+    }
+  }
+
+  async createCheckout({ secretKey }: ProviderCredentials, request: CheckoutRequest): Promise<HostedCheckout> {
+    const payment = await callMollie('create the payment', () =>
+      this.clients(secretKey).createPayment(
+        {
+          amount: { currency: request.currency.toUpperCase(), value: formatMinor(request.amountMinor, request.currency) },
+          description: `Invoice ${request.invoiceNumber}${request.partial ? ' (partial payment)' : ''}`,
+          redirectUrl: request.successUrl.replace('?session_id={CHECKOUT_SESSION_ID}', ''),
+          cancelUrl: request.cancelUrl,
+          webhookUrl: request.webhookUrl,
+          metadata: { workspace_id: request.workspaceId, invoice_id: request.invoiceId, pay_link_id: request.payLinkId },
+        },
+        request.idempotencyKey,
+      ),
+    );
+    return toHostedCheckout(payment);
+  }
+
+  async getCheckout({ secretKey }: ProviderCredentials, reference: string): Promise<HostedCheckout> {
+    return toHostedCheckout(await callMollie('read the payment', () => this.clients(secretKey).getPayment(reference)));
+  }
+
+  /** Only cancelable payments can be closed; an open hosted checkout simply expires on its own. */
+  async expireCheckout({ secretKey }: ProviderCredentials, reference: string): Promise<boolean> {
+    const payment = await callMollie('read the payment', () => this.clients(secretKey).getPayment(reference));
+    if (!payment.isCancelable) return false;
+    await callMollie('cancel the payment', () => this.clients(secretKey).cancelPayment(reference));
+    return true;
+  }
+
+  async refund({ secretKey }: ProviderCredentials, request: RefundRequest): Promise<ProviderRefund> {
+    const refund = await callMollie('refund the payment', () =>
+      this.clients(secretKey).createRefund(
+        request.providerPaymentId,
+        {
+          amount: { currency: request.currency.toUpperCase(), value: formatMinor(request.amountMinor, request.currency) },
+          description: (request.reason ?? 'Refund').slice(0, 140),
+          metadata: request.metadata,
+        },
+        request.idempotencyKey,
+      ),
+    );
+    // Mollie refunds start queued/pending; completion arrives through the payment webhook (re-fetch).
+    return { providerRefundId: refund.id, amountMinor: parseDecimalToMinor(refund.amount.value, refund.amount.currency), status: REFUND_STATES[refund.status] ?? 'pending' };
+  }
+}
+
+function toHostedCheckout(payment: MolliePayment): HostedCheckout {
+  const closed = payment.status === 'failed' || payment.status === 'canceled' || payment.status === 'expired';
+  return {
+    reference: payment.id,
+    url: payment._links.checkout?.href ?? null,
+    amountMinor: parseDecimalToMinor(payment.amount.value, payment.amount.currency),
+    currency: payment.amount.currency.toUpperCase(),
+    status: payment.status === 'open' ? 'open' : closed ? 'expired' : 'complete',
+    paid: payment.status === 'paid',
+    providerPaymentId: payment.id,
+    expiresAt: payment.expiresAt ? new Date(payment.expiresAt) : null,
+  };
+}

@@ -1,0 +1,103 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { parseDecimalToMinor } from '../../money/money.js';
+import type { InterpretedEvent, PaymentUpdate, RefundUpdate, SettlementUpdate } from '../../settlement/settlement-event.js';
+import { WebhookRejectedError, type VerifiedWebhook } from '../payment-provider.js';
+import { MollieApiError, type MollieChargeback, type MolliePayment, type MollieRefund } from './mollie.client.js';
+
+const PAYMENT_ID = /^tr_[A-Za-z0-9]{4,64}$/;
+
+/**
+ * Mollie webhooks carry only `id=tr_…` and no signature: nothing in them is trusted. The id is carried to the worker,
+ * which fetches the payment back from Mollie with the workspace's key. Each notification gets its own message id,
+ * because Mollie notifies the same payment id for every status change and JetStream's dedup must not swallow one.
+ */
+export function verifyMollieWebhook(rawBody: Buffer): VerifiedWebhook {
+  const id = new URLSearchParams(rawBody.toString('utf8')).get('id');
+  if (!id || !PAYMENT_ID.test(id)) throw new WebhookRejectedError('expected a form body id=tr_…');
+  return { eventId: `${id}@${randomUUID()}`, type: 'payment.notification', livemode: null, body: Buffer.from(JSON.stringify({ id })) };
+}
+
+const OUTCOMES: Record<MolliePayment['status'], PaymentUpdate['outcome']> = {
+  open: 'pending',
+  pending: 'pending',
+  authorized: 'pending',
+  paid: 'succeeded',
+  failed: 'failed',
+  canceled: 'cancelled',
+  expired: 'cancelled',
+};
+
+const REFUND_STATES: Record<MollieRefund['status'], RefundUpdate['status']> = {
+  queued: 'pending',
+  pending: 'pending',
+  processing: 'pending',
+  refunded: 'succeeded',
+  failed: 'failed',
+  canceled: 'cancelled',
+};
+
+const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+
+function refundUpdate(payment: MolliePayment, refund: MollieRefund): RefundUpdate {
+  return {
+    kind: 'refund',
+    providerRefundId: refund.id,
+    providerPaymentId: payment.id,
+    amountMinor: parseDecimalToMinor(refund.amount.value, refund.amount.currency),
+    currency: refund.amount.currency.toUpperCase(),
+    status: REFUND_STATES[refund.status] ?? 'pending',
+    reason: str(refund.description),
+    localRefundId: str(refund.metadata?.workestra_refund_id),
+  };
+}
+
+/** A chargeback takes the money back like a refund; a reversed one gives it back. */
+function chargebackUpdate(payment: MolliePayment, chargeback: MollieChargeback): RefundUpdate {
+  return {
+    kind: 'refund',
+    providerRefundId: chargeback.id,
+    providerPaymentId: payment.id,
+    amountMinor: parseDecimalToMinor(chargeback.amount.value, chargeback.amount.currency),
+    currency: chargeback.amount.currency.toUpperCase(),
+    status: chargeback.reversedAt ? 'cancelled' : 'succeeded',
+    reason: 'chargeback',
+    localRefundId: null,
+  };
+}
+
+/**
+ * The payment as Mollie reports it now, as neutral updates. The event id is a fingerprint of that state: the same
+ * state notified twice is one event (a no-op the second time); any change (status, a refund's status) is a new one.
+ */
+export function interpretMolliePayment(payment: MolliePayment): InterpretedEvent {
+  const currency = payment.amount.currency.toUpperCase();
+  const updates: SettlementUpdate[] = [
+    {
+      kind: 'payment',
+      reference: payment.id,
+      providerPaymentId: payment.id,
+      outcome: OUTCOMES[payment.status] ?? 'pending',
+      amountMinor: parseDecimalToMinor(payment.amount.value, currency),
+      currency,
+      invoiceId: str(payment.metadata?.invoice_id),
+      metadataWorkspaceId: str(payment.metadata?.workspace_id),
+      occurredAt: new Date(payment.paidAt ?? Date.now()),
+    },
+    ...(payment._embedded?.refunds ?? []).map((refund) => refundUpdate(payment, refund)),
+    ...(payment._embedded?.chargebacks ?? []).map((chargeback) => chargebackUpdate(payment, chargeback)),
+  ];
+  const state = JSON.stringify([
+    payment.status,
+    (payment._embedded?.refunds ?? []).map((refund) => [refund.id, refund.status, refund.amount.value]),
+    (payment._embedded?.chargebacks ?? []).map((chargeback) => [chargeback.id, chargeback.reversedAt ?? null]),
+  ]);
+  const fingerprint = createHash('sha256').update(state).digest('hex').slice(0, 16);
+  return { eventId: `${payment.id}:${payment.status}:${fingerprint}`, type: `payment.${payment.status}`, updates };
+}
+
+/** An id the workspace's Mollie account does not know: acknowledged and ignored, never settled. */
+export function unknownMolliePayment(id: string): InterpretedEvent {
+  return { eventId: `${id}:unknown`, type: 'payment.unknown', updates: [] };
+}
+
+export const isNotFound = (error: unknown) => error instanceof MollieApiError && error.status === 404;
