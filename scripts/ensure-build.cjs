@@ -21,6 +21,7 @@ function newestMtime(dir) {
 const sources = Math.max(
   newestMtime(join(root, 'src')),
   newestMtime(join(root, 'test', 'fakes')),
+  newestMtime(join(root, 'scripts')),
   statSync(join(root, 'tsconfig.json')).mtimeMs,
   statSync(join(root, 'tsconfig.build.json')).mtimeMs,
 );

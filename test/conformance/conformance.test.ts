@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertInvoice, type InvoiceFixture } from '../helpers/fixtures.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { eventually } from '../helpers/stripe-events.js';
+import { newCaller, tokenFor, type TestCaller } from '../helpers/tokens.js';
+import { MollieDriver } from './mollie.driver.js';
+import type { ProviderDriver } from './provider-driver.js';
+import { StripeDriver } from './stripe.driver.js';
+
+const PAY_LINK = `query ($reps: [_Any!]!, $amount: SafeInt) {
+  _entities(representations: $reps) { ... on Invoice { payLink(amountMinor: $amount) { url provider amountDue { amountMinor } } } }
+}`;
+const LEDGER = `query ($reps: [_Any!]!) {
+  _entities(representations: $reps) { ... on Invoice { payments { id provider providerReference status amount { amountMinor currency } refunded { amountMinor } } } }
+}`;
+const REFUND = 'mutation ($input: RefundPaymentInput!) { refundPayment(input: $input) { status amount { amountMinor } } }';
+
+interface LedgerEntry { id: string; provider: string; providerReference: string; status: string; amount: { amountMinor: number; currency: string }; refunded: { amountMinor: number } }
+
+/** The same scenarios for every provider: adding one means writing its driver, not new tests. */
+describe.each([['stripe', () => new StripeDriver()], ['mollie', () => new MollieDriver()]] as const)('provider conformance: %s', (_name, makeDriver) => {
+  const driver: ProviderDriver = makeDriver();
+  let service: TestService;
+  let caller: TestCaller;
+
+  beforeAll(async () => {
+    await driver.start();
+    service = await startTestService(driver.env());
+    driver.deliverTo(service.url);
+    caller = newCaller(['owner']);
+    await driver.connect(service, caller);
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await driver.close();
+  });
+
+  const sql = <T>(query: string, params: unknown[] = []) => service.orm.em.getConnection().execute<T[]>(query, params);
+  const invoiceOf = async (invoice: InvoiceFixture) => (await sql<{ status: string; paid_minor: string }>('select status, paid_minor from invoices where id = ?', [invoice.id]))[0];
+  const ledgerOf = async (invoice: InvoiceFixture) =>
+    (await service.gql<{ _entities: Array<{ payments: LedgerEntry[] }> }>(LEDGER, { reps: [{ __typename: 'Invoice', id: invoice.id }] }, await tokenFor(caller))).data!._entities[0].payments;
+  const untilInvoice = (invoice: InvoiceFixture, status: string, paid: number) =>
+    eventually(async () => {
+      const row = await invoiceOf(invoice);
+      return row.status === status && row.paid_minor === String(paid) ? row : null;
+    });
+  /** Follows the invoice's pay link like a customer's browser; returns the provider's checkout URL and reference. */
+  const checkout = async (invoice: InvoiceFixture, amount?: number) => {
+    const result = await service.gql<{ _entities: Array<{ payLink: { url: string; provider: string; amountDue: { amountMinor: number } } }> }>(
+      PAY_LINK, { reps: [{ __typename: 'Invoice', id: invoice.id }], amount }, await tokenFor(caller));
+    const link = result.data!._entities[0].payLink;
+    expect(link.provider).toBe(driver.provider);
+    const redirect = await fetch(link.url.replace(/^https?:\/\/[^/]+/, service.url), { redirect: 'manual' });
+    expect(redirect.status).toBe(303);
+    const url = redirect.headers.get('location')!;
+    const [pending] = await ledgerOf(invoice);
+    return { url, reference: pending.providerReference, amountDue: link.amountDue.amountMinor };
+  };
+  const paid = async (total: number) => {
+    const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: total });
+    const session = await checkout(invoice);
+    await driver.pay(session.url);
+    await untilInvoice(invoice, 'paid', total);
+    return { invoice, reference: session.reference, paymentId: (await ledgerOf(invoice))[0].id };
+  };
+  const refund = async (paymentId: string, amountMinor?: number) =>
+    service.gql<{ refundPayment: { status: string } }>(REFUND, { input: { paymentId, amountMinor, idempotencyKey: `conf-${Math.random()}` } }, await tokenFor(caller));
+
+  it('pay link → hosted checkout → confirmation → invoice paid, with one SUCCEEDED ledger row', async () => {
+    const { invoice, reference } = await paid(12_000);
+    expect(reference).toMatch(driver.referencePattern);
+    expect(await ledgerOf(invoice)).toEqual([expect.objectContaining({ provider: driver.provider, providerReference: reference, status: 'SUCCEEDED', amount: { amountMinor: 12_000, currency: 'EUR' } })]);
+  });
+
+  it('a partial-amount link leaves the invoice partial', async () => {
+    const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 20_000 });
+    const session = await checkout(invoice, 5_000);
+    expect(session.amountDue).toBe(5_000);
+    await driver.pay(session.url);
+    await untilInvoice(invoice, 'partial', 5_000);
+  });
+
+  it('duplicate notifications change nothing', async () => {
+    const { invoice, reference } = await paid(3_000);
+    for (let i = 0; i < 3; i++) await driver.renotify(reference);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await invoiceOf(invoice)).toEqual({ status: 'paid', paid_minor: '3000' });
+    expect(await ledgerOf(invoice)).toHaveLength(1);
+  });
+
+  it('an expired or cancelled checkout becomes CANCELLED and leaves the invoice as it was', async () => {
+    const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 4_000 });
+    const session = await checkout(invoice);
+    await driver.abandon(session.reference);
+    await eventually(async () => (await ledgerOf(invoice))[0].status === 'CANCELLED');
+    expect(await invoiceOf(invoice)).toEqual({ status: 'sent', paid_minor: '0' });
+  });
+
+  it('full and partial refunds through the API', async () => {
+    const full = await paid(6_000);
+    expect((await refund(full.paymentId)).errors).toBeUndefined();
+    await driver.settleRefunds(full.reference);
+    await untilInvoice(full.invoice, 'sent', 0);
+    expect((await ledgerOf(full.invoice))[0]).toMatchObject({ status: 'REFUNDED', refunded: { amountMinor: 6_000 } });
+
+    const part = await paid(6_000);
+    expect((await refund(part.paymentId, 1_500)).errors).toBeUndefined();
+    await driver.settleRefunds(part.reference);
+    await untilInvoice(part.invoice, 'partial', 4_500);
+    expect((await ledgerOf(part.invoice))[0]).toMatchObject({ status: 'PARTIALLY_REFUNDED', refunded: { amountMinor: 1_500 } });
+  });
+
+  it('a refund seen only through the provider\'s notification is recorded', async () => {
+    const { invoice, reference } = await paid(8_000);
+    await driver.dashboardRefund(reference, 2_000, 'EUR');
+    await driver.settleRefunds(reference);
+    await untilInvoice(invoice, 'partial', 6_000);
+  });
+
+  it('a notification about another account\'s payment is never settled', async () => {
+    const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 100 });
+    const status = await driver.foreignNotification(service, caller);
+    expect(status).toBe(driver.foreignStatus);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await invoiceOf(invoice)).toEqual({ status: 'sent', paid_minor: '0' });
+    expect(await sql("select id from invoice_payments where workspace_id = ? and provider_reference like '%foreign%'", [caller.workspaceId])).toEqual([]);
+  });
+});
+
+describe('switching the active provider', () => {
+  const stripe = new StripeDriver();
+  const mollie = new MollieDriver();
+  let service: TestService;
+  beforeAll(async () => {
+    await Promise.all([stripe.start(), mollie.start()]);
+    service = await startTestService({ ...stripe.env(), ...mollie.env() });
+    stripe.deliverTo(service.url);
+    mollie.deliverTo(service.url);
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await Promise.all([stripe.close(), mollie.close()]);
+  });
+
+  it('keeps the pay link, changes only where it leads, and the invoice and ledger look the same whichever provider paid', async () => {
+    const caller = newCaller(['owner']);
+    await stripe.connect(service, caller);
+    const token = await tokenFor(caller);
+    const linkOf = async (invoice: InvoiceFixture) =>
+      (await service.gql<{ _entities: Array<{ payLink: { url: string; provider: string } }> }>(PAY_LINK, { reps: [{ __typename: 'Invoice', id: invoice.id }] }, token)).data!._entities[0].payLink;
+    const follow = async (url: string) => (await fetch(url.replace(/^https?:\/\/[^/]+/, service.url), { redirect: 'manual' })).headers.get('location')!;
+
+    const first = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 2_500 });
+    const second = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 2_500 });
+    const before = await linkOf(first);
+    expect(before.provider).toBe('STRIPE');
+    const secondBefore = await linkOf(second);
+    await stripe.pay(await follow(before.url));
+
+    await mollie.connect(service, caller); // saving Mollie keys activates Mollie and deactivates Stripe
+    const after = await linkOf(second);
+    expect(after).toMatchObject({ url: secondBefore.url, provider: 'MOLLIE' });
+    const target = await follow(after.url);
+    expect(target.startsWith(mollie.env().MOLLIE_API_URL)).toBe(true);
+    await mollie.pay(target);
+
+    const shape = async (invoice: InvoiceFixture) => {
+      await eventually(async () => (await service.orm.em.getConnection().execute<Array<{ status: string }>>('select status from invoices where id = ?', [invoice.id]))[0].status === 'paid');
+      const [row] = await service.orm.em.getConnection().execute<Array<Record<string, unknown>>>(
+        `select i.status, i.paid_minor, p.status as payment_status, p.amount_minor, p.currency, p.refunded_minor
+         from invoices i join invoice_payments p on p.invoice_id = i.id where i.id = ?`, [invoice.id]);
+      return row;
+    };
+    expect(await shape(first)).toEqual(await shape(second));
+  });
+});

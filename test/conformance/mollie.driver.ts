@@ -1,0 +1,96 @@
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { formatMinor } from '../../src/money/money.js';
+import { startFakeMollie, type FakeMollie } from '../fakes/mollie/fake-mollie.server.js';
+import type { TestService } from '../helpers/service.js';
+import { tokenFor, type TestCaller } from '../helpers/tokens.js';
+import type { ProviderDriver } from './provider-driver.js';
+
+const mollieKey = () => `test_${randomBytes(20).toString('hex').slice(0, 32)}`;
+
+/** Posts a Mollie-style notification (`id=tr_…`, form-encoded, no signature) with the workspace's Host. */
+function notifyService(service: TestService, host: string, paymentId: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(`${service.url}/api/finance/payments/mollie/webhook`, {
+      method: 'POST',
+      headers: { host, 'content-type': 'application/x-www-form-urlencoded' },
+    }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('error', reject);
+    request.end(`id=${paymentId}`);
+  });
+}
+
+export class MollieDriver implements ProviderDriver {
+  readonly provider = 'MOLLIE' as const;
+  readonly foreignStatus = 200;
+  readonly referencePattern = /^tr_/;
+  private fake!: FakeMollie;
+
+  async start() {
+    this.fake = await startFakeMollie();
+  }
+
+  close() {
+    return this.fake.close();
+  }
+
+  env() {
+    return { MOLLIE_API_URL: this.fake.url };
+  }
+
+  deliverTo(baseUrl: string) {
+    this.fake.autoDeliver = { baseUrl };
+  }
+
+  async connect(service: TestService, caller: TestCaller) {
+    const result = await service.gql(
+      'mutation ($input: SaveMollieKeysInput!) { saveMollieKeys(input: $input) { active } }',
+      { input: { apiKey: mollieKey(), mode: 'TEST', offerCardPayments: true } },
+      await tokenFor(caller),
+    );
+    if (result.errors) throw new Error(`saveMollieKeys failed: ${JSON.stringify(result.errors)}`);
+  }
+
+  async pay(checkoutUrl: string) {
+    const response = await fetch(`${checkoutUrl}/pay`, { method: 'POST', redirect: 'manual' });
+    if (response.status !== 303) throw new Error(`fake checkout answered ${response.status}`);
+    await this.fake.flushDeliveries();
+  }
+
+  async abandon(reference: string) {
+    await this.fake.setPaymentStatus(reference, 'expired');
+  }
+
+  async renotify(reference: string) {
+    await this.fake.notify(reference);
+    await this.fake.flushDeliveries();
+  }
+
+  async dashboardRefund(reference: string, amountMinor: number, currency: string) {
+    await this.fake.refundOutsideApi(reference, formatMinor(amountMinor, currency));
+  }
+
+  /** Mollie refunds start pending; the bank completes them later and Mollie notifies the payment's webhook. */
+  async settleRefunds(reference: string) {
+    for (const refund of [...this.fake.refunds.values()]) {
+      if (refund.paymentId === reference && ['queued', 'pending', 'processing'].includes(refund.status)) {
+        await this.fake.settleRefund(reference, refund.id, 'refunded');
+      }
+    }
+  }
+
+  async foreignNotification(service: TestService, caller: TestCaller) {
+    // A payment of another Mollie account: this workspace's key cannot see it, so the fetch-back finds nothing.
+    const response = await fetch(`${this.fake.url}/v2/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${mollieKey()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: { currency: 'EUR', value: '10.00' }, description: 'foreign', redirectUrl: 'https://example.com', metadata: { workspace_id: caller.workspaceId } }),
+    });
+    const foreign = (await response.json()) as { id: string };
+    await this.fake.setPaymentStatus(foreign.id, 'paid');
+    return notifyService(service, caller.workspaceDomain, foreign.id);
+  }
+}

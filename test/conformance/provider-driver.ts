@@ -1,0 +1,34 @@
+import type { TestService } from '../helpers/service.js';
+import type { TestCaller } from '../helpers/tokens.js';
+
+/**
+ * What the conformance suite needs from a provider's fake: the customer's and the provider's side of each scenario.
+ * One driver per provider; the scenarios in conformance.test.ts never mention a provider by name.
+ */
+export interface ProviderDriver {
+  readonly provider: 'STRIPE' | 'MOLLIE';
+  /** Shape of the ledger's providerReference for this provider. */
+  readonly referencePattern: RegExp;
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Environment pointing the service at the fake (`STRIPE_API_URL` / `MOLLIE_API_URL`). */
+  env(): Record<string, string>;
+  /** Makes the fake send its webhooks to the service under test. */
+  deliverTo(baseUrl: string): void;
+  /** Connects the provider for a workspace through the real GraphQL mutation. */
+  connect(service: TestService, caller: TestCaller): Promise<void>;
+  /** The customer pays on the hosted checkout page; resolves once the provider's notifications were answered. */
+  pay(checkoutUrl: string): Promise<void>;
+  /** The checkout expires or is cancelled at the provider, which notifies. */
+  abandon(reference: string): Promise<void>;
+  /** The provider sends its latest notification about a payment again. */
+  renotify(reference: string): Promise<void>;
+  /** A refund made in the provider's dashboard (notified by webhook only). */
+  dashboardRefund(reference: string, amountMinor: number, currency: string): Promise<void>;
+  /** Completes refunds the provider still reports as pending. */
+  settleRefunds(reference: string): Promise<void>;
+  /** How the webhook route answers a notification about another account's payment (rejected, or accepted and ignored). */
+  readonly foreignStatus: number;
+  /** A notification about a payment of another account, sent to this workspace's webhook URL; returns the HTTP status. */
+  foreignNotification(service: TestService, caller: TestCaller): Promise<number>;
+}

@@ -1,0 +1,73 @@
+import { startFakeStripe, type FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
+import type { TestService } from '../helpers/service.js';
+import { connectStripe, testKeys } from '../helpers/stripe.js';
+import type { TestCaller } from '../helpers/tokens.js';
+import type { ProviderDriver } from './provider-driver.js';
+
+export class StripeDriver implements ProviderDriver {
+  readonly provider = 'STRIPE' as const;
+  readonly foreignStatus = 400;
+  readonly referencePattern = /^cs_test_/;
+  private fake!: FakeStripe;
+  private baseUrl = '';
+
+  async start() {
+    this.fake = await startFakeStripe();
+  }
+
+  close() {
+    return this.fake.close();
+  }
+
+  env() {
+    return { STRIPE_API_URL: this.fake.url };
+  }
+
+  deliverTo(baseUrl: string) {
+    this.baseUrl = baseUrl;
+    this.fake.autoDeliver = { baseUrl };
+  }
+
+  async connect(service: TestService, caller: TestCaller) {
+    await connectStripe(service, caller, { keys: testKeys('test', false) }); // the service creates the endpoint
+  }
+
+  async pay(checkoutUrl: string) {
+    const response = await fetch(`${checkoutUrl}/complete`, { method: 'POST', redirect: 'manual' });
+    if (response.status !== 303) throw new Error(`fake checkout answered ${response.status}`);
+    await this.fake.flushDeliveries();
+  }
+
+  async abandon(reference: string) {
+    await this.fake.expireSession(reference);
+    await this.fake.flushDeliveries();
+  }
+
+  async renotify(reference: string) {
+    const last = this.fake.events.filter((event) => (event.data.object as { id?: string }).id === reference).pop();
+    if (!last) throw new Error(`no event about ${reference}`);
+    await this.fake.redeliver(last, this.baseUrl);
+  }
+
+  async dashboardRefund(reference: string, amountMinor: number) {
+    const paymentIntent = this.fake.sessions.get(reference)?.payment_intent;
+    if (!paymentIntent) throw new Error(`session ${reference} has no payment intent`);
+    await this.fake.refundOutsideApi(paymentIntent, amountMinor);
+    await this.fake.flushDeliveries();
+  }
+
+  async settleRefunds() {
+    await this.fake.flushDeliveries(); // Stripe card refunds succeed at once
+  }
+
+  async foreignNotification(service: TestService, caller: TestCaller) {
+    // An event of another Stripe account, signed with that account's secret.
+    const event = this.fake.buildEvent('checkout.session.completed', { id: 'cs_test_foreign', object: 'checkout.session', amount_total: 100, currency: 'eur', metadata: {}, payment_status: 'paid' });
+    const result = await this.fake.deliverEvent(event, {
+      targetUrl: `${service.url}/api/finance/payments/stripe/webhook`,
+      host: caller.workspaceDomain,
+      secret: 'whsec_another_account_entirely_123456',
+    });
+    return result.status;
+  }
+}
