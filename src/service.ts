@@ -82,7 +82,6 @@ export async function startService(config: Config, logger: Logger, options: Star
   if (config.role !== 'worker') {
     const publisher = new EventPublisher(js, { timeoutMs: 2000, expectStream: names.eventsStream });
     app.use(
-      routeName('/api/finance/payments/:provider/webhook'),
       webhookRoutes({ providers: services.providers, accounts: new WebhookAccounts(orm, services.secrets), publisher, names, metrics, logger, trustProxy: config.trustProxy }),
     );
     const graphql = await createGraphQLHandler({ schema: await buildFederatedSchema(), orm, jwt: new JwtVerifier(config.authJwtSecret), services, logger });

@@ -198,6 +198,12 @@ describe('pay links and hosted checkout', () => {
     expect(await disconnected.text()).toContain('not available');
   });
 
+  it('labels pay-link traffic by route in /metrics, never by token', async () => {
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/payments_http_requests_total\{method="GET",route="\/pay\/:token",status="303"\} [1-9]/);
+    expect(metrics).not.toMatch(/route="\/pay\/[A-Za-z0-9_-]{32}"/);
+  });
+
   it('serves success and cancel pages with no data, and a clear page when Stripe is down', async () => {
     for (const path of ['/pay/success?session_id=cs_test_123', '/pay/cancel']) {
       const response = await fetch(`${service.url}${path}`);

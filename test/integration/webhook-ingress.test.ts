@@ -101,6 +101,8 @@ describe('Stripe webhook ingress', () => {
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toMatch(/payments_webhook_requests_total\{provider="stripe",outcome="stored"\} [1-9]/);
     expect(metrics).toMatch(/payments_webhook_requests_total\{provider="stripe",outcome="rejected"\} [1-9]/);
+    expect(metrics).toMatch(/payments_http_requests_total\{method="POST",route="\/api\/finance\/payments\/:provider\/webhook",status="200"\} [1-9]/);
+    expect(metrics).toMatch(/payments_http_requests_total\{method="POST",route="\/graphql",status="200"\} [1-9]/);
   });
 });
 
