@@ -18,4 +18,4 @@ COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 4001
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4001)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "--max-old-space-size=160", "dist/src/main.js"]

@@ -52,7 +52,8 @@ export function cpuMs(pid: number): number {
 /** Spawns a node script and waits until `GET <url>/readyz` answers 200. */
 export async function spawnChild(bench: Bench, label: string, script: string, args: string[], env: Record<string, string>): Promise<Child> {
   const port = await freePort();
-  const nodeArgs: string[] = [];
+  // The service runs with the same V8 flags as `npm start` (package.json) and the Dockerfile.
+  const nodeArgs: string[] = script === MAIN ? ['--max-old-space-size=160'] : [];
   if (bench.profile && script === MAIN) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`);

@@ -120,8 +120,13 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
     });
   }
 
+  /**
+   * Waits for room for a worthwhile pull: at least a quarter of the slots (or all of them when idle), so a busy worker
+   * does not issue one pull request per finished message.
+   */
+  const minPull = Math.max(1, Math.floor(concurrency / 4));
   async function slotFree(): Promise<void> {
-    while (!stopping && inFlight.size >= concurrency) await new Promise<void>((resolve) => (wake = resolve));
+    while (!stopping && inFlight.size > 0 && concurrency - inFlight.size < minPull) await new Promise<void>((resolve) => (wake = resolve));
   }
 
   async function pullBatches(consumer: Consumer): Promise<void> {

@@ -51,7 +51,8 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
       const provider = req.params.provider as Provider;
       // One trace id per event, from this request through the NATS headers into the worker's settlement logs.
       const trace = continueTrace(req.headers.traceparent);
-      const log = ((res.locals.log as Logger | undefined) ?? deps.logger).child({ traceId: trace.traceId });
+      const log = (res.locals.log as Logger | undefined) ?? deps.logger;
+      const traceId = trace.traceId;
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const host = requestHost(req.headers, deps.trustProxy);
       const account = host ? await deps.accounts.find(provider, host) : null;
@@ -65,12 +66,12 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
         verified = adapter.verifyWebhook(body, req.headers, account.webhookSecret);
       } catch (error) {
         if (!(error instanceof WebhookRejectedError)) throw error;
-        log.warn({ provider, workspaceId: account.workspaceId, reason: error.message }, 'webhook rejected');
+        log.warn({ traceId, provider, workspaceId: account.workspaceId, reason: error.message }, 'webhook rejected');
         answer(res, provider, 400, 'rejected', { error: error.message });
         return;
       }
       if (verified.livemode !== null && verified.livemode !== (account.mode === ProviderMode.LIVE)) {
-        log.warn({ provider, workspaceId: account.workspaceId, eventId: verified.eventId }, 'webhook livemode does not match the account mode');
+        log.warn({ traceId, provider, workspaceId: account.workspaceId, eventId: verified.eventId }, 'webhook livemode does not match the account mode');
         answer(res, provider, 400, 'wrong_mode', { error: `event livemode=${verified.livemode} does not match the ${account.mode} account` });
         return;
       }
@@ -85,11 +86,12 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
           msgId: eventMsgId(provider, verified.eventId),
           headers: { 'Workestra-Event-Type': verified.type, traceparent: trace.traceparent },
         });
-        log.info({ provider, workspaceId: account.workspaceId, eventId: verified.eventId, type: verified.type, seq: ack.seq, duplicate: ack.duplicate }, 'webhook stored');
+        res.locals.logged = true;
+        log.info({ traceId, provider, workspaceId: account.workspaceId, eventId: verified.eventId, type: verified.type, seq: ack.seq, duplicate: ack.duplicate }, 'webhook stored');
         answer(res, provider, 200, ack.duplicate ? 'duplicate' : 'stored', { received: true, duplicate: ack.duplicate });
       } catch (error) {
         if (!(error instanceof JetStreamUnavailableError)) throw error;
-        log.error({ provider, workspaceId: account.workspaceId, eventId: verified.eventId, reason: error.reason }, 'webhook not stored: JetStream unavailable');
+        log.error({ traceId, provider, workspaceId: account.workspaceId, eventId: verified.eventId, reason: error.reason }, 'webhook not stored: JetStream unavailable');
         answer(res, provider, 503, 'unavailable', { error: 'temporarily unavailable, retry later' });
       }
     },

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { Invoice, InvoicePayment, InvoiceStatus, PaymentProviderAccount, Provider } from '../entities/index.js';
+import { Invoice, LedgerStatus, PaymentProviderAccount, Provider } from '../entities/index.js';
 import type { Logger } from '../logger.js';
 import type { ProviderCredentials } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { AccountSecrets } from '../services/account-secrets.js';
-import { nextInvoiceStatus } from './invoice-status.js';
-import { nextLedgerStatus, PAID_STATUSES } from './ledger-transitions.js';
+import { RECOMPUTE_INVOICE, UPSERT_LEDGER_ROW } from './ledger-transitions.js';
 import { RefundLedger } from './refund-ledger.js';
 import { SettlementError, type EventEnvelope, type InterpretedEvent, type PaymentUpdate } from './settlement-event.js';
 
@@ -77,16 +76,15 @@ export class SettlementService {
       if (claimed.length === 0) return 'duplicate';
       if (event.updates.length === 0) return 'ignored';
 
-      const touched = new Map<string, Invoice>();
+      const touched = new Set<string>();
       for (const update of event.updates) {
-        const invoice =
-          update.kind === 'payment'
-            ? await this.applyPayment(tx, provider, workspaceId, event.eventId, update)
-            : await this.refunds.apply(tx, provider, workspaceId, event.eventId, update, (id) => this.lockInvoice(tx, workspaceId, id));
-        if (invoice) touched.set(invoice.id, invoice);
-        await tx.flush(); // later updates of the same event (a Mollie payment's refunds) look rows up by query
+        if (update.kind === 'payment') touched.add(await this.applyPayment(tx, provider, workspaceId, event.eventId, update));
+        else {
+          touched.add((await this.refunds.apply(tx, provider, workspaceId, event.eventId, update, (id) => this.lockInvoice(tx, workspaceId, id))).id);
+          await tx.flush(); // later updates of the same event (a Mollie payment's refunds) look rows up by query
+        }
       }
-      for (const invoice of touched.values()) await recomputeInvoice(tx, invoice);
+      for (const invoiceId of touched) await recomputeInvoice(tx, invoiceId);
       return 'applied';
     });
   }
@@ -128,61 +126,31 @@ export class SettlementService {
     return invoice;
   }
 
-  private async applyPayment(tx: EntityManager, provider: Provider, workspaceId: string, eventId: string, update: PaymentUpdate): Promise<Invoice> {
+  /** The hot path, in plain SQL inside the unit of work: lock the invoice, upsert the ledger row forward-only. */
+  private async applyPayment(tx: EntityManager, provider: Provider, workspaceId: string, eventId: string, update: PaymentUpdate): Promise<string> {
     if (!update.invoiceId) throw new SettlementError(`payment ${update.reference} names no invoice (metadata.invoice_id)`);
     if (update.metadataWorkspaceId && update.metadataWorkspaceId !== workspaceId) {
       throw new SettlementError(`payment ${update.reference} names workspace ${update.metadataWorkspaceId}, but arrived for workspace ${workspaceId}: not settled`);
     }
-    const invoice = await this.lockInvoice(tx, workspaceId, update.invoiceId);
+    if (!UUID.test(update.invoiceId)) throw new SettlementError(`invoice id "${update.invoiceId.slice(0, 64)}" is not a uuid`);
+    const invoiceId = update.invoiceId.toLowerCase();
+    const [invoice] = await tx.execute<Array<{ currency: string }>>('select currency from invoices where id = ? and workspace_id = ? for update', [invoiceId, workspaceId]);
+    // The invoice may not have reached this database yet: retried with backoff, then dead-lettered.
+    if (!invoice) throw new SettlementError(`invoice ${invoiceId} does not exist in workspace ${workspaceId}`);
     if (update.currency !== invoice.currency.trim().toUpperCase()) {
-      throw new SettlementError(`payment ${update.reference} is in ${update.currency} but invoice ${invoice.id} is in ${invoice.currency}`);
+      throw new SettlementError(`payment ${update.reference} is in ${update.currency} but invoice ${invoiceId} is in ${invoice.currency}`);
     }
-    const row = await tx.findOne(InvoicePayment, { provider, providerReference: update.reference }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (row && row.invoiceId !== invoice.id) {
-      throw new SettlementError(`payment ${update.reference} is recorded for invoice ${row.invoiceId}, not ${invoice.id}`);
-    }
-    const next = nextLedgerStatus(row?.status ?? null, update.outcome);
-    if (!row) {
-      tx.persist(
-        tx.create(InvoicePayment, {
-          id: randomUUID(),
-          workspaceId,
-          invoiceId: invoice.id,
-          provider,
-          providerReference: update.reference,
-          providerPaymentId: update.providerPaymentId,
-          eventId,
-          status: next!,
-          amountMinor: update.amountMinor,
-          currency: update.currency,
-          paidAt: update.outcome === 'succeeded' ? update.occurredAt : null,
-        }),
-      );
-    } else {
-      row.providerPaymentId ??= update.providerPaymentId;
-      if (next) {
-        row.status = next;
-        row.eventId = eventId;
-        if (update.outcome === 'succeeded') {
-          row.amountMinor = update.amountMinor; // what was actually charged
-          row.paidAt = update.occurredAt;
-        }
-      }
-    }
-    return invoice;
+    const status = update.outcome === 'succeeded' ? LedgerStatus.SUCCEEDED : update.outcome === 'pending' ? LedgerStatus.PENDING : update.outcome === 'failed' ? LedgerStatus.FAILED : LedgerStatus.CANCELLED;
+    const [row] = await tx.execute<Array<{ invoice_id: string }>>(UPSERT_LEDGER_ROW, [
+      randomUUID(), workspaceId, invoiceId, provider, update.reference, update.providerPaymentId, eventId, status,
+      update.amountMinor, update.currency, update.outcome === 'succeeded' ? update.occurredAt : null,
+    ]);
+    if (row.invoice_id !== invoiceId) throw new SettlementError(`payment ${update.reference} is recorded for invoice ${row.invoice_id}, not ${invoiceId}`);
+    return invoiceId;
   }
 }
 
-/**
- * `paid_minor` = Σ settled payments − Σ succeeded refunds, from the ledger, under the invoice row lock.
- * Draft and void invoices get the amount but keep their status.
- */
-export async function recomputeInvoice(tx: EntityManager, invoice: Invoice): Promise<void> {
-  const [{ paid }] = await tx.execute<Array<{ paid: string }>>(
-    `select (select coalesce(sum(amount_minor), 0) from invoice_payments where invoice_id = ? and status in (${PAID_STATUSES.map(() => '?').join(', ')}))
-          - (select coalesce(sum(amount_minor), 0) from payment_refunds where invoice_id = ? and status = 'succeeded') as paid`,
-    [invoice.id, ...PAID_STATUSES, invoice.id],
-  );
-  invoice.paidMinor = Math.max(0, Number(paid));
-  invoice.status = nextInvoiceStatus(invoice.status, invoice.totalMinor, invoice.paidMinor, invoice.dueDate) as InvoiceStatus;
+/** Recomputes an invoice from its ledger (the caller holds the invoice row lock). */
+export async function recomputeInvoice(tx: EntityManager, invoiceId: string): Promise<void> {
+  await tx.execute(RECOMPUTE_INVOICE, [invoiceId, invoiceId, invoiceId]);
 }
