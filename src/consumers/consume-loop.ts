@@ -25,8 +25,10 @@ export interface PullConsumerOptions {
   expiresMs?: number;
   /** `stop()` waits this long for running handlers. */
   stopTimeoutMs?: number;
-  /** How long to wait for the server to confirm an ack. */
+  /** How long to wait for the server to confirm an ack (with `confirmAcks`). */
   ackTimeoutMs?: number;
+  /** Wait for JetStream to confirm each ack (a round trip per message); off by default. */
+  confirmAcks?: boolean;
 }
 
 /** A running consume loop. */
@@ -59,6 +61,7 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
   const expiresMs = Math.max(1000, options.expiresMs ?? 3000);
   const stopTimeoutMs = options.stopTimeoutMs ?? 8000;
   const ackTimeoutMs = options.ackTimeoutMs ?? 5000;
+  const confirmAcks = options.confirmAcks ?? false;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
   const log = logger.child({ stream, consumer: consumerName });
 
@@ -90,12 +93,15 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
     }
     const ms = Date.now() - started;
     if (result === 'ack') {
-      try {
-        await msg.ackAck({ timeout: ackTimeoutMs });
-      } catch (error) {
-        // the work is committed; a lost ack means one more (idempotent) delivery, so make it visible
-        log.warn({ err: error, seq: msg.info.streamSequence, msgId }, 'ack not confirmed by JetStream; the message may be redelivered');
-      }
+      // The work is committed before this. A lost ack only means one more delivery, which the settlement inbox turns
+      // into a no-op, so the ack is not confirmed with a round trip per message (`confirmAcks` opts in).
+      if (confirmAcks) {
+        try {
+          await msg.ackAck({ timeout: ackTimeoutMs });
+        } catch (error) {
+          log.warn({ err: error, seq: msg.info.streamSequence, msgId }, 'ack not confirmed by JetStream; the message may be redelivered');
+        }
+      } else msg.ack();
     } else {
       // on the last delivery there is nothing to wait for: the server dead-letters it at once
       const last = maxDeliver > 0 && deliveries >= maxDeliver;

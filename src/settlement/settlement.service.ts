@@ -6,13 +6,46 @@ import type { Logger } from '../logger.js';
 import type { ProviderCredentials } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { AccountSecrets } from '../services/account-secrets.js';
-import { RECOMPUTE_INVOICE, UPSERT_LEDGER_ROW } from './ledger-transitions.js';
+import { CLAIM_AND_LOCK, RECOMPUTE_INVOICE, SETTLE_PAYMENT } from './ledger-transitions.js';
 import { RefundLedger } from './refund-ledger.js';
 import { SettlementError, type EventEnvelope, type InterpretedEvent, type PaymentUpdate } from './settlement-event.js';
 
 /** `applied`: changed the ledger; `duplicate`: this event was applied before; `ignored`: a type we do not act on. */
 export type SettleOutcome = 'applied' | 'duplicate' | 'ignored';
 
+/** One payment event on the batched hot path. */
+export interface PaymentItem {
+  provider: Provider;
+  workspaceId: string;
+  eventId: string;
+  type: string;
+  update: PaymentUpdate;
+  streamSequence: number | null;
+}
+
+const LEDGER_STATUS: Record<PaymentUpdate['outcome'], LedgerStatus> = {
+  pending: LedgerStatus.PENDING,
+  succeeded: LedgerStatus.SUCCEEDED,
+  failed: LedgerStatus.FAILED,
+  cancelled: LedgerStatus.CANCELLED,
+};
+
+/** The event's only update when it is a single payment update (the batched hot path), else null. */
+export function singlePayment(event: InterpretedEvent): PaymentUpdate | null {
+  return event.updates.length === 1 && event.updates[0].kind === 'payment' ? event.updates[0] : null;
+}
+
+/** Checks that need no database: a payment must name an invoice (a uuid) of the workspace it arrived for. */
+function validatePayment({ workspaceId, update }: PaymentItem): SettlementError | null {
+  if (!update.invoiceId) return new SettlementError(`payment ${update.reference} names no invoice (metadata.invoice_id)`);
+  if (update.metadataWorkspaceId && update.metadataWorkspaceId !== workspaceId) {
+    return new SettlementError(`payment ${update.reference} names workspace ${update.metadataWorkspaceId}, but arrived for workspace ${workspaceId}: not settled`);
+  }
+  if (!UUID_FORMAT.test(update.invoiceId)) return new SettlementError(`invoice id "${update.invoiceId.slice(0, 64)}" is not a uuid`);
+  return null;
+}
+
+const UUID_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PROVIDERS = new Set<string>(Object.values(Provider));
 
@@ -48,20 +81,69 @@ export class SettlementService {
 
   /** Interprets the provider event (outside any transaction: it may call the provider), then applies it once. */
   async settle(envelope: EventEnvelope, meta: { streamSequence?: number } = {}): Promise<SettleOutcome> {
-    const provider = envelope.provider as Provider;
-    const adapter = this.providers.get(provider);
-    let interpreted: InterpretedEvent;
+    return this.apply(envelope.provider as Provider, envelope.workspaceId, await this.interpret(envelope), meta.streamSequence ?? null);
+  }
+
+  /**
+   * The hot path: payment events, each one claim-and-lock statement and one settle statement, several per transaction
+   * (a commit per batch, not per event). Invoices are locked in id order, so concurrent batches cannot deadlock on
+   * them. An event that cannot apply writes nothing and gets its own error; the others still commit.
+   */
+  async applyPayments(items: PaymentItem[]): Promise<Array<SettleOutcome | Error>> {
+    const outcomes: Array<SettleOutcome | Error> = items.map((item) => validatePayment(item) ?? 'applied');
+    const order = items.map((_, index) => index).filter((index) => !(outcomes[index] instanceof Error));
+    order.sort((a, b) => (items[a].update.invoiceId! < items[b].update.invoiceId! ? -1 : 1));
+    if (order.length === 0) return outcomes;
     try {
-      interpreted = await adapter.interpretEvent(envelope.event, await this.credentials(provider, envelope.workspaceId));
+      await this.orm.em.fork().transactional(async (tx) => {
+        for (const index of order) outcomes[index] = await this.settlePayment(tx, items[index]);
+      });
+    } catch (error) {
+      for (const index of order) outcomes[index] = error instanceof Error ? error : new Error(String(error));
+    }
+    return outcomes;
+  }
+
+  private async settlePayment(tx: EntityManager, item: PaymentItem): Promise<SettleOutcome | Error> {
+    const { provider, workspaceId, eventId, update } = item;
+    const invoiceId = update.invoiceId!.toLowerCase();
+    const [lock] = await tx.execute<Array<{ currency: string | null; claimed: number }>>(CLAIM_AND_LOCK, [
+      invoiceId, workspaceId, randomUUID(), provider, eventId, workspaceId, item.type, item.streamSequence, update.currency,
+    ]);
+    // The invoice may not have reached this database yet: retried with backoff, then dead-lettered.
+    if (lock.currency === null) return new SettlementError(`invoice ${invoiceId} does not exist in workspace ${workspaceId}`);
+    if (lock.currency.trim().toUpperCase() !== update.currency) {
+      return new SettlementError(`payment ${update.reference} is in ${update.currency} but invoice ${invoiceId} is in ${lock.currency}`);
+    }
+    if (lock.claimed === 0) return 'duplicate';
+    if (!(await settleRow(tx, item))) {
+      // The reference belongs to another invoice: undo the claim in this transaction, so the event is retried, not lost.
+      const error = new SettlementError(`payment ${update.reference} is recorded for another invoice, not ${invoiceId}`);
+      await tx.execute("update webhook_events set status = 'failed', last_error = ? where provider = ? and event_id = ?", [error.message, provider, eventId]);
+      return error;
+    }
+    return 'applied';
+  }
+
+  /** Turns a JetStream envelope into neutral updates (outside any transaction: Mollie's needs a provider call). */
+  async interpret(envelope: EventEnvelope): Promise<InterpretedEvent> {
+    const provider = envelope.provider as Provider;
+    try {
+      return await this.providers.get(provider).interpretEvent(envelope.event, await this.credentials(provider, envelope.workspaceId));
     } catch (error) {
       if (error instanceof SettlementError) throw error;
       throw new SettlementError(`cannot interpret the ${provider} event: ${error instanceof Error ? error.message : 'unknown error'}`);
     }
-    return this.apply(provider, envelope.workspaceId, interpreted, meta.streamSequence ?? null);
   }
 
   /** Applies an interpreted event in one unit of work. */
   async apply(provider: Provider, workspaceId: string, event: InterpretedEvent, streamSequence: number | null): Promise<SettleOutcome> {
+    const payment = singlePayment(event);
+    if (payment) {
+      const [outcome] = await this.applyPayments([{ provider, workspaceId, eventId: event.eventId, type: event.type, update: payment, streamSequence }]);
+      if (outcome instanceof Error) throw outcome;
+      return outcome;
+    }
     return this.orm.em.fork().transactional(async (tx) => {
       const claimed = await tx.execute<Array<{ id: string }>>(
         `insert into webhook_events (id, provider, event_id, workspace_id, type, status, attempts, stream_sequence, processed_at)
@@ -78,11 +160,17 @@ export class SettlementService {
 
       const touched = new Set<string>();
       for (const update of event.updates) {
-        if (update.kind === 'payment') touched.add(await this.applyPayment(tx, provider, workspaceId, event.eventId, update));
-        else {
+        if (update.kind === 'payment') {
+          const item = { provider, workspaceId, eventId: event.eventId, type: event.type, update, streamSequence };
+          const problem = validatePayment(item);
+          if (problem) throw problem;
+          const invoice = await this.lockInvoice(tx, workspaceId, update.invoiceId!);
+          if (invoice.currency.trim().toUpperCase() !== update.currency) throw new SettlementError(`payment ${update.reference} is in ${update.currency} but invoice ${invoice.id} is in ${invoice.currency}`);
+          if (!(await settleRow(tx, item))) throw new SettlementError(`payment ${update.reference} is recorded for another invoice, not ${invoice.id}`);
+        } else {
           touched.add((await this.refunds.apply(tx, provider, workspaceId, event.eventId, update, (id) => this.lockInvoice(tx, workspaceId, id))).id);
-          await tx.flush(); // later updates of the same event (a Mollie payment's refunds) look rows up by query
         }
+        await tx.flush(); // later updates of the same event (a Mollie payment's refunds) look rows up by query
       }
       for (const invoiceId of touched) await recomputeInvoice(tx, invoiceId);
       return 'applied';
@@ -125,29 +213,17 @@ export class SettlementService {
     if (!invoice) throw new SettlementError(`invoice ${invoiceId} does not exist in workspace ${workspaceId}`);
     return invoice;
   }
+}
 
-  /** The hot path, in plain SQL inside the unit of work: lock the invoice, upsert the ledger row forward-only. */
-  private async applyPayment(tx: EntityManager, provider: Provider, workspaceId: string, eventId: string, update: PaymentUpdate): Promise<string> {
-    if (!update.invoiceId) throw new SettlementError(`payment ${update.reference} names no invoice (metadata.invoice_id)`);
-    if (update.metadataWorkspaceId && update.metadataWorkspaceId !== workspaceId) {
-      throw new SettlementError(`payment ${update.reference} names workspace ${update.metadataWorkspaceId}, but arrived for workspace ${workspaceId}: not settled`);
-    }
-    if (!UUID.test(update.invoiceId)) throw new SettlementError(`invoice id "${update.invoiceId.slice(0, 64)}" is not a uuid`);
-    const invoiceId = update.invoiceId.toLowerCase();
-    const [invoice] = await tx.execute<Array<{ currency: string }>>('select currency from invoices where id = ? and workspace_id = ? for update', [invoiceId, workspaceId]);
-    // The invoice may not have reached this database yet: retried with backoff, then dead-lettered.
-    if (!invoice) throw new SettlementError(`invoice ${invoiceId} does not exist in workspace ${workspaceId}`);
-    if (update.currency !== invoice.currency.trim().toUpperCase()) {
-      throw new SettlementError(`payment ${update.reference} is in ${update.currency} but invoice ${invoiceId} is in ${invoice.currency}`);
-    }
-    const status = update.outcome === 'succeeded' ? LedgerStatus.SUCCEEDED : update.outcome === 'pending' ? LedgerStatus.PENDING : update.outcome === 'failed' ? LedgerStatus.FAILED : LedgerStatus.CANCELLED;
-    const [row] = await tx.execute<Array<{ invoice_id: string }>>(UPSERT_LEDGER_ROW, [
-      randomUUID(), workspaceId, invoiceId, provider, update.reference, update.providerPaymentId, eventId, status,
-      update.amountMinor, update.currency, update.outcome === 'succeeded' ? update.occurredAt : null,
-    ]);
-    if (row.invoice_id !== invoiceId) throw new SettlementError(`payment ${update.reference} is recorded for invoice ${row.invoice_id}, not ${invoiceId}`);
-    return invoiceId;
-  }
+/** Upserts the payment's ledger row and recomputes its invoice (the caller holds the invoice lock); false: another invoice's reference. */
+async function settleRow(tx: EntityManager, { provider, workspaceId, eventId, update }: PaymentItem): Promise<boolean> {
+  const invoiceId = update.invoiceId!.toLowerCase();
+  const settled = await tx.execute<Array<{ status: string }>>(SETTLE_PAYMENT, [
+    randomUUID(), workspaceId, invoiceId, provider, update.reference, update.providerPaymentId, eventId, LEDGER_STATUS[update.outcome],
+    update.amountMinor, update.currency, update.outcome === 'succeeded' ? update.occurredAt : null,
+    invoiceId, provider, update.reference, invoiceId, invoiceId,
+  ]);
+  return settled.length > 0;
 }
 
 /** Recomputes an invoice from its ledger (the caller holds the invoice row lock). */

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseKeyRing } from '../../src/crypto/key-ring.js';
 import { openOrm } from '../../src/db/orm.js';
-import { RECOMPUTE_INVOICE, UPSERT_LEDGER_ROW } from '../../src/settlement/ledger-transitions.js';
-import { testDatabaseUrl } from '../helpers/env.js';
+import { Provider } from '../../src/entities/index.js';
+import { createLogger } from '../../src/logger.js';
+import { ProviderRegistry } from '../../src/providers/registry.js';
+import { AccountSecrets } from '../../src/services/account-secrets.js';
+import { SettlementService } from '../../src/settlement/settlement.service.js';
+import { RECOMPUTE_INVOICE, SETTLE_PAYMENT } from '../../src/settlement/ledger-transitions.js';
+import { TEST_ENCRYPTION_KEYS, testDatabaseUrl } from '../helpers/env.js';
 import { insertInvoice, insertPayment } from '../helpers/fixtures.js';
 
 /** The settlement rules are SQL run under the invoice lock; these tables run that exact SQL against PostgreSQL. */
@@ -16,8 +22,12 @@ describe('settlement rules (the SQL itself)', () => {
     await orm?.close();
   });
 
-  const upsert = async (workspaceId: string, invoiceId: string, reference: string, status: string, amount: number) =>
-    (await orm.em.fork().execute<Array<{ status: string }>>(UPSERT_LEDGER_ROW, [randomUUID(), workspaceId, invoiceId, 'stripe', reference, 'pi_x', `evt_${randomUUID()}`, status, amount, 'EUR', null]))[0].status;
+  /** Runs the settle statement for one event and returns the ledger row's status afterwards. */
+  const upsert = async (workspaceId: string, invoiceId: string, reference: string, status: string, amount: number) => {
+    const em = orm.em.fork();
+    await em.execute(SETTLE_PAYMENT, [randomUUID(), workspaceId, invoiceId, 'stripe', reference, 'pi_x', `evt_${randomUUID()}`, status, amount, 'EUR', null, invoiceId, 'stripe', reference, invoiceId, invoiceId]);
+    return (await em.execute<Array<{ status: string }>>('select status from invoice_payments where provider_reference = ?', [reference]))[0].status;
+  };
 
   it.each([
     [null, 'pending', 'pending'],
@@ -45,6 +55,18 @@ describe('settlement rules (the SQL itself)', () => {
     expect(await upsert(workspaceId, invoice.id, reference, incoming, 500)).toBe(expected);
   });
 
+  it('never touches a ledger row of another invoice with the same reference', async () => {
+    const workspaceId = randomUUID();
+    const first = await insertInvoice(orm, { workspaceId });
+    const second = await insertInvoice(orm, { workspaceId });
+    const reference = `cs_test_${randomUUID()}`;
+    await upsert(workspaceId, first.id, reference, 'pending', 500);
+    const em = orm.em.fork();
+    const updated = await em.execute(SETTLE_PAYMENT, [randomUUID(), workspaceId, second.id, 'stripe', reference, 'pi_x', 'evt_x', 'succeeded', 500, 'EUR', null, second.id, 'stripe', reference, second.id, second.id]);
+    expect(updated).toEqual([]);
+    expect(await em.execute('select invoice_id, status from invoice_payments where provider_reference = ?', [reference])).toEqual([{ invoice_id: first.id, status: 'pending' }]);
+  });
+
   it('a success updates the amount to what was charged; a late non-success leaves amount and event id alone', async () => {
     const workspaceId = randomUUID();
     const invoice = await insertInvoice(orm, { workspaceId });
@@ -56,6 +78,32 @@ describe('settlement rules (the SQL itself)', () => {
     const [after] = await orm.em.fork().execute<Array<{ amount_minor: string; event_id: string }>>('select amount_minor, event_id from invoice_payments where provider_reference = ?', [reference]);
     expect(before.amount_minor).toBe('1000');
     expect(after).toEqual(before);
+  });
+
+  it('a batch commits its good events and gives each bad one its own error, writing nothing for it', async () => {
+    const settlement = new SettlementService(orm, new ProviderRegistry([]), new AccountSecrets(parseKeyRing(TEST_ENCRYPTION_KEYS)), createLogger('silent'));
+    const workspaceId = randomUUID();
+    const invoice = await insertInvoice(orm, { workspaceId, totalMinor: 1000 });
+    const other = await insertInvoice(orm, { workspaceId, totalMinor: 1000 });
+    const item = (eventId: string, invoiceId: string, amountMinor: number, currency = 'EUR') => ({
+      provider: Provider.STRIPE, workspaceId, eventId, type: 'checkout.session.completed', streamSequence: null,
+      update: { kind: 'payment' as const, reference: `cs_test_${randomUUID()}`, providerPaymentId: null, outcome: 'succeeded' as const, amountMinor, currency, invoiceId, metadataWorkspaceId: workspaceId, occurredAt: new Date() },
+    });
+    const good = item(`evt_${randomUUID()}`, invoice.id, 400);
+    const outcomes = await settlement.applyPayments([
+      good,
+      item(`evt_${randomUUID()}`, randomUUID(), 400),
+      item(`evt_${randomUUID()}`, other.id, 400, 'USD'),
+      { ...item(`evt_${randomUUID()}`, invoice.id, 400), workspaceId: randomUUID() },
+      item(`evt_${randomUUID()}`, other.id, 1000),
+      good,
+    ]);
+    expect(outcomes.map((outcome) => (outcome instanceof Error ? outcome.message : outcome))).toEqual([
+      'applied', expect.stringMatching(/^invoice .* does not exist/), expect.stringMatching(/is in USD but invoice/), expect.stringMatching(/names workspace .* but arrived for/), 'applied', 'duplicate',
+    ]);
+    const rows = await orm.em.fork().execute<Array<{ id: string; status: string; paid_minor: string }>>('select id, status, paid_minor from invoices where id in (?, ?)', [invoice.id, other.id]);
+    expect(new Map(rows.map((row) => [row.id, [row.status, row.paid_minor]]))).toEqual(new Map([[invoice.id, ['partial', '400']], [other.id, ['paid', '1000']]]));
+    expect(await orm.em.fork().execute('select count(*)::int as n from webhook_events where workspace_id = ?', [workspaceId])).toEqual([{ n: 2 }]);
   });
 
   const today = new Date().toISOString().slice(0, 10);
@@ -78,5 +126,11 @@ describe('settlement rules (the SQL itself)', () => {
     await insertPayment(orm, { workspaceId, invoiceId: invoice.id, amountMinor: 777, status: 'pending' });
     const [row] = await orm.em.fork().execute<Array<{ status: string; paid_minor: string }>>(RECOMPUTE_INVOICE, [invoice.id, invoice.id, invoice.id]);
     expect(row).toEqual({ status: expected, paid_minor: String(settled) });
+    // The payment statement computes the same: a settled payment added on top of the recomputed state.
+    if (status !== 'draft' && status !== 'void') {
+      await upsert(workspaceId, invoice.id, `cs_test_${randomUUID()}`, 'succeeded', total);
+      const [after] = await orm.em.fork().execute<Array<{ status: string; paid_minor: string }>>('select status, paid_minor from invoices where id = ?', [invoice.id]);
+      expect(after).toEqual({ status: 'paid', paid_minor: String(settled + total) });
+    }
   });
 });
