@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
@@ -16,7 +16,7 @@ import { createGraphQLHandler } from './http/graphql.route.js';
 import { healthRoutes } from './http/health.routes.js';
 import { Metrics } from './http/metrics.js';
 import { payRoutes } from './http/pay.routes.js';
-import { webhookRoutes } from './http/webhook.routes.js';
+import { webhookHandler } from './http/webhook.handler.js';
 import type { JetStreamNames } from './jetstream/names.js';
 import { provisionJetStream } from './jetstream/provision.js';
 import { EventPublisher } from './jetstream/publisher.js';
@@ -79,11 +79,10 @@ export async function startService(config: Config, logger: Logger, options: Star
   const app = createExpressApp({ logger, metrics, trustProxy: config.trustProxy });
   app.use(healthRoutes({ orm, nats, metrics, isDraining: () => draining }));
   const stops: Array<() => Promise<void>> = [];
+  let webhooks: ReturnType<typeof webhookHandler> = () => false;
   if (config.role !== 'worker') {
     const publisher = new EventPublisher(js, { timeoutMs: 2000, expectStream: names.eventsStream });
-    app.use(
-      webhookRoutes({ providers: services.providers, accounts: new WebhookAccounts(orm, services.secrets), publisher, names, metrics, logger, trustProxy: config.trustProxy }),
-    );
+    webhooks = webhookHandler({ providers: services.providers, accounts: new WebhookAccounts(orm, services.secrets), publisher, names, metrics, logger, trustProxy: config.trustProxy });
     const graphql = await createGraphQLHandler({ schema: await buildFederatedSchema(), orm, jwt: new JwtVerifier(config.authJwtSecret), services, logger });
     app.use('/graphql', routeName('/graphql'), ...graphql.handlers);
     app.use(payRoutes(services.checkout));
@@ -108,8 +107,14 @@ export async function startService(config: Config, logger: Logger, options: Star
   }
   finishApp(app, logger);
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(listening)));
+  // Webhooks are answered on plain node:http ahead of Express: the hot path skips the framework.
+  const server: Server = createServer((req, res) => {
+    if (webhooks(req, res)) return;
+    app(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, () => resolve());
   });
   server.keepAliveTimeout = 65_000;
   const { port } = server.address() as AddressInfo;

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Provider, ProviderMode } from '../entities/index.js';
+import { eventMsgId, type JetStreamNames } from '../jetstream/names.js';
+import { JetStreamUnavailableError, type EventPublisher } from '../jetstream/publisher.js';
+import type { Logger } from '../logger.js';
+import { WebhookRejectedError } from '../providers/payment-provider.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { requestHost, type WebhookAccounts } from '../services/webhook-accounts.js';
+import type { Metrics } from './metrics.js';
+import { continueTrace } from './trace-context.js';
+
+/** Largest accepted body. NATS's default max payload is 1 MiB with headers: an accepted body must always fit. */
+export const WEBHOOK_BODY_LIMIT = 512 * 1024;
+const ROUTE = '/api/finance/payments/:provider/webhook';
+const PATH = /^\/api\/finance\/payments\/([a-z]+)\/webhook\/?(?:\?.*)?$/;
+const PROVIDERS = new Set<string>(Object.values(Provider));
+
+export interface WebhookHandlerDeps {
+  providers: ProviderRegistry;
+  accounts: WebhookAccounts;
+  publisher: EventPublisher;
+  names: JetStreamNames;
+  metrics: Metrics;
+  logger: Logger;
+  trustProxy: boolean;
+}
+
+class TooLarge extends Error {}
+
+/** Reads the raw body, refusing more than the limit (declared or streamed) without buffering it. */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > WEBHOOK_BODY_LIMIT) return reject(new TooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > WEBHOOK_BODY_LIMIT) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new TooLarge());
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * `POST /api/finance/payments/:provider/webhook`, served on plain node:http ahead of Express (the hot path of the
+ * service). Check order: size (413) → host (404) → signature (400, before anything is parsed or loaded) → parse →
+ * livemode; then publish to JetStream with `Nats-Msg-Id` `<provider>:<eventId>` and answer 200 only after the
+ * PubAck (a duplicate PubAck is 200 too). JetStream unavailable → 503 so the provider retries. Nothing is stored
+ * for a 4xx. Returns false for requests that are not webhooks (Express serves those).
+ */
+export function webhookHandler(deps: WebhookHandlerDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    const match = req.method === 'POST' && req.url ? PATH.exec(req.url) : null;
+    if (!match) return false;
+    void handle(deps, match[1], req, res).catch((error: unknown) => {
+      deps.logger.error({ err: error }, 'webhook handler failed');
+      if (!res.headersSent) reply(deps, res, 'unknown', 500, 'error', { error: 'internal error' });
+    });
+    return true;
+  };
+}
+
+function reply(deps: WebhookHandlerDeps, res: ServerResponse, provider: string, status: number, outcome: string, body: Record<string, unknown>, started?: bigint) {
+  deps.metrics.webhooks.inc({ provider, outcome });
+  deps.metrics.httpRequests.inc({ method: 'POST', route: ROUTE, status: String(status) });
+  if (started) deps.metrics.httpDuration.observe({ method: 'POST', route: ROUTE }, Number(process.hrtime.bigint() - started) / 1e9);
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'x-request-id': randomUUID() });
+  res.end(json);
+}
+
+async function handle(deps: WebhookHandlerDeps, providerName: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = process.hrtime.bigint();
+  if (!PROVIDERS.has(providerName) || !deps.providers.has(providerName as Provider)) {
+    req.resume();
+    return reply(deps, res, 'unknown', 404, 'unknown_provider', { error: 'unknown provider' }, started);
+  }
+  const provider = providerName as Provider;
+  let body: Buffer;
+  try {
+    body = await readBody(req);
+  } catch (error) {
+    if (error instanceof TooLarge) return reply(deps, res, provider, 413, 'too_large', { error: 'payload too large' }, started);
+    throw error;
+  }
+  const host = requestHost(req.headers, deps.trustProxy);
+  const account = host ? await deps.accounts.find(provider, host) : null;
+  if (!account) return reply(deps, res, provider, 404, 'unknown_host', { error: 'no workspace is connected at this host' }, started);
+  // One trace id per event, from this request through the NATS headers into the worker's settlement logs.
+  const { traceId, traceparent } = continueTrace(req.headers.traceparent);
+  const context = { traceId, provider, workspaceId: account.workspaceId };
+  let verified;
+  try {
+    verified = deps.providers.get(provider).verifyWebhook(body, req.headers, account.webhookSecret);
+  } catch (error) {
+    if (!(error instanceof WebhookRejectedError)) throw error;
+    deps.logger.warn({ ...context, reason: error.message }, 'webhook rejected');
+    return reply(deps, res, provider, 400, 'rejected', { error: error.message }, started);
+  }
+  if (verified.livemode !== null && verified.livemode !== (account.mode === ProviderMode.LIVE)) {
+    deps.logger.warn({ ...context, eventId: verified.eventId }, 'webhook livemode does not match the account mode');
+    return reply(deps, res, provider, 400, 'wrong_mode', { error: `event livemode=${verified.livemode} does not match the ${account.mode} account` }, started);
+  }
+  // The verified bytes are embedded as they are: no re-serialisation on the hot path.
+  const envelope = Buffer.concat([
+    Buffer.from(`{"provider":"${provider}","workspaceId":"${account.workspaceId}","receivedAt":"${new Date().toISOString()}","event":`),
+    verified.body,
+    Buffer.from('}'),
+  ]);
+  try {
+    const ack = await deps.publisher.publish(deps.names.eventSubject(provider, account.workspaceId), envelope, {
+      msgId: eventMsgId(provider, verified.eventId),
+      headers: { 'Workestra-Event-Type': verified.type, traceparent },
+    });
+    if (deps.logger.isLevelEnabled('info')) deps.logger.info({ ...context, eventId: verified.eventId, type: verified.type, seq: ack.seq, duplicate: ack.duplicate }, 'webhook stored');
+    reply(deps, res, provider, 200, ack.duplicate ? 'duplicate' : 'stored', { received: true, duplicate: ack.duplicate }, started);
+  } catch (error) {
+    if (!(error instanceof JetStreamUnavailableError)) throw error;
+    deps.logger.error({ ...context, eventId: verified.eventId, reason: error.reason }, 'webhook not stored: JetStream unavailable');
+    reply(deps, res, provider, 503, 'unavailable', { error: 'temporarily unavailable, retry later' }, started);
+  }
+}
