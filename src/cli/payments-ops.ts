@@ -17,7 +17,8 @@ const USAGE = `usage: payments-ops <command>
                                           re-apply stored events (idempotent)
   reconcile [--workspace <uuid>] [--dry-run] [--json]
                                           ask the provider about stale PENDING payments and settle what it says
-  keys reencrypt [--dry-run]              re-seal stored secrets under the first key of PAYMENTS_ENCRYPTION_KEYS`;
+  keys reencrypt [--workspace <uuid>] [--dry-run]
+                                          re-seal stored secrets under the first key of PAYMENTS_ENCRYPTION_KEYS`;
 
 const COMMANDS: Record<string, (ctx: CliContext, args: string[], out: (line: string) => void) => Promise<number>> = {
   status: statusCommand,
