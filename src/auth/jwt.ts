@@ -1,8 +1,8 @@
 import { errors, jwtVerify } from 'jose';
 import { UnauthenticatedError } from '../errors.js';
 import { ROLES, type AuthContext, type WorkspaceRole } from './auth-context.js';
+import { UUID } from '../uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;
 
 /** Verifies HS256 bearer tokens signed by the gateway with AUTH_JWT_SECRET. */

@@ -2,6 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import { needsReencryption, reencryptSecret } from '../crypto/secret-box.js';
 import { PaymentProviderAccount } from '../entities/index.js';
 import { parseArgs, UsageError, type CliContext } from './cli-context.js';
+import { UUID } from '../uuid.js';
 
 /**
  * `keys reencrypt [--dry-run]`: re-seals every stored secret under the first key of PAYMENTS_ENCRYPTION_KEYS so an
@@ -12,7 +13,7 @@ export async function keysCommand(ctx: CliContext, args: string[], out: (line: s
   if (verb !== 'reencrypt') throw new UsageError('usage: payments-ops keys reencrypt [--workspace <uuid>] [--dry-run]');
   const { flags } = parseArgs(rest, ['dry-run']);
   const workspaceId = typeof flags.workspace === 'string' ? flags.workspace.toLowerCase() : undefined;
-  if (flags.workspace !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(workspaceId ?? '')) {
+  if (flags.workspace !== undefined && !UUID.test(workspaceId ?? '')) {
     throw new UsageError('--workspace must be a workspace uuid');
   }
   const orm = await ctx.orm();

@@ -1,6 +1,6 @@
 import { parseArgs, UsageError, type CliContext } from './cli-context.js';
+import { UUID } from '../uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `reconcile [--workspace <uuid>] [--dry-run] [--json]`: one reconciler pass on demand. */
 export async function reconcileCommand(ctx: CliContext, args: string[], out: (line: string) => void): Promise<number> {

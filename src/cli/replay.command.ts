@@ -2,8 +2,8 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import { Provider } from '../entities/index.js';
 import { SettlementService } from '../settlement/settlement.service.js';
 import { parseArgs, UsageError, type CliContext } from './cli-context.js';
+import { UUID } from '../uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function isoFlag(value: string | true | undefined, name: string): Date | null {
   if (value === undefined) return null;

@@ -3,8 +3,8 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Invoice, InvoicePayment, PaymentProviderAccount, PaymentRefund } from '../entities/index.js';
 import { newPayToken } from '../services/pay-link.service.js';
+import { UUID } from '../uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Keeps only well-formed uuids (anything else cannot exist, and must not reach a uuid cast in SQL). */
 const validIds = (ids: readonly string[]) => [...new Set(ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))];

@@ -5,8 +5,8 @@ import { RefundPaymentInput } from '../schema/inputs.js';
 import { Payment } from '../schema/payment.type.js';
 import { Refund } from '../schema/refund.type.js';
 import { toPayment, toRefund } from './mappers.js';
+import { UUID } from '../uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Resolver(() => Payment)
 export class PaymentResolver {

@@ -11,6 +11,7 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { SettlementService } from '../settlement/settlement.service.js';
 import type { AccountSecrets } from './account-secrets.js';
 import { audit } from './audit.js';
+import { UUID } from '../uuid.js';
 
 export interface RefundInput {
   paymentId: string;
@@ -19,7 +20,6 @@ export interface RefundInput {
   idempotencyKey: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REFUNDABLE = new Set<LedgerStatus>([LedgerStatus.SUCCEEDED, LedgerStatus.PARTIALLY_REFUNDED]);
 const RESERVING = new Set<RefundState>([RefundState.PENDING, RefundState.SUCCEEDED]);
 

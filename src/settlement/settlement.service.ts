@@ -9,6 +9,7 @@ import type { AccountSecrets } from '../services/account-secrets.js';
 import { CLAIM_AND_LOCK, RECOMPUTE_INVOICE, SETTLE_PAYMENT } from './ledger-transitions.js';
 import { RefundLedger } from './refund-ledger.js';
 import { SettlementError, type EventEnvelope, type InterpretedEvent, type PaymentUpdate } from './settlement-event.js';
+import { UUID } from '../uuid.js';
 
 /** `applied`: changed the ledger; `duplicate`: this event was applied before; `ignored`: a type we do not act on. */
 export type SettleOutcome = 'applied' | 'duplicate' | 'ignored';
@@ -41,12 +42,10 @@ function validatePayment({ workspaceId, update }: PaymentItem): SettlementError 
   if (update.metadataWorkspaceId && update.metadataWorkspaceId !== workspaceId) {
     return new SettlementError(`payment ${update.reference} names workspace ${update.metadataWorkspaceId}, but arrived for workspace ${workspaceId}: not settled`);
   }
-  if (!UUID_FORMAT.test(update.invoiceId)) return new SettlementError(`invoice id "${update.invoiceId.slice(0, 64)}" is not a uuid`);
+  if (!UUID.test(update.invoiceId)) return new SettlementError(`invoice id "${update.invoiceId.slice(0, 64)}" is not a uuid`);
   return null;
 }
 
-const UUID_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PROVIDERS = new Set<string>(Object.values(Provider));
 
 /**
