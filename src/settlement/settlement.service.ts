@@ -8,8 +8,8 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { AccountSecrets } from '../services/account-secrets.js';
 import { CLAIM_AND_LOCK, RECOMPUTE_INVOICE, SETTLE_PAYMENT } from './ledger-transitions.js';
 import { RefundLedger } from './refund-ledger.js';
-import { SettlementError, type EventEnvelope, type InterpretedEvent, type PaymentUpdate } from './settlement-event.js';
 import { UUID } from '../uuid.js';
+import { SettlementError, type EventEnvelope, type InterpretedEvent, type PaymentUpdate } from './settlement-event.js';
 
 /** `applied`: changed the ledger; `duplicate`: this event was applied before; `ignored`: a type we do not act on. */
 export type SettleOutcome = 'applied' | 'duplicate' | 'ignored';
@@ -49,9 +49,11 @@ function validatePayment({ workspaceId, update }: PaymentItem): SettlementError 
 const PROVIDERS = new Set<string>(Object.values(Provider));
 
 /**
- * The one idempotent settlement path (webhook consumer, DLQ replay, `payments-ops replay`, reconciler). Each event is
- * one unit of work: claim it in the `webhook_events` inbox (a known event changes nothing), lock the invoice row,
- * upsert the ledger with forward-only transitions, recompute `paid_minor` and the status from the ledger, commit.
+ * The one idempotent settlement path (webhook consumer, DLQ replay, `payments-ops replay`, reconciler, refund API).
+ * Per event: claim it in the `webhook_events` inbox (a known event changes nothing), lock the invoice row, upsert the
+ * ledger with forward-only transitions, recompute `paid_minor` and the status from the ledger; committed before the
+ * ack. Payment events from the consumer share a transaction with the others of their batch (`applyPayments`); an
+ * event that cannot apply writes nothing and does not hold the others back.
  */
 export class SettlementService {
   private readonly refunds = new RefundLedger();
