@@ -38,6 +38,8 @@ export async function createGraphQLHandler(deps: GraphQLDeps): Promise<{ handler
       formatError(formatted, error, (internal) => deps.logger.error({ err: internal }, 'graphql internal error')),
     includeStacktraceInErrorResponses: false,
     introspection: true,
+    // The composition root owns SIGTERM/SIGINT (drain, then exit 0); Apollo's own handler would re-raise the signal.
+    stopOnTerminationSignals: false,
   });
   await server.start();
 

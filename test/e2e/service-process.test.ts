@@ -17,7 +17,8 @@ describe('the service as a process (what `npm start` runs)', () => {
     const port = await freePort();
     const url = new URL(testEnv().DATABASE_URL);
     url.pathname = `/${database}`;
-    const service = await spawnService(testEnv({ PORT: String(port), DATABASE_URL: url.toString() }));
+    // NODE_ENV is not 'test' here: libraries that act on signals outside tests (Apollo Server does) must not interfere.
+    const service = await spawnService(testEnv({ PORT: String(port), DATABASE_URL: url.toString(), NODE_ENV: 'development' }));
     const ready = await fetch(`${service.url}/readyz`);
     expect(await ready.json()).toMatchObject({ status: 'ready', checks: { postgres: 'ok', nats: 'ok' } });
     const sdl = await fetch(`${service.url}/graphql`, {
