@@ -13,13 +13,10 @@ export function createExpressApp(deps: { logger: Logger; metrics: Metrics; trust
     const requestId = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', requestId);
     res.locals.requestId = requestId;
-    // The request's logger is made on first use: most hot-path requests never need one.
-    let log: Logger | undefined;
-    Object.defineProperty(res.locals, 'log', { get: () => (log ??= deps.logger.child({ requestId })), configurable: true });
+    res.locals.log = deps.logger.child({ requestId });
     // Paths are logged without query strings, and pay tokens are masked.
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      if (res.locals.logged) return; // the route wrote its own, richer line (webhooks)
       const path = req.originalUrl.split('?')[0].replace(/^\/pay\/(?!success$|cancel$)[^/]+/, '/pay/:token');
       if (path === '/healthz' || path === '/readyz' || path === '/metrics') return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -31,7 +31,6 @@ export function buildServices(config: Config, orm: MikroORM, logger: Logger): Se
   const payLinks = new PayLinkService(providers, config.publicBaseUrl);
   const settlement = new SettlementService(orm, providers, secrets, logger);
   return {
-    config,
     providers,
     secrets,
     payLinks,

@@ -1,4 +1,3 @@
-import type { Config } from '../config.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { AccountSecrets } from './account-secrets.js';
 import type { CheckoutService } from './checkout.service.js';
@@ -10,7 +9,6 @@ import type { SettlementService } from '../settlement/settlement.service.js';
 
 /** Domain services shared by resolvers, HTTP routes, consumers and the CLI; built once in the composition root. */
 export interface Services {
-  config: Pick<Config, 'publicBaseUrl'>;
   providers: ProviderRegistry;
   secrets: AccountSecrets;
   providerSettings: ProviderSettingsService;

@@ -8,7 +8,6 @@ export interface WebhookAccount {
   workspaceId: string;
   mode: ProviderMode;
   webhookSecret: string | null;
-  account: PaymentProviderAccount;
 }
 
 /** How long a host → account answer is reused on the hot path (a rotated secret applies within this). */
@@ -46,7 +45,7 @@ export class WebhookAccounts {
     );
     const account = rows[0];
     if (!account) return null;
-    return { workspaceId: account.workspaceId, mode: account.mode, webhookSecret: this.secrets.webhookSecret(account), account };
+    return { workspaceId: account.workspaceId, mode: account.mode, webhookSecret: this.secrets.webhookSecret(account) };
   }
 }
 

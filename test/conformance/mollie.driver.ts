@@ -1,27 +1,12 @@
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { formatMinor } from '../../src/money/money.js';
 import { startFakeMollie, type FakeMollie } from '../fakes/mollie/fake-mollie.server.js';
+import { postWithHost } from '../helpers/post-with-host.js';
 import type { TestService } from '../helpers/service.js';
 import { tokenFor, type TestCaller } from '../helpers/tokens.js';
 import type { ProviderDriver } from './provider-driver.js';
 
 const mollieKey = () => `test_${randomBytes(20).toString('hex').slice(0, 32)}`;
-
-/** Posts a Mollie-style notification (`id=tr_…`, form-encoded, no signature) with the workspace's Host. */
-function notifyService(service: TestService, host: string, paymentId: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(`${service.url}/api/finance/payments/mollie/webhook`, {
-      method: 'POST',
-      headers: { host, 'content-type': 'application/x-www-form-urlencoded' },
-    }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    request.on('error', reject);
-    request.end(`id=${paymentId}`);
-  });
-}
 
 export class MollieDriver implements ProviderDriver {
   readonly provider = 'MOLLIE' as const;
@@ -82,15 +67,16 @@ export class MollieDriver implements ProviderDriver {
     }
   }
 
-  async foreignNotification(service: TestService, caller: TestCaller) {
+  async foreignNotification(service: TestService, caller: TestCaller, invoiceId: string, amountMinor: number) {
     // A payment of another Mollie account: this workspace's key cannot see it, so the fetch-back finds nothing.
     const response = await fetch(`${this.fake.url}/v2/payments`, {
       method: 'POST',
       headers: { authorization: `Bearer ${mollieKey()}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ amount: { currency: 'EUR', value: '10.00' }, description: 'foreign', redirectUrl: 'https://example.com', metadata: { workspace_id: caller.workspaceId } }),
+      body: JSON.stringify({ amount: { currency: 'EUR', value: formatMinor(amountMinor, 'EUR') }, description: 'foreign', redirectUrl: 'https://example.com', metadata: { workspace_id: caller.workspaceId, invoice_id: invoiceId } }),
     });
     const foreign = (await response.json()) as { id: string };
     await this.fake.setPaymentStatus(foreign.id, 'paid');
-    return notifyService(service, caller.workspaceDomain, foreign.id);
+    // Mollie's notification: `id=tr_…`, form-encoded, no signature, sent to the workspace's host.
+    return postWithHost(`${service.url}/api/finance/payments/mollie/webhook`, caller.workspaceDomain, `id=${foreign.id}`, { 'content-type': 'application/x-www-form-urlencoded' });
   }
 }

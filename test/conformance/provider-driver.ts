@@ -29,6 +29,9 @@ export interface ProviderDriver {
   settleRefunds(reference: string): Promise<void>;
   /** How the webhook route answers a notification about another account's payment (rejected, or accepted and ignored). */
   readonly foreignStatus: number;
-  /** A notification about a payment of another account, sent to this workspace's webhook URL; returns the HTTP status. */
-  foreignNotification(service: TestService, caller: TestCaller): Promise<number>;
+  /**
+   * A paid payment of another account whose metadata names `invoiceId` of this workspace, notified to this workspace's
+   * webhook URL (a service that trusted it would settle the invoice); returns the HTTP status.
+   */
+  foreignNotification(service: TestService, caller: TestCaller, invoiceId: string, amountMinor: number): Promise<number>;
 }

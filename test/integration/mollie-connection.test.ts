@@ -1,6 +1,6 @@
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeMollie, type FakeMollie } from '../fakes/mollie/fake-mollie.server.js';
+import { postWithHost } from '../helpers/post-with-host.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { newCaller, tokenFor } from '../helpers/tokens.js';
 
@@ -50,14 +50,7 @@ describe('connecting Mollie', () => {
     const caller = newCaller(['owner']);
     await service.gql(SAVE, { input: { apiKey: 'test_bHar4XY7LxsDOtmnkVtjNVWXLSlXAbCd', mode: 'TEST', offerCardPayments: true } }, await tokenFor(caller));
     const post = (body: string, host: string) =>
-      new Promise<number>((resolve, reject) => {
-        const request = http.request(`${service.url}/api/finance/payments/mollie/webhook`, { method: 'POST', headers: { host, 'content-type': 'application/x-www-form-urlencoded' } }, (response) => {
-          response.resume();
-          resolve(response.statusCode ?? 0);
-        });
-        request.on('error', reject);
-        request.end(body);
-      });
+      postWithHost(`${service.url}/api/finance/payments/mollie/webhook`, host, body, { 'content-type': 'application/x-www-form-urlencoded' });
     expect(await post('id=cs_test_notmollie', caller.workspaceDomain)).toBe(400);
     expect(await post('', caller.workspaceDomain)).toBe(400);
     expect(await post('id=tr_WDqYK6vllg', caller.workspaceDomain)).toBe(200);

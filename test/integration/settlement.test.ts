@@ -1,7 +1,7 @@
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
 import { insertInvoice, type InvoiceFixture } from '../helpers/fixtures.js';
+import { postWithHost } from '../helpers/post-with-host.js';
 import type { TestService } from '../helpers/service.js';
 import { connectStripe, startWithFakeStripe, testKeys } from '../helpers/stripe.js';
 import { newCaller, tokenFor } from '../helpers/tokens.js';
@@ -132,21 +132,10 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     const event = ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 700 });
     const payload = JSON.stringify(event);
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const status = await new Promise<number>((resolve, reject) => {
-      const request = http.request(`${service.url}/api/finance/payments/stripe/webhook`, {
-        method: 'POST',
-        headers: {
-          host: ws.caller.workspaceDomain,
-          'content-type': 'application/json',
-          'stripe-signature': stripe.signPayload(payload, ws.secret),
-          traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
-        },
-      }, (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      });
-      request.on('error', reject);
-      request.end(payload);
+    const status = await postWithHost(`${service.url}/api/finance/payments/stripe/webhook`, ws.caller.workspaceDomain, payload, {
+      'content-type': 'application/json',
+      'stripe-signature': stripe.signPayload(payload, ws.secret),
+      traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
     });
     expect(status).toBe(200);
     await untilInvoice(invoice, { status: 'paid' });
