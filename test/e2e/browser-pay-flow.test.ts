@@ -23,7 +23,7 @@ describe('the customer\'s pay flow in a real browser (Chromium + fake Stripe che
   let caller: TestCaller;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run does this)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (npm test's pretest does this)`);
     mkdirSync(ARTIFACTS, { recursive: true });
     const port = await freePort();
     ({ service, stripe } = await startWithFakeStripe({ PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }));
