@@ -46,14 +46,16 @@ export class RefundService {
 
     const existing = await this.byKey(auth.workspaceId, key);
     if (existing) return this.replay(auth, existing, paymentId, input.amountMinor);
-    let reserved: PaymentRefund;
+    let reservation: { refund: PaymentRefund; twin: boolean };
     try {
-      reserved = await this.reserve(auth, paymentId, input.amountMinor, reason, key);
+      reservation = await this.reserve(auth, paymentId, input.amountMinor, reason, key);
     } catch (error) {
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
       return this.replay(auth, (await this.byKey(auth.workspaceId, key))!, paymentId, input.amountMinor); // a concurrent twin won
     }
-    return this.submit(auth, reserved);
+    // A concurrent twin with the same key reserved first (we waited for its lock): its refund is this one.
+    if (reservation.twin) return this.replay(auth, reservation.refund, paymentId, input.amountMinor);
+    return this.submit(auth, reservation.refund);
   }
 
   private byKey(workspaceId: string, idempotencyKey: string) {
@@ -68,12 +70,18 @@ export class RefundService {
     return existing.providerRefundId ? existing : this.submit(auth, existing);
   }
 
-  /** Locks invoice and payment, checks what is refundable, and records a PENDING refund with the audit row. */
-  private async reserve(auth: AuthContext, paymentId: string, requested: number | null, reason: string | null, key: string): Promise<PaymentRefund> {
+  /**
+   * Locks invoice and payment, checks what is refundable, and records a PENDING refund with the audit row. A twin
+   * request with the same key that reserved while we waited for the lock is returned instead (`twin`): checking the
+   * refundable amount first would refuse the twin of a full refund as "nothing left to refund".
+   */
+  private async reserve(auth: AuthContext, paymentId: string, requested: number | null, reason: string | null, key: string): Promise<{ refund: PaymentRefund; twin: boolean }> {
     return this.orm.em.fork().transactional(async (tx) => {
       const found = await tx.findOne(InvoicePayment, { id: paymentId, workspaceId: auth.workspaceId });
       if (!found) throw new NotFoundError('No such payment in this workspace');
       await this.settlement.lockInvoice(tx, auth.workspaceId, found.invoiceId);
+      const twin = await tx.findOne(PaymentRefund, { workspaceId: auth.workspaceId, idempotencyKey: key });
+      if (twin) return { refund: twin, twin: true };
       const payment = await tx.findOneOrFail(InvoicePayment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       if (!REFUNDABLE.has(payment.status)) {
         throw new BadUserInputError(`Payment ${payment.id} is ${payment.status.toUpperCase()}; only SUCCEEDED or PARTIALLY_REFUNDED payments can be refunded`);
@@ -108,7 +116,7 @@ export class RefundService {
         provider: payment.provider,
         details: { refundId: refund.id, paymentId: payment.id, invoiceId: payment.invoiceId, amountMinor, currency: refund.currency, idempotencyKey: key, reason },
       });
-      return refund;
+      return { refund, twin: false };
     });
   }
 

@@ -35,6 +35,11 @@ export class RefundLedger {
     if (!found) throw new SettlementError(`refund event for ${update.providerPaymentId}, which is not in this workspace's ledger`);
     const invoice = await lockInvoice(found.invoiceId);
     const payment = await tx.findOneOrFail(InvoicePayment, { id: found.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+    // A refund gives back money the payment took: until the ledger has seen the payment succeed (its own event may
+    // still be on its way), it waits (retried, then dead-lettered) instead of counting against a payment that took nothing.
+    if (!PAID_STATUSES.includes(payment.status)) {
+      throw new SettlementError(`refund event for ${update.providerPaymentId}, whose payment is ${payment.status} in the ledger (its success has not arrived yet)`);
+    }
     if (update.currency !== payment.currency.trim().toUpperCase()) {
       throw new SettlementError(`refund in ${update.currency} for payment ${payment.providerReference} in ${payment.currency}`);
     }
@@ -71,7 +76,7 @@ export class RefundLedger {
       });
       tx.persist(row);
       refunds.push(row);
-      this.absorb(refunds, payment, update.amountMinor, state);
+      this.absorb(refunds, payment, update.amountMinor);
       return;
     }
     row.providerRefundId = update.providerRefundId;
@@ -80,9 +85,11 @@ export class RefundLedger {
     if (!TERMINAL.has(row.status) && !(row.status === RefundState.SUCCEEDED && state === RefundState.PENDING)) row.status = state;
   }
 
-  /** A newly known refund takes its amount out of the unattributed placeholder, so it is never counted twice. */
-  private absorb(refunds: PaymentRefund[], payment: InvoicePayment, amountMinor: number, state: RefundState): void {
-    if (TERMINAL.has(state)) return;
+  /**
+   * A newly known refund takes its amount out of the unattributed placeholder, whatever its state: the placeholder
+   * stood in for it while it was pending or succeeded, and a refund that has failed since must not stay counted.
+   */
+  private absorb(refunds: PaymentRefund[], payment: InvoicePayment, amountMinor: number): void {
     const placeholder = refunds.find((row) => row.providerRefundId === unattributedId(payment.providerPaymentId!));
     if (!placeholder || placeholder.status !== RefundState.SUCCEEDED) return;
     const left = placeholder.amountMinor - amountMinor;
@@ -90,12 +97,15 @@ export class RefundLedger {
     else placeholder.status = RefundState.CANCELLED;
   }
 
-  /** Sets the placeholder to the part of the charge's cumulative refunded amount that known refunds don't explain. */
+  /**
+   * Sets the placeholder to the part of the charge's cumulative refunded amount that known refunds don't explain.
+   * Every known refund explains its amount, failed and cancelled ones included: the total may be older than their
+   * failure (events arrive in any order), and counting a refund that failed would take money off the invoice that
+   * was never given back. Refunds not known yet still count once their own objects arrive.
+   */
   private attribute(tx: EntityManager, payment: InvoicePayment, refunds: PaymentRefund[], cumulativeMinor: number): void {
     const placeholderId = unattributedId(payment.providerPaymentId!);
-    const explained = refunds
-      .filter((row) => row.providerRefundId !== placeholderId && (row.status === RefundState.SUCCEEDED || row.status === RefundState.PENDING))
-      .reduce((sum, row) => sum + row.amountMinor, 0);
+    const explained = refunds.filter((row) => row.providerRefundId !== placeholderId).reduce((sum, row) => sum + row.amountMinor, 0);
     const unexplained = cumulativeMinor - explained;
     const placeholder = refunds.find((row) => row.providerRefundId === placeholderId);
     if (unexplained > 0) {

@@ -112,8 +112,17 @@ export function createRefund(
   updateChargeRefunds(charge, state);
   state.emit('refund.created', refund, chargeOwner, request);
   if (status === 'failed') state.emit('refund.failed', refund, chargeOwner, request);
-  else state.emit('charge.refunded', charge, chargeOwner, request);
+  else state.emit('charge.refunded', chargeAsInEvents(charge), chargeOwner, request);
   return refund;
+}
+
+/**
+ * A Charge as events render it: since API version 2022-11-15 `refunds` is only returned when expanded, and event
+ * payloads are never expanded, so `charge.refunded` carries the cumulative `amount_refunded` without the refunds.
+ */
+function chargeAsInEvents(charge: FakeCharge): Omit<FakeCharge, 'refunds'> {
+  const { refunds: _notExpanded, ...rendered } = charge;
+  return rendered;
 }
 
 /**
