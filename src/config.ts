@@ -26,6 +26,24 @@ export interface Config {
   dlqRetryIntervalMs: number;
   dlqMaxAutoRetries: number;
   logLevel: string;
+  /** Abuse limits of the GraphQL endpoint (enforced in src/graphql-limits). */
+  graphql: GraphQLLimits;
+}
+
+/** Limits every GraphQL request must stay within; see README "GraphQL limits". */
+export interface GraphQLLimits {
+  /** GRAPHQL_MAX_DEPTH: deepest field nesting of an operation (introspection fields excluded). */
+  maxDepth: number;
+  /** GRAPHQL_MAX_COST: estimated cost of one operation (objects it can return, plus SQL/provider round trips). */
+  maxCost: number;
+  /** GRAPHQL_MAX_ALIASES: aliased fields per operation, fragments expanded. */
+  maxAliases: number;
+  /** GRAPHQL_MAX_ENTITIES: `_entities` representations per request. */
+  maxEntities: number;
+  /** GRAPHQL_MAX_TOKENS: lexical tokens of a document; parsing stops beyond it. */
+  maxTokens: number;
+  /** GRAPHQL_INTROSPECTION: `__schema`/`__type` allowed (federation's `_service` always is). */
+  introspection: boolean;
 }
 
 /** Dev-only defaults: usable on a laptop, refused when NODE_ENV=production. */
@@ -74,6 +92,19 @@ function boolVar(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+/** The GraphQL limits alone, with the same validation as loadConfig (which includes them as `config.graphql`). */
+export function readGraphQLLimits(env: Record<string, string | undefined>): GraphQLLimits {
+  const production = (env.NODE_ENV ?? 'development') === 'production';
+  return {
+    maxDepth: intVar(env, 'GRAPHQL_MAX_DEPTH', 10, 1, 100),
+    maxCost: intVar(env, 'GRAPHQL_MAX_COST', 20_000, 1, 100_000_000),
+    maxAliases: intVar(env, 'GRAPHQL_MAX_ALIASES', 50, 0, 100_000),
+    maxEntities: intVar(env, 'GRAPHQL_MAX_ENTITIES', 500, 1, 100_000),
+    maxTokens: intVar(env, 'GRAPHQL_MAX_TOKENS', 2_000, 100, 1_000_000),
+    introspection: boolVar(env, 'GRAPHQL_INTROSPECTION', !production),
+  };
 }
 
 function parseRole(argv: string[], env: Env): Role {
@@ -145,5 +176,6 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     dlqRetryIntervalMs: intVar(env, 'DLQ_RETRY_INTERVAL_MS', 600_000, 100),
     dlqMaxAutoRetries: intVar(env, 'DLQ_MAX_AUTO_RETRIES', 5, 0, 1000),
     logLevel: env.LOG_LEVEL || (production ? 'info' : env.NODE_ENV === 'test' ? 'warn' : 'info'),
+    graphql: readGraphQLLimits(env),
   };
 }

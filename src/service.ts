@@ -83,7 +83,7 @@ export async function startService(config: Config, logger: Logger, options: Star
   if (config.role !== 'worker') {
     const publisher = new EventPublisher(js, { timeoutMs: 2000, expectStream: names.eventsStream });
     webhooks = webhookHandler({ providers: services.providers, accounts: new WebhookAccounts(orm, services.secrets), publisher, names, metrics, logger, trustProxy: config.trustProxy });
-    const graphql = await createGraphQLHandler({ schema: await buildFederatedSchema(), orm, jwt: new JwtVerifier(config.authJwtSecret), services, logger });
+    const graphql = await createGraphQLHandler({ schema: await buildFederatedSchema(), orm, jwt: new JwtVerifier(config.authJwtSecret), services, logger, limits: config.graphql });
     app.use('/graphql', routeName('/graphql'), ...graphql.handlers);
     app.use(payRoutes(services.checkout));
     stops.push(graphql.stop);

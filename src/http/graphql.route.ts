@@ -4,7 +4,9 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import express, { type RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { JwtVerifier } from '../auth/jwt.js';
+import type { GraphQLLimits } from '../config.js';
 import { DomainError } from '../errors.js';
+import { apolloLimitOptions } from '../graphql-limits/apollo-limits.js';
 import type { Logger } from '../logger.js';
 import { createLoaders, type Loaders } from '../resolvers/loaders.js';
 import type { GraphQLContext } from '../schema/context.js';
@@ -17,6 +19,8 @@ export interface GraphQLDeps {
   jwt: JwtVerifier;
   services: Services;
   logger: Logger;
+  /** Abuse limits (`config.graphql`). */
+  limits: GraphQLLimits;
 }
 
 /** Apollo's own logger, quietened: inline tracing stays on for the gateway, its start-up notice goes to debug. */
@@ -32,12 +36,12 @@ function apolloLogger(logger: Logger) {
 /** Starts Apollo Server and returns the `/graphql` handler chain plus a stop function. */
 export async function createGraphQLHandler(deps: GraphQLDeps): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
   const server = new ApolloServer<GraphQLContext>({
+    ...apolloLimitOptions<GraphQLContext>(deps.limits),
     schema: deps.schema,
     logger: apolloLogger(deps.logger),
     formatError: (formatted, error) =>
       formatError(formatted, error, (internal) => deps.logger.error({ err: internal }, 'graphql internal error')),
     includeStacktraceInErrorResponses: false,
-    introspection: true,
     // The composition root owns SIGTERM/SIGINT (drain, then exit 0); Apollo's own handler would re-raise the signal.
     stopOnTerminationSignals: false,
   });

@@ -1,4 +1,5 @@
 import { Field, ID, InputType } from 'type-graphql';
+import { MAX_REFUND_REASON } from '../services/refund.service.js';
 import { PaymentMode } from './enums.js';
 import { SafeInt } from './scalars.js';
 
@@ -23,6 +24,7 @@ export class SaveStripeKeysInput {
   offerCardPayments!: boolean;
 }
 
+
 @InputType({ description: 'A refund request. Safe to retry: the same idempotencyKey returns the same refund.' })
 export class RefundPaymentInput {
   @Field(() => ID, { description: 'The payment (ledger row id, Payment.id) to refund; it must be SUCCEEDED or PARTIALLY_REFUNDED.' })
@@ -36,7 +38,7 @@ export class RefundPaymentInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Why the refund is made (free text, kept with the refund). "duplicate", "fraudulent" or "requested_by_customer" are also passed to Stripe as its reason code.',
+    description: `Why the refund is made (free text of at most ${MAX_REFUND_REASON} characters, kept with the refund). "duplicate", "fraudulent" or "requested_by_customer" are also passed to Stripe as its reason code.`,
   })
   reason?: string | null;
 

@@ -20,6 +20,11 @@ export interface RefundInput {
   idempotencyKey: string;
 }
 
+/** Longest refund reason (it is also sent as provider metadata, which Stripe caps at 500 characters). */
+export const MAX_REFUND_REASON = 500;
+/** A control character (Unicode Cc) other than tab and line breaks: PostgreSQL cannot store NUL, and none belongs in a reason. */
+const CONTROL_CHARACTERS = /[^\P{Cc}\t\n\r]/u;
+
 const REFUNDABLE = new Set<LedgerStatus>([LedgerStatus.SUCCEEDED, LedgerStatus.PARTIALLY_REFUNDED]);
 const RESERVING = new Set<RefundState>([RefundState.PENDING, RefundState.SUCCEEDED]);
 
@@ -41,7 +46,9 @@ export class RefundService {
     const key = input.idempotencyKey.trim();
     if (!/^[\x21-\x7e]{1,200}$/.test(key)) throw new BadUserInputError('idempotencyKey must be 1-200 printable characters without spaces');
     if (!UUID.test(input.paymentId)) throw new NotFoundError('No such payment in this workspace');
-    const reason = input.reason?.trim() ? input.reason.trim().slice(0, 500) : null;
+    const reason = input.reason?.trim() || null;
+    if (reason && reason.length > MAX_REFUND_REASON) throw new BadUserInputError(`reason must be at most ${MAX_REFUND_REASON} characters (it has ${reason.length})`);
+    if (reason && CONTROL_CHARACTERS.test(reason)) throw new BadUserInputError('reason must not contain control characters');
     const paymentId = input.paymentId.toLowerCase();
 
     const existing = await this.byKey(auth.workspaceId, key);
