@@ -22,7 +22,7 @@ export class Metrics {
 
   readonly webhooks = new Counter({
     name: 'payments_webhook_requests_total',
-    help: 'Webhook requests by provider and outcome (stored, duplicate, rejected, wrong_mode, unknown_host, unavailable, too_large)',
+    help: 'Webhook requests by provider and outcome (stored, duplicate, rejected, wrong_mode, unknown_host, unavailable, too_large, aborted)',
     labelNames: ['provider', 'outcome'] as const,
     registers: [this.registry],
   });

@@ -87,7 +87,9 @@ async function handle(deps: WebhookHandlerDeps, providerName: string, req: Incom
     body = await readBody(req);
   } catch (error) {
     if (error instanceof TooLarge) return reply(deps, res, provider, 413, 'too_large', { error: 'payload too large' }, started);
-    throw error;
+    // The sender went away mid-body (the request stream errored): a client problem, not a server error; nothing is stored.
+    deps.logger.warn({ provider, reason: error instanceof Error ? error.message : String(error) }, 'webhook body not received');
+    return reply(deps, res, provider, 400, 'aborted', { error: 'incomplete request body' }, started);
   }
   const host = requestHost(req.headers, deps.trustProxy);
   const account = host ? await deps.accounts.find(provider, host) : null;

@@ -21,11 +21,13 @@ export function verifyStripeWebhook(rawBody: Buffer, headers: IncomingHttpHeader
   } catch {
     throw new WebhookRejectedError('body is not JSON');
   }
-  if (!isObject(event) || event.object !== 'event' || !str(event.id) || !str(event.type) || !isObject(event.data) || !isObject(event.data.object)) {
+  if (!isObject(event) || event.object !== 'event' || !str(event.id) || !str(event.type) || typeof event.livemode !== 'boolean' || !isObject(event.data) || !isObject(event.data.object)) {
     throw new WebhookRejectedError('body is not a Stripe event');
   }
   if (!/^[A-Za-z0-9_]{1,255}$/.test(event.id as string)) throw new WebhookRejectedError('malformed event id');
-  return { eventId: event.id as string, type: event.type as string, livemode: typeof event.livemode === 'boolean' ? event.livemode : null, body: rawBody };
+  // The type travels as a NATS header: a line break or a huge value would make the publish fail (a 5xx) for good.
+  if (!/^[A-Za-z0-9_.]{1,255}$/.test(event.type as string)) throw new WebhookRejectedError('malformed event type');
+  return { eventId: event.id as string, type: event.type as string, livemode: event.livemode as boolean, body: rawBody };
 }
 
 const CHECKOUT_OUTCOMES: Record<string, PaymentUpdate['outcome'] | 'by_payment_status'> = {
