@@ -167,13 +167,12 @@ export class LedgerModel {
   }
 
   /**
-   * How much a charge's cumulative total may still add for refunds whose objects have not arrived: at most the largest
-   * cumulative seen minus every known refund (whatever became of it: the total may predate a failure). Once every
-   * refund object is known it is 0.
+   * How much a charge's cumulative total may add for refunds whose objects have not arrived: it stands only for
+   * refunds the ledger does not know yet (`providerRefunds`: the provider's refunds of the charge, whatever their
+   * state), and never for more than the largest cumulative seen. Once every refund object is known it is 0.
    */
-  unattributedAllowance(paymentIntent: string): number {
-    let known = 0;
-    for (const refund of this.refunds.values()) if (refund.paymentIntent === paymentIntent) known += refund.amountMinor;
-    return Math.max(0, (this.cumulative.get(paymentIntent) ?? 0) - known);
+  unattributedAllowance(paymentIntent: string, providerRefunds: Array<{ id: string; amountMinor: number }>): number {
+    const unknown = providerRefunds.filter((refund) => !this.refunds.has(refund.id)).reduce((sum, refund) => sum + refund.amountMinor, 0);
+    return Math.min(this.cumulative.get(paymentIntent) ?? 0, unknown);
   }
 }

@@ -224,6 +224,24 @@ describe('settlement against a pure ledger model (fast-check)', () => {
       });
     });
 
+    it('a full refundPayment after an unattributed charge total leaves the stand-in for the refund still unknown', async () => {
+      // Found as a model error (its bound was too strict), kept: the dashboard refund of 1 is known only through
+      // charge.refunded when refundPayment refunds the other 49; the ledger must count 1 + 49, and 50 at the end.
+      await runHistory({
+        totals: [100],
+        dueDates: [null, null],
+        commands: [
+          { kind: 'open', session: 0, invoice: 0, percent: 10 },
+          { kind: 'pay', session: 0, paid: true },
+          { kind: 'deliverTypes', types: ['checkout.session.completed'] },
+          { kind: 'dashboardRefund', session: 0, refund: 0, percent: 1, status: 'succeeded' },
+          { kind: 'deliverTypes', types: ['charge.refunded'] },
+          { kind: 'apiRefund', session: 0, refund: 1, percent: null, status: 'succeeded', twins: false },
+        ],
+        drainOrder: [0],
+      });
+    });
+
     it("a refund's events before the payment's success wait instead of counting against a payment that took nothing", async () => {
       // An asynchronous payment: completed (unpaid) gives a PENDING row with the payment intent; the refund made after
       // the money arrived is delivered before async_payment_succeeded. It must wait, not make refunded > paid.
