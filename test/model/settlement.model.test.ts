@@ -14,7 +14,8 @@ import { History, type Command } from './settlement-harness.js';
  * through the consumer's batched path), runs them against the real settlement path on PostgreSQL, and after every
  * step compares the ledger with a pure model (ledger-model.ts). At the end the ledger must equal the provider's truth.
  *
- * MODEL_RUNS (default 60) and MODEL_SEED make a run reproducible or longer: MODEL_RUNS=500 npx vitest run test/model
+ * MODEL_RUNS (default 60) and MODEL_SEED make a run reproducible or longer: MODEL_RUNS=500 npx vitest run test/model;
+ * MODEL_SEED with MODEL_PATH replays a reported failure, MODEL_SHRINK=1 shrinks it.
  */
 const RUNS = Number(process.env.MODEL_RUNS ?? 60);
 const SEED = process.env.MODEL_SEED === undefined ? undefined : Number(process.env.MODEL_SEED);
@@ -150,7 +151,12 @@ describe('settlement against a pure ledger model (fast-check)', () => {
   });
 
   it(`holds the ledger invariants over ${RUNS} generated histories`, async () => {
-    await fc.assert(fc.asyncProperty(history, async (input) => { await runHistory(input); }), { numRuns: RUNS, seed: SEED, endOnFailure: process.env.MODEL_SHRINK === undefined });
+    await fc.assert(fc.asyncProperty(history, async (input) => { await runHistory(input); }), {
+      numRuns: RUNS,
+      seed: SEED,
+      path: process.env.MODEL_PATH, // with MODEL_SEED: replays the failure fast-check reported ({ seed, path })
+      endOnFailure: process.env.MODEL_SHRINK === undefined,
+    });
   }, Math.max(120_000, RUNS * 1_000)); // long runs (MODEL_RUNS=5000) get the time they need
 
   it('a generated history really exercises the model (payments, refunds, duplicates and refusals happen)', async () => {
