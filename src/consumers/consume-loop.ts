@@ -149,7 +149,10 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
       const watchdog = setTimeout(() => void batch.close(), expiresMs * 3 + 5000);
       try {
         for await (const msg of batch) {
-          if (stopping) msg.nak();
+          // Stopping: hand the message back to the other workers. A plain nak() is redelivered at once into this
+          // still-open pull and nak'ed again, burning every delivery in milliseconds (dead-lettered with no error);
+          // the delay outlives this pull, which stop() lets run out for at most expiresMs + 1 s.
+          if (stopping) msg.nak(expiresMs + 1000);
           else dispatch(msg, maxDeliver, workingEveryMs);
         }
       } finally {
@@ -192,7 +195,7 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
         wakeUp();
         const deadline = pause(stopTimeoutMs);
         // let the open pull run out (≤ expiresMs) so nothing is delivered to an inbox nobody reads;
-        // messages that still arrive are nak'ed back at once
+        // messages that still arrive are nak'ed back (with a delay, so they go to another worker)
         const pullEnds = pause(Math.min(expiresMs + 1000, stopTimeoutMs));
         await Promise.race([loop, pullEnds.done]);
         pullEnds.cancel();

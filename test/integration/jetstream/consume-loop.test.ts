@@ -85,6 +85,46 @@ describe('startPullConsumer', () => {
     expect(results.filter((r) => r.kind === 'ack')).toHaveLength(2);
   });
 
+  it('a stopping worker hands messages back with a delay, so another worker settles them (found by the soak run)', async () => {
+    // Messages that arrive in the still-open pull of a stopping worker were nak'ed without a delay: JetStream put them
+    // straight back into that same pull, and all max_deliver deliveries were gone in milliseconds (dead-lettered,
+    // never handled). Now they come back after the pull has ended, to a worker that is running.
+    const { prefix, names, js, publish } = await setup(nc, 5, [300]);
+    prefixes.push(prefix);
+    const byA: string[] = [];
+    // A wide pull (64 slots, as the service's default concurrency): room for every message × every delivery.
+    const a = startPullConsumer({
+      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 64, backoffMs: [300], logger: testLogger(), expiresMs: 1500,
+      handle: async (msg) => {
+        byA.push(msg.string());
+        return 'ack';
+      },
+    });
+    await publish('evt_warmup');
+    await waitFor(() => byA.length === 1, 5000, 'the first worker to be pulling');
+    await sleep(100); // its next pull is open
+    const stopping = a.stop();
+    const ids = Array.from({ length: 8 }, (_, index) => `evt_late_${index}`);
+    for (const id of ids) await publish(id);
+    await stopping;
+
+    const byB: Array<{ id: string; count: number }> = [];
+    const b = startPullConsumer({
+      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 4, backoffMs: [300], logger: testLogger(), expiresMs: 1000,
+      handle: async (msg) => {
+        byB.push({ id: msg.string(), count: msg.info.deliveryCount });
+        return 'ack';
+      },
+    });
+    try {
+      await waitFor(() => byA.length - 1 + byB.length >= ids.length, 10_000, 'every late message to be handled');
+    } finally {
+      await b.stop();
+    }
+    expect([...byA.slice(1), ...byB.map((entry) => entry.id)].sort()).toEqual(ids);
+    expect(Math.max(...byB.map((entry) => entry.count), 0)).toBeLessThan(5);
+  });
+
   it('never runs more than `concurrency` handlers at once, and stop() waits for running ones', async () => {
     const { prefix, names, js, publish } = await setup(nc);
     prefixes.push(prefix);

@@ -1,0 +1,240 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { Client } from 'pg';
+import { freePort } from './processes.js';
+import { MAIN, sleep } from './support.js';
+
+/** Soak-only helpers: flags, a seeded PRNG, the private nats-server, service processes logging to files, RSS. */
+
+export interface SoakFlags {
+  minutes: number;
+  rate: number;
+  workers: number;
+  seed: number;
+  invoices: number;
+  drainTimeoutS: number;
+  logLevel: string;
+  keepLogs: boolean;
+}
+
+const USAGE = `usage: npm run soak -- [--minutes N (10)] [--rate R webhooks/s (60)] [--workers K (2)] [--seed S (random)]
+                        [--invoices N (300)] [--drain-timeout S (240)] [--log-level info|warn (info)] [--keep-logs]`;
+
+export function parseFlags(argv: string[]): SoakFlags {
+  const flags: SoakFlags = { minutes: 10, rate: 60, workers: 2, seed: Math.floor(Math.random() * 2 ** 31), invoices: 300, drainTimeoutS: 240, logLevel: 'info', keepLogs: false };
+  const numeric: Record<string, keyof SoakFlags> = { '--minutes': 'minutes', '--rate': 'rate', '--workers': 'workers', '--seed': 'seed', '--invoices': 'invoices', '--drain-timeout': 'drainTimeoutS' };
+  for (let i = 0; i < argv.length; i++) {
+    const [name, inline] = argv[i].split('=', 2);
+    if (name === '--keep-logs') {
+      flags.keepLogs = true;
+      continue;
+    }
+    if (name === '--help' || name === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    const value = inline ?? argv[++i];
+    if (name === '--log-level' && value) {
+      flags.logLevel = value;
+      continue;
+    }
+    const key = numeric[name];
+    const parsed = Number(value);
+    if (!key || value === undefined || !Number.isFinite(parsed) || parsed < 0 || (key !== 'seed' && parsed === 0)) {
+      process.stderr.write(`soak: bad argument ${argv[i]}\n${USAGE}\n`);
+      process.exit(2);
+    }
+    (flags as unknown as Record<string, number>)[key] = key === 'minutes' || key === 'rate' ? parsed : Math.floor(parsed);
+  }
+  return flags;
+}
+
+/** mulberry32: a small deterministic PRNG, so `--seed` replays the same traffic plan. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+export const soakDbUrl = (name: string) => `${PG_BASE}/${name}`;
+
+export async function adminQuery(sql: string): Promise<void> {
+  const client = new Client({ connectionString: `${PG_BASE}/postgres` });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A nats-server with JetStream of the soak's own (stop/start keep port and store: the outage). */
+export class PrivateNats {
+  private proc: ChildProcess | null = null;
+  private constructor(
+    readonly port: number,
+    readonly storeDir: string,
+    private readonly logFile: string,
+  ) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | null {
+    return this.proc?.pid ?? null;
+  }
+
+  static async start(storeDir: string, logFile: string): Promise<PrivateNats> {
+    const nats = new PrivateNats(await freePort(), storeDir, logFile);
+    await nats.start();
+    return nats;
+  }
+
+  async start(): Promise<void> {
+    if (this.proc) return;
+    const bin = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
+    const out = openSync(this.logFile, 'a');
+    const proc = spawn(bin, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: ['ignore', out, out] });
+    closeSync(out);
+    this.proc = proc;
+    proc.once('exit', () => {
+      if (this.proc === proc) this.proc = null;
+    });
+    const from = statSync(this.logFile).size;
+    const deadline = Date.now() + 15_000;
+    // "Server is ready" is printed once JetStream is up
+    while (!readFileSync(this.logFile, 'utf8').slice(from).includes('Server is ready')) {
+      if (this.proc !== proc) throw new Error(`nats-server exited during start; see ${this.logFile}`);
+      if (Date.now() > deadline) throw new Error(`nats-server on ${this.port} not ready within 15 s; see ${this.logFile}`);
+      await sleep(50);
+    }
+  }
+
+  /** SIGTERM (SIGKILL after 5 s); the store stays. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const force = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(force);
+  }
+
+  killNow(): void {
+    this.proc?.kill('SIGKILL');
+  }
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A service process (`dist/src/main.js --role …`) whose stdout/stderr go to a log file. */
+export interface ServiceProc {
+  label: string;
+  role: 'api' | 'worker';
+  pid: number;
+  url: string;
+  logFile: string;
+  startedAt: number;
+  exited: Promise<ExitInfo>;
+  alive(): boolean;
+  /** SIGTERM and wait (SIGKILL after 15 s); resolves with the exit and how long the drain took. */
+  terminate(): Promise<ExitInfo & { ms: number }>;
+  /** kill -9 and wait for the exit. */
+  kill9(): Promise<ExitInfo>;
+}
+
+const live = new Set<ChildProcess>();
+export const liveChildren = (): ReadonlySet<ChildProcess> => live;
+
+const tail = (file: string, chars = 4000) => {
+  try {
+    return readFileSync(file, 'utf8').slice(-chars);
+  } catch {
+    return '';
+  }
+};
+
+/** Spawns the built service with `npm start`'s V8 flags and waits for `/readyz` 200 (60 s). */
+export async function spawnService(label: string, role: 'api' | 'worker', env: Record<string, string>, logFile: string): Promise<ServiceProc> {
+  const port = await freePort();
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--max-old-space-size=160', MAIN, '--role', role], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
+    stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  live.add(child);
+  const exited = new Promise<ExitInfo>((resolve) =>
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${label} exited during start (${logFile}):\n${tail(logFile)}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${label} not ready within 60 s (${logFile}):\n${tail(logFile)}`);
+    }
+    if (await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false)) break;
+    await sleep(100);
+  }
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  return {
+    label,
+    role,
+    pid: child.pid!,
+    url,
+    logFile,
+    startedAt: Date.now(),
+    exited,
+    alive,
+    async terminate() {
+      const started = Date.now();
+      if (!alive()) return { ...(await exited), ms: 0 };
+      child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const info = await exited;
+      clearTimeout(force);
+      return { ...info, ms: Date.now() - started };
+    },
+    async kill9() {
+      if (alive()) child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
+
+/** VmRSS of a live process in MB (0 when gone). */
+export function rssMb(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** V8 heap used (MB) from the service's `/metrics` (prom-client default metrics); NaN when it does not answer in 3 s. */
+export async function heapUsedMb(url: string): Promise<number> {
+  try {
+    const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(3000) }).then((response) => response.text());
+    const match = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+    return match ? Math.round((Number(match[1]) / 1048576) * 10) / 10 : NaN;
+  } catch {
+    return NaN;
+  }
+}
