@@ -100,6 +100,9 @@ export class ProviderUnavailableError extends Error {
 /** The provider refused the request's parameters; the message is safe to show. */
 export class ProviderRequestError extends Error {}
 
+/** The provider already saw our Idempotency-Key with other parameters (a client key reused for a different request). */
+export class ProviderIdempotencyError extends Error {}
+
 /**
  * The one interface every provider adapter implements. Routes, resolvers and consumers talk only to this;
  * adding a provider is a new folder plus a registry entry.

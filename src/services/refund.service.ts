@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AuthContext } from '../auth/auth-context.js';
@@ -6,12 +5,12 @@ import { InvoicePayment, LedgerStatus, PaymentProviderAccount, PaymentRefund, Re
 import { BadUserInputError, ConflictError, NotFoundError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { formatMinor } from '../money/money.js';
-import { InvalidCredentialsError, ProviderRequestError, type ProviderRefund } from '../providers/payment-provider.js';
+import { InvalidCredentialsError, ProviderIdempotencyError, ProviderRequestError, type ProviderRefund } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { SettlementService } from '../settlement/settlement.service.js';
 import type { AccountSecrets } from './account-secrets.js';
 import { audit } from './audit.js';
-import { UUID } from '../uuid.js';
+import { UUID, uuidFrom } from '../uuid.js';
 
 export interface RefundInput {
   paymentId: string;
@@ -103,7 +102,9 @@ export class RefundService {
       const issue = this.providers.get(payment.provider).amountIssue(amountMinor, payment.currency.trim());
       if (issue) throw new BadUserInputError(issue);
       const refund = tx.create(PaymentRefund, {
-        id: randomUUID(),
+        // Named by the workspace and the client's key: a retry after a refused attempt (whose row was removed) sends
+        // the provider the same parameters (our id travels as metadata) under the same derived Idempotency-Key.
+        id: uuidFrom('refund', auth.workspaceId, key),
         workspaceId: auth.workspaceId,
         paymentId: payment.id,
         invoiceId: payment.invoiceId,
@@ -156,6 +157,9 @@ export class RefundService {
       await em.nativeDelete(PaymentRefund, { id: refund.id, providerRefundId: null });
       if (error instanceof BadUserInputError) throw error;
       if (error instanceof ProviderRequestError || error instanceof InvalidCredentialsError) throw new BadUserInputError(`The provider refused the refund: ${error.message}`);
+      if (error instanceof ProviderIdempotencyError) {
+        throw new ConflictError('idempotencyKey was already sent to the provider for a refund with other parameters (an earlier attempt with this key asked for a different amount); use a new key');
+      }
       this.logger.warn({ workspaceId: auth.workspaceId, paymentId: payment.id, detail: (error as { detail?: string }).detail ?? (error as Error).message }, 'refund request failed');
       throw new ProviderError('The payment provider could not be reached; no refund was made. Retry with the same idempotencyKey');
     }

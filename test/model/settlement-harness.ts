@@ -19,7 +19,8 @@ export type Command =
   | { kind: 'async'; session: number; succeeded: boolean }
   | { kind: 'expire'; session: number }
   | { kind: 'dashboardRefund'; session: number; refund: number; percent: number | null; status: 'succeeded' | 'pending' | 'failed' }
-  | { kind: 'apiRefund'; session: number; refund: number; percent: number | null; status: 'succeeded' | 'pending'; twins: boolean }
+  /** `twins`: two concurrent calls with one key; `again`: the same call once more afterwards (a client's retry). */
+  | { kind: 'apiRefund'; session: number; refund: number; percent: number | null; status: 'succeeded' | 'pending'; twins: boolean; again?: boolean }
   | { kind: 'settleRefund'; refund: number; status: 'succeeded' | 'failed' | 'canceled' }
   | { kind: 'deliver'; picks: Array<{ fresh: boolean; index: number; copies: number }>; batch: boolean }
   | { kind: 'retry' }
@@ -207,8 +208,10 @@ export class History {
     const input = { paymentId: row.id, idempotencyKey, ...(amount === null ? {} : { amountMinor: amount }) };
     const token = await tokenFor(this.caller);
     const calls = command.twins ? 2 : 1;
-    const answers = await Promise.all(Array.from({ length: calls }, () => this.service.gql<{ refundPayment: { id: string; providerRefundId: string; status: string; amount: { amountMinor: number } } }>(REFUND, { input }, token)));
+    const call = () => this.service.gql<{ refundPayment: { id: string; providerRefundId: string; status: string; amount: { amountMinor: number } } }>(REFUND, { input }, token);
+    const answers = await Promise.all(Array.from({ length: calls }, call));
     this.fake.nextRefundStatus = null;
+    if (command.again) answers.push(await call());
 
     const succeeded = answers.filter((answer) => !answer.errors);
     const mustSucceed = modelPayment?.state === 'succeeded' && requested >= 1 && requested <= ourRefundable && requested <= providerRemaining;

@@ -34,6 +34,7 @@ const sessionScript = fc.record({
       status: fc.constantFrom('succeeded' as const, 'succeeded' as const, 'pending' as const, 'failed' as const),
       later: fc.constantFrom(null, 'succeeded' as const, 'failed' as const, 'canceled' as const),
       twins: fc.boolean(),
+      again: fc.boolean(),
     }),
     { maxLength: 3 },
   ),
@@ -50,7 +51,7 @@ function actionsOf(script: SessionScript, label: number): Command[] {
   if (script.fate === 'paid' || script.fate === 'asyncSucceeded') {
     for (const [index, refund] of script.refunds.entries()) {
       const label_ = label * 10 + index;
-      if (refund.api) actions.push({ kind: 'apiRefund', session: label, refund: label_, percent: refund.percent, status: refund.status === 'failed' ? 'pending' : refund.status, twins: refund.twins });
+      if (refund.api) actions.push({ kind: 'apiRefund', session: label, refund: label_, percent: refund.percent, status: refund.status === 'failed' ? 'pending' : refund.status, twins: refund.twins, again: refund.again });
       else actions.push({ kind: 'dashboardRefund', session: label, refund: label_, percent: refund.percent, status: refund.status });
       if (refund.later && refund.status === 'pending') actions.push({ kind: 'settleRefund', refund: label_, status: refund.later });
     }
@@ -243,6 +244,24 @@ describe('settlement against a pure ledger model (fast-check)', () => {
           { kind: 'dashboardRefund', session: 0, refund: 0, percent: 1, status: 'succeeded' },
           { kind: 'deliverTypes', types: ['charge.refunded'] },
           { kind: 'apiRefund', session: 0, refund: 1, percent: null, status: 'succeeded', twins: false },
+        ],
+        drainOrder: [0],
+      });
+    });
+
+    it('refundPayment retried with the same key after the provider refused it gets the same answer, not a provider error', async () => {
+      // Found: the dashboard had refunded everything (its webhooks not delivered yet), so Stripe refused the 54 %
+      // refund; the retry with the same key reserved a row with a new id, which travels as metadata, so Stripe saw
+      // the key with other parameters (an idempotency error): PROVIDER_ERROR "no refund was made". The row id is now
+      // named by the key, and the retry gets Stripe's stored answer (BAD_USER_INPUT) again.
+      await runHistory({
+        totals: [10_000],
+        dueDates: [null, null],
+        commands: [
+          ...paidSession,
+          { kind: 'deliverTypes', types: ['checkout.session.completed'] },
+          { kind: 'dashboardRefund', session: 0, refund: 0, percent: null, status: 'pending' },
+          { kind: 'apiRefund', session: 0, refund: 1, percent: 54, status: 'succeeded', twins: false, again: true },
         ],
         drainOrder: [0],
       });

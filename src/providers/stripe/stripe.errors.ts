@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { InvalidCredentialsError, ProviderRequestError, ProviderUnavailableError } from '../payment-provider.js';
+import { InvalidCredentialsError, ProviderIdempotencyError, ProviderRequestError, ProviderUnavailableError } from '../payment-provider.js';
 
 /**
  * Maps Stripe SDK errors onto the provider-neutral errors. Stripe's messages can echo a masked key, so only
@@ -10,6 +10,7 @@ export function mapStripeError(error: unknown, action: string): Error {
   if (error instanceof Stripe.errors.StripePermissionError) {
     return new InvalidCredentialsError('The Stripe key lacks a permission this service needs (checkout sessions, refunds, webhook endpoints)');
   }
+  if (error instanceof Stripe.errors.StripeIdempotencyError) return new ProviderIdempotencyError(`Stripe saw this request's Idempotency-Key with other parameters`);
   if (error instanceof Stripe.errors.StripeInvalidRequestError || error instanceof Stripe.errors.StripeCardError) {
     return new ProviderRequestError(`Stripe refused to ${action}${error.code ? ` (${error.code})` : ''}`);
   }
