@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
-import { Client } from 'pg';
 import { freePort } from './processes.js';
-import { MAIN, sleep } from './support.js';
+import { MAIN, PG_BASE, sleep } from './support.js';
 
 /** Soak-only helpers: flags, a seeded PRNG, the private nats-server, service processes logging to files, RSS. */
 
@@ -61,18 +60,7 @@ export function prng(seed: number): () => number {
   };
 }
 
-const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export const soakDbUrl = (name: string) => `${PG_BASE}/${name}`;
-
-export async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: `${PG_BASE}/postgres` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A nats-server with JetStream of the soak's own (stop/start keep port and store: the outage). */
 export class PrivateNats {

@@ -11,9 +11,9 @@ import { jetStreamNames } from '../src/jetstream/names.js';
 import { startFakeStripe, type FakeStripe } from '../test/fakes/stripe/fake-stripe.server.js';
 import { cpuMs } from './processes.js';
 import { latencies, reconcile, rssTrend, slowSettlements, type Growth, type LatencyWindow, type Reconciliation, type RssSample } from './soak-report.js';
-import { adminQuery, heapUsedMb, liveChildren, parseFlags, PrivateNats, prng, rssMb, soakDbUrl, spawnService, type ServiceProc } from './soak-support.js';
+import { heapUsedMb, liveChildren, parseFlags, PrivateNats, prng, rssMb, soakDbUrl, spawnService, type ServiceProc } from './soak-support.js';
 import { Traffic, type InvoicePlan } from './soak-traffic.js';
-import { ROOT, sleep, step } from './support.js';
+import { adminQuery, ROOT, sleep, step } from './support.js';
 
 /**
  * `npm run soak -- [--minutes 10] [--rate 60] [--workers 2] [--seed S]`: the service under steady webhook traffic for

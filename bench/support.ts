@@ -13,7 +13,7 @@ import { AccountSecrets } from '../src/services/account-secrets.js';
 export const ROOT = join(__dirname, '..', '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 export const PROFILE_DIR = join(ROOT, 'dist', 'bench', 'profiles');
-const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+export const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 export interface Bench {
@@ -35,7 +35,8 @@ export interface Bench {
   profile: boolean;
 }
 
-const adminQuery = async (sql: string) => {
+/** Runs one statement on the server's `postgres` database (creating and dropping the bench's and soak's databases). */
+export const adminQuery = async (sql: string) => {
   const client = new Client({ connectionString: `${PG_BASE}/postgres` });
   await client.connect();
   try {

@@ -179,6 +179,8 @@ describe('settlement against a pure ledger model (fast-check)', () => {
   });
 
   describe('regressions found by the model (shrunk counterexamples)', () => {
+    /** One invoice of `totalMinor`, the commands, then the drain and the comparison with the provider. */
+    const replay = (totalMinor: number, commands: Command[]) => runHistory({ totals: [totalMinor], dueDates: [null, null], commands, drainOrder: [0] });
     const paidSession: Command[] = [
       { kind: 'open', session: 0, invoice: 0, percent: 100 },
       { kind: 'pay', session: 0, paid: true },
@@ -187,66 +189,46 @@ describe('settlement against a pure ledger model (fast-check)', () => {
     it('a pending refund that later fails is not counted when the charge total from before the failure arrives last', async () => {
       // Found: the stale cumulative `amount_refunded` (which included the then-pending refund) came after the refund's
       // failure, was "unexplained" by known refunds, and took 50 off the invoice for good.
-      await runHistory({
-        totals: [500],
-        dueDates: [null, null],
-        commands: [
-          ...paidSession,
-          { kind: 'dashboardRefund', session: 0, refund: 0, percent: 10, status: 'pending' },
-          { kind: 'settleRefund', refund: 0, status: 'failed' },
-          { kind: 'deliverTypes', types: ['checkout.session.completed', 'refund.created', 'refund.updated', 'refund.failed', 'charge.refunded'] },
-        ],
-        drainOrder: [0],
-      });
+      await replay(500, [
+        ...paidSession,
+        { kind: 'dashboardRefund', session: 0, refund: 0, percent: 10, status: 'pending' },
+        { kind: 'settleRefund', refund: 0, status: 'failed' },
+        { kind: 'deliverTypes', types: ['checkout.session.completed', 'refund.created', 'refund.updated', 'refund.failed', 'charge.refunded'] },
+      ]);
     });
 
     it('a refund first known as failed takes its amount out of an unattributed total that counted it', async () => {
       // The charge total (with the refund still pending) arrives first and is held as "refunded at the provider";
       // the refund's first own event says it failed: the stand-in must go, or the invoice stays short by its amount.
-      await runHistory({
-        totals: [500],
-        dueDates: [null, null],
-        commands: [
-          ...paidSession,
-          { kind: 'dashboardRefund', session: 0, refund: 0, percent: 10, status: 'pending' },
-          { kind: 'settleRefund', refund: 0, status: 'failed' },
-          { kind: 'deliverTypes', types: ['checkout.session.completed', 'charge.refunded', 'refund.failed', 'refund.updated', 'refund.created'] },
-        ],
-        drainOrder: [0],
-      });
+      await replay(500, [
+        ...paidSession,
+        { kind: 'dashboardRefund', session: 0, refund: 0, percent: 10, status: 'pending' },
+        { kind: 'settleRefund', refund: 0, status: 'failed' },
+        { kind: 'deliverTypes', types: ['checkout.session.completed', 'charge.refunded', 'refund.failed', 'refund.updated', 'refund.created'] },
+      ]);
     });
 
     it('twin refundPayment calls with one key and no amount get the same full refund', async () => {
       // Found: the second twin waited for the first one's lock, then saw nothing left to refund: BAD_USER_INPUT
       // instead of the refund its key already stood for.
-      await runHistory({
-        totals: [100],
-        dueDates: [null, null],
-        commands: [
-          ...paidSession,
-          { kind: 'deliverTypes', types: ['checkout.session.completed'] },
-          { kind: 'apiRefund', session: 0, refund: 0, percent: null, status: 'succeeded', twins: true },
-        ],
-        drainOrder: [0],
-      });
+      await replay(100, [
+        ...paidSession,
+        { kind: 'deliverTypes', types: ['checkout.session.completed'] },
+        { kind: 'apiRefund', session: 0, refund: 0, percent: null, status: 'succeeded', twins: true },
+      ]);
     });
 
     it('a full refundPayment after an unattributed charge total leaves the stand-in for the refund still unknown', async () => {
       // Found as a model error (its bound was too strict), kept: the dashboard refund of 1 is known only through
       // charge.refunded when refundPayment refunds the other 49; the ledger must count 1 + 49, and 50 at the end.
-      await runHistory({
-        totals: [100],
-        dueDates: [null, null],
-        commands: [
-          { kind: 'open', session: 0, invoice: 0, percent: 10 },
-          { kind: 'pay', session: 0, paid: true },
-          { kind: 'deliverTypes', types: ['checkout.session.completed'] },
-          { kind: 'dashboardRefund', session: 0, refund: 0, percent: 1, status: 'succeeded' },
-          { kind: 'deliverTypes', types: ['charge.refunded'] },
-          { kind: 'apiRefund', session: 0, refund: 1, percent: null, status: 'succeeded', twins: false },
-        ],
-        drainOrder: [0],
-      });
+      await replay(100, [
+        { kind: 'open', session: 0, invoice: 0, percent: 10 },
+        { kind: 'pay', session: 0, paid: true },
+        { kind: 'deliverTypes', types: ['checkout.session.completed'] },
+        { kind: 'dashboardRefund', session: 0, refund: 0, percent: 1, status: 'succeeded' },
+        { kind: 'deliverTypes', types: ['charge.refunded'] },
+        { kind: 'apiRefund', session: 0, refund: 1, percent: null, status: 'succeeded', twins: false },
+      ]);
     });
 
     it('refundPayment retried with the same key after the provider refused it gets the same answer, not a provider error', async () => {
@@ -254,34 +236,24 @@ describe('settlement against a pure ledger model (fast-check)', () => {
       // refund; the retry with the same key reserved a row with a new id, which travels as metadata, so Stripe saw
       // the key with other parameters (an idempotency error): PROVIDER_ERROR "no refund was made". The row id is now
       // named by the key, and the retry gets Stripe's stored answer (BAD_USER_INPUT) again.
-      await runHistory({
-        totals: [10_000],
-        dueDates: [null, null],
-        commands: [
-          ...paidSession,
-          { kind: 'deliverTypes', types: ['checkout.session.completed'] },
-          { kind: 'dashboardRefund', session: 0, refund: 0, percent: null, status: 'pending' },
-          { kind: 'apiRefund', session: 0, refund: 1, percent: 54, status: 'succeeded', twins: false, again: true },
-        ],
-        drainOrder: [0],
-      });
+      await replay(10_000, [
+        ...paidSession,
+        { kind: 'deliverTypes', types: ['checkout.session.completed'] },
+        { kind: 'dashboardRefund', session: 0, refund: 0, percent: null, status: 'pending' },
+        { kind: 'apiRefund', session: 0, refund: 1, percent: 54, status: 'succeeded', twins: false, again: true },
+      ]);
     });
 
     it("a refund's events before the payment's success wait instead of counting against a payment that took nothing", async () => {
       // An asynchronous payment: completed (unpaid) gives a PENDING row with the payment intent; the refund made after
       // the money arrived is delivered before async_payment_succeeded. It must wait, not make refunded > paid.
-      await runHistory({
-        totals: [1_000],
-        dueDates: [null, null],
-        commands: [
-          { kind: 'open', session: 0, invoice: 0, percent: 100 },
-          { kind: 'pay', session: 0, paid: false },
-          { kind: 'async', session: 0, succeeded: true },
-          { kind: 'dashboardRefund', session: 0, refund: 0, percent: 30, status: 'succeeded' },
-          { kind: 'deliverTypes', types: ['checkout.session.completed', 'refund.created', 'charge.refunded', 'checkout.session.async_payment_succeeded'] },
-        ],
-        drainOrder: [0],
-      });
+      await replay(1_000, [
+        { kind: 'open', session: 0, invoice: 0, percent: 100 },
+        { kind: 'pay', session: 0, paid: false },
+        { kind: 'async', session: 0, succeeded: true },
+        { kind: 'dashboardRefund', session: 0, refund: 0, percent: 30, status: 'succeeded' },
+        { kind: 'deliverTypes', types: ['checkout.session.completed', 'refund.created', 'charge.refunded', 'checkout.session.async_payment_succeeded'] },
+      ]);
     });
   });
 });
