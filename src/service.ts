@@ -91,6 +91,7 @@ export async function startService(config: Config, logger: Logger, options: Star
   if (config.role !== 'api') {
     const consumer = startPullConsumer({
       js,
+      nc: nats,
       stream: names.eventsStream,
       consumer: names.consumer,
       concurrency: config.settlementConcurrency,

@@ -1,5 +1,5 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { ClosedConnectionError } from '@nats-io/transport-node';
+import { ClosedConnectionError, type NatsConnection } from '@nats-io/transport-node';
 import { originalEventMsgId } from '../jetstream/names.js';
 import type { Logger } from '../logger.js';
 
@@ -29,7 +29,15 @@ export interface PullConsumerOptions {
   ackTimeoutMs?: number;
   /** Wait for JetStream to confirm each ack (a round trip per message); off by default. */
   confirmAcks?: boolean;
+  /**
+   * The connection `js` uses: when it reconnects after an outage the loop re-binds at once, instead of waiting out a
+   * JetStream request sent while the server was away (it is never answered: up to its 5 s timeout) and a backoff pause.
+   */
+  nc?: NatsConnection;
 }
+
+/** Raised into a pending re-bind when the connection came back: retry now rather than wait for its timeout. */
+class Reconnected extends Error {}
 
 /** A running consume loop. */
 export interface PullConsumerHandle {
@@ -162,16 +170,38 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
     }
   }
 
+  // Each reconnect settles the current `reconnected` promise (and wakes a pause) and arms a new one.
+  let onReconnect: () => void = () => {};
+  let reconnected = new Promise<never>((_, reject) => (onReconnect = () => reject(new Reconnected())));
+  reconnected.catch(() => {});
+  if (options.nc) {
+    void (async () => {
+      for await (const status of options.nc!.status()) {
+        if (status.type !== 'reconnect' || stopping) continue;
+        const fire = onReconnect;
+        reconnected = new Promise<never>((_, reject) => (onReconnect = () => reject(new Reconnected())));
+        reconnected.catch(() => {});
+        fire();
+        wakeUp();
+      }
+    })().catch(() => {});
+  }
+
   async function run(): Promise<void> {
     let failures = 0;
     while (!stopping) {
       try {
-        const consumer = await js.consumers.get(stream, consumerName);
+        const consumer = await Promise.race([js.consumers.get(stream, consumerName), reconnected]);
         if (failures > 0) log.info({ failures }, 'consumer reachable again; resuming');
         failures = 0;
         await pullBatches(consumer);
       } catch (error) {
         if (stopping) break;
+        if (error instanceof Reconnected) {
+          log.info('NATS reconnected; re-binding the consumer');
+          failures = 0;
+          continue;
+        }
         if (error instanceof ClosedConnectionError) {
           log.error({ err: error }, 'NATS connection closed; consume loop ends');
           return;
