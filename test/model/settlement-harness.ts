@@ -414,6 +414,9 @@ export class History {
       const paid = Math.max(0, this.model.paidPaymentsOf(row.id) - this.model.knownRefundsOf(row.id) - placeholder);
       expect(Number(row.paid_minor), `paid_minor of invoice ${row.id}\n${context()}`).toBe(paid);
       const old = before.invoices.find((candidate) => candidate.id === row.id)!;
+      // What the Invoices service owns (total, due date) is never rewritten by settlement.
+      const owned = this.fields.get(row.id)!;
+      expect({ total: Number(row.total_minor), due: row.due_date }, `invoice ${row.id}\n${context()}`).toEqual({ total: owned.totalMinor, due: owned.dueDate });
       if (touched.has(row.id)) {
         // Read under the lock: the status the Invoices service left (draft and void stay), today's total and due date.
         const fields = { status: old.status, totalMinor: Number(row.total_minor), dueDate: row.due_date };
