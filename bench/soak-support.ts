@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { freePort } from './processes.js';
 import { MAIN, PG_BASE, sleep } from './support.js';
 
@@ -61,65 +61,6 @@ export function prng(seed: number): () => number {
 }
 
 export const soakDbUrl = (name: string) => `${PG_BASE}/${name}`;
-
-/** A nats-server with JetStream of the soak's own (stop/start keep port and store: the outage). */
-export class PrivateNats {
-  private proc: ChildProcess | null = null;
-  private constructor(
-    readonly port: number,
-    readonly storeDir: string,
-    private readonly logFile: string,
-  ) {}
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-
-  get pid(): number | null {
-    return this.proc?.pid ?? null;
-  }
-
-  static async start(storeDir: string, logFile: string): Promise<PrivateNats> {
-    const nats = new PrivateNats(await freePort(), storeDir, logFile);
-    await nats.start();
-    return nats;
-  }
-
-  async start(): Promise<void> {
-    if (this.proc) return;
-    const bin = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
-    const out = openSync(this.logFile, 'a');
-    const proc = spawn(bin, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: ['ignore', out, out] });
-    closeSync(out);
-    this.proc = proc;
-    proc.once('exit', () => {
-      if (this.proc === proc) this.proc = null;
-    });
-    const from = statSync(this.logFile).size;
-    const deadline = Date.now() + 15_000;
-    // "Server is ready" is printed once JetStream is up
-    while (!readFileSync(this.logFile, 'utf8').slice(from).includes('Server is ready')) {
-      if (this.proc !== proc) throw new Error(`nats-server exited during start; see ${this.logFile}`);
-      if (Date.now() > deadline) throw new Error(`nats-server on ${this.port} not ready within 15 s; see ${this.logFile}`);
-      await sleep(50);
-    }
-  }
-
-  /** SIGTERM (SIGKILL after 5 s); the store stays. */
-  async stop(): Promise<void> {
-    const proc = this.proc;
-    if (!proc) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const force = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(force);
-  }
-
-  killNow(): void {
-    this.proc?.kill('SIGKILL');
-  }
-}
 
 export interface ExitInfo {
   code: number | null;

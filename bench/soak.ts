@@ -9,9 +9,10 @@ import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import { jetStreamNames } from '../src/jetstream/names.js';
 import { startFakeStripe, type FakeStripe } from '../test/fakes/stripe/fake-stripe.server.js';
+import { startPrivateNats, type PrivateNats } from '../test/helpers/private-nats.js';
 import { cpuMs } from './processes.js';
 import { latencies, reconcile, rssTrend, slowSettlements, type Growth, type LatencyWindow, type Reconciliation, type RssSample } from './soak-report.js';
-import { heapUsedMb, liveChildren, parseFlags, PrivateNats, prng, rssMb, soakDbUrl, spawnService, type ServiceProc } from './soak-support.js';
+import { heapUsedMb, liveChildren, parseFlags, prng, rssMb, soakDbUrl, spawnService, type ServiceProc } from './soak-support.js';
 import { Traffic, type InvoicePlan } from './soak-traffic.js';
 import { adminQuery, ROOT, sleep, step } from './support.js';
 
@@ -47,8 +48,6 @@ const names = jetStreamNames(prefix);
 const tmp = mkdtempSync(join(tmpdir(), `wp-soak-${id}-`));
 const logDir = join(tmp, 'logs');
 mkdirSync(logDir);
-const storeDir = join(tmp, 'nats-store');
-mkdirSync(storeDir);
 
 let nats: PrivateNats | undefined;
 let fake: FakeStripe | undefined;
@@ -68,14 +67,15 @@ async function cleanup(): Promise<string[]> {
   traffic?.abandon();
   for (const child of liveChildren()) child.kill('SIGKILL');
   await monitor?.close().catch(() => undefined);
-  nats?.killNow();
-  await sleep(200);
+  if (nats) {
+    writeFileSync(join(logDir, 'nats-server.log'), nats.output());
+    await nats.dispose(); // stops it and removes its store
+  }
   await fake?.close().catch(() => undefined);
   await pool?.end().catch(() => undefined);
   if (dbCreated) {
     await adminQuery(`drop database if exists "${dbName}" with (force)`).catch((error: Error) => issues.push(`database: ${error.message}`));
   }
-  rmSync(storeDir, { recursive: true, force: true });
   if (!keepLogs) rmSync(tmp, { recursive: true, force: true });
   return issues;
 }
@@ -89,8 +89,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 process.once('exit', () => {
-  for (const child of liveChildren()) child.kill('SIGKILL');
-  nats?.killNow();
+  for (const child of liveChildren()) child.kill('SIGKILL'); // the private nats-server is killed by its helper
 });
 
 const sinceS = (t0: number) => Math.round((Date.now() - t0) / 100) / 10;
@@ -146,9 +145,9 @@ async function run(): Promise<number> {
 
   await adminQuery(`create database "${dbName}"`);
   dbCreated = true;
-  nats = await PrivateNats.start(storeDir, join(logDir, 'nats-server.log'));
+  nats = await startPrivateNats();
   fake = await startFakeStripe();
-  step(`private nats-server ${nats.url} (store ${storeDir}), fake Stripe ${fake.url}`);
+  step(`private nats-server ${nats.url} (store ${nats.storeDir}), fake Stripe ${fake.url}`);
   const jwtSecret = randomBytes(32).toString('hex');
   const env: Record<string, string> = {
     NODE_ENV: 'production',
