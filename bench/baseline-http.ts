@@ -36,8 +36,15 @@ async function main(): Promise<void> {
         res.writeHead(400).end();
         return;
       }
-      js.publish(subject, body, { msgID: `stripe:${eventId}`, expect: { streamName: env.BASE_STREAM }, timeout: 2000 }).then(
-        (ack) => res.writeHead(200, { 'content-type': 'application/json' }).end(`{"received":true,"duplicate":${ack.duplicate}}`),
+      js.publish(subject, body, {
+        msgID: `stripe:${eventId}`,
+        expect: { streamName: env.BASE_STREAM },
+        timeout: 2000,
+      }).then(
+        (ack) =>
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(`{"received":true,"duplicate":${ack.duplicate}}`),
         () => res.writeHead(503).end(),
       );
     });

@@ -41,9 +41,15 @@ export async function graphPhase(bench: Bench, requests: number): Promise<GraphR
   const statements: string[] = [];
   let counting = false;
   const config = loadConfig({ ...serviceEnv(bench, 'g'), NODE_ENV: 'test', PORT: '0' }, ['--role', 'api']);
-  const service = await startService(config, createLogger('error'), { onQuery: (sql) => counting && statements.push(sql) });
+  const service = await startService(config, createLogger('error'), {
+    onQuery: (sql) => counting && statements.push(sql),
+  });
   try {
-    const token = await new SignJWT({ workspace_id: bench.workspaceId, workspace_domain: bench.domain, roles: ['owner'] })
+    const token = await new SignJWT({
+      workspace_id: bench.workspaceId,
+      workspace_domain: bench.domain,
+      roles: ['owner'],
+    })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(`user-${randomUUID()}`)
       .setIssuedAt()
@@ -52,12 +58,20 @@ export async function graphPhase(bench: Bench, requests: number): Promise<GraphR
       const response = await fetch(`${service.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: QUERY, variables: { reps: invoiceIds.map((id) => ({ __typename: 'Invoice', id })) } }),
+        body: JSON.stringify({
+          query: QUERY,
+          variables: { reps: invoiceIds.map((id) => ({ __typename: 'Invoice', id })) },
+        }),
       });
       const body = (await response.json()) as { data?: { _entities: Array<Entity | null> }; errors?: unknown[] };
       const entities = body.data?._entities ?? [];
-      const complete = entities.length === invoiceIds.length && entities.every((e) => e && e.payments.length === 1 && e.payLink?.url && e.providerSettings?.provider === 'STRIPE');
-      if (body.errors || !complete) throw new Error(`unexpected _entities answer: ${JSON.stringify(body).slice(0, 600)}`);
+      const complete =
+        entities.length === invoiceIds.length &&
+        entities.every(
+          (e) => e && e.payments.length === 1 && e.payLink?.url && e.providerSettings?.provider === 'STRIPE',
+        );
+      if (body.errors || !complete)
+        throw new Error(`unexpected _entities answer: ${JSON.stringify(body).slice(0, 600)}`);
     };
     /** Statements of one request; the most over a cold request (creates pay links) and two warm ones. */
     const count = async (invoiceIds: string[]) => {
@@ -83,7 +97,13 @@ export async function graphPhase(bench: Bench, requests: number): Promise<GraphR
     }
     times.sort((a, b) => a - b);
     const round = (value: number) => Math.round(value * 10) / 10;
-    return { statements100, statements10, p50Ms: round(percentile(times, 50)), p99Ms: round(percentile(times, 99)), sample };
+    return {
+      statements100,
+      statements10,
+      p50Ms: round(percentile(times, 50)),
+      p99Ms: round(percentile(times, 99)),
+      sample,
+    };
   } finally {
     await service.stop();
   }

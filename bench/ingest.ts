@@ -29,7 +29,12 @@ export const takeEventNumbers = (count: number) => {
 };
 
 /** 64 keep-alive connections for `seconds`; each request a fresh event id and signature. */
-export async function webhookLoad(bench: Bench, url: string, invoiceIds: string[], seconds: number): Promise<LoadResult> {
+export async function webhookLoad(
+  bench: Bench,
+  url: string,
+  invoiceIds: string[],
+  seconds: number,
+): Promise<LoadResult> {
   const target = new URL(url);
   const result = await autocannon({
     url: `${target.origin}${WEBHOOK_PATH}`,
@@ -43,15 +48,31 @@ export async function webhookLoad(bench: Bench, url: string, invoiceIds: string[
         path: WEBHOOK_PATH,
         setupRequest: (request) => {
           const n = takeEventNumbers(1);
-          const body = stripeEventJson({ n, workspaceId: bench.workspaceId, invoiceId: invoiceIds[n % invoiceIds.length], amountMinor: 100 });
+          const body = stripeEventJson({
+            n,
+            workspaceId: bench.workspaceId,
+            invoiceId: invoiceIds[n % invoiceIds.length],
+            amountMinor: 100,
+          });
           request.body = body;
-          request.headers = { host: bench.domain, 'content-type': 'application/json', 'stripe-signature': stripeSignature(body, bench.webhookSecret) };
+          request.headers = {
+            host: bench.domain,
+            'content-type': 'application/json',
+            'stripe-signature': stripeSignature(body, bench.webhookSecret),
+          };
           return request;
         },
       },
     ],
   });
-  return { ok: result['2xx'], okPerS: Math.round(result['2xx'] / result.duration), cpuMsPerOk: NaN, non2xx: result.non2xx, errors: result.errors + result.timeouts, p99Ms: result.latency.p99 };
+  return {
+    ok: result['2xx'],
+    okPerS: Math.round(result['2xx'] / result.duration),
+    cpuMsPerOk: NaN,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    p99Ms: result.latency.p99,
+  };
 }
 
 /** Warm-up (JIT, pools, caches) then the measured run, with the receiver's CPU time per answer. */
@@ -63,11 +84,20 @@ async function warmAndMeasure(bench: Bench, child: Child, invoiceIds: string[], 
 }
 
 /** The real service (`node dist/src/main.js --role <role>`), with its own prefix. */
-export async function ingestService(bench: Bench, invoiceIds: string[], role: 'all' | 'api', phase: string, seconds: number): Promise<LoadResult> {
+export async function ingestService(
+  bench: Bench,
+  invoiceIds: string[],
+  role: 'all' | 'api',
+  phase: string,
+  seconds: number,
+): Promise<LoadResult> {
   const service = await spawnChild(bench, `service-${phase}`, MAIN, ['--role', role], serviceEnv(bench, phase));
   try {
     const result = await warmAndMeasure(bench, service, invoiceIds, seconds);
-    if (result.non2xx > 0) console.warn(`  ${phase}: ${result.non2xx} non-2xx answers; service output tail:\n${service.output().slice(-2000)}`);
+    if (result.non2xx > 0)
+      console.warn(
+        `  ${phase}: ${result.non2xx} non-2xx answers; service output tail:\n${service.output().slice(-2000)}`,
+      );
     return result;
   } finally {
     await service.stop();
@@ -111,13 +141,22 @@ export async function jetStreamPublishRate(bench: Bench, invoiceId: string, seco
   const subject = `${bench.prefix}_base_pub.events`;
   await addStream(bench, stream, subject);
   const js = jetstream(bench.nats);
-  const payload = Buffer.from(envelopeOf(bench.workspaceId, stripeEventJson({ n: 0, workspaceId: bench.workspaceId, invoiceId, amountMinor: 100 })));
+  const payload = Buffer.from(
+    envelopeOf(
+      bench.workspaceId,
+      stripeEventJson({ n: 0, workspaceId: bench.workspaceId, invoiceId, amountMinor: 100 }),
+    ),
+  );
   const run = async (ms: number) => {
     const deadline = Date.now() + ms;
     let acked = 0;
     const lane = async () => {
       while (Date.now() < deadline) {
-        await js.publish(subject, payload, { msgID: `stripe:${takeEventNumbers(1)}`, expect: { streamName: stream }, timeout: 5000 });
+        await js.publish(subject, payload, {
+          msgID: `stripe:${takeEventNumbers(1)}`,
+          expect: { streamName: stream },
+          timeout: 5000,
+        });
         acked++;
       }
     };

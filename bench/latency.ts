@@ -28,7 +28,19 @@ export interface LatencyResult {
 function post(agent: Agent, url: URL, host: string, body: string, signature: string): Promise<number> {
   return new Promise((resolve) => {
     const req = request(
-      { agent, host: url.hostname, port: url.port, method: 'POST', path: WEBHOOK_PATH, headers: { host, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'stripe-signature': signature } },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path: WEBHOOK_PATH,
+        headers: {
+          host,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'stripe-signature': signature,
+        },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -54,7 +66,12 @@ export async function latencyPhase(bench: Bench, ratePerS: number, seconds: numb
     let ok = 0;
     const inFlight = new Set<Promise<void>>();
     const send = (i: number) => {
-      const body = stripeEventJson({ n: firstEvent + i, workspaceId: bench.workspaceId, invoiceId: invoiceIds[i], amountMinor: AMOUNT });
+      const body = stripeEventJson({
+        n: firstEvent + i,
+        workspaceId: bench.workspaceId,
+        invoiceId: invoiceIds[i],
+        amountMinor: AMOUNT,
+      });
       const signature = stripeSignature(body, bench.webhookSecret);
       sentAt[i] = Date.now();
       const task = post(agent, url, bench.domain, body, signature).then((status) => {
@@ -83,7 +100,10 @@ export async function latencyPhase(bench: Bench, ratePerS: number, seconds: numb
     const deadline = Date.now() + SETTLE_WAIT_MS;
     let settled = 0;
     while (Date.now() < deadline) {
-      const { rows } = await bench.pool.query<{ n: string }>('select count(*) as n from invoices where id = any($1::uuid[]) and paid_minor = $2', [measured, AMOUNT]);
+      const { rows } = await bench.pool.query<{ n: string }>(
+        'select count(*) as n from invoices where id = any($1::uuid[]) and paid_minor = $2',
+        [measured, AMOUNT],
+      );
       settled = Number(rows[0].n);
       if (settled === measured.length) break;
       await sleep(200);
@@ -112,7 +132,10 @@ export async function latencyPhase(bench: Bench, ratePerS: number, seconds: numb
       // prom-client samples the loop every 10 ms: its minimum is that resolution, the excess is blocking
       loopLagP99Ms: round((lag('p99') - lag('min')) * 1000),
       loopLagMaxMs: round((lag('max') - lag('min')) * 1000),
-      settleMeanMs: round((delta('payments_settlement_duration_seconds_sum') / delta('payments_settlement_duration_seconds_count')) * 1000),
+      settleMeanMs: round(
+        (delta('payments_settlement_duration_seconds_sum') / delta('payments_settlement_duration_seconds_count')) *
+          1000,
+      ),
     };
   } finally {
     agent.destroy();

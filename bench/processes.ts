@@ -50,7 +50,13 @@ export function cpuMs(pid: number): number {
 }
 
 /** Spawns a node script and waits until `GET <url>/readyz` answers 200. */
-export async function spawnChild(bench: Bench, label: string, script: string, args: string[], env: Record<string, string>): Promise<Child> {
+export async function spawnChild(
+  bench: Bench,
+  label: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<Child> {
   const port = await freePort();
   // The service runs with the same V8 flags as `npm start` (package.json) and the Dockerfile.
   const nodeArgs: string[] = script === MAIN ? ['--max-old-space-size=160'] : [];
@@ -74,7 +80,10 @@ export async function spawnChild(bench: Bench, label: string, script: string, ar
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${label} exited during start:\n${output}`);
     if (Date.now() > deadline) throw new Error(`${label} not ready within 60 s:\n${output}`);
-    const ok = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     await sleep(100);
   }
@@ -94,10 +103,12 @@ export async function spawnChild(bench: Bench, label: string, script: string, ar
   };
 }
 
-
 /** Reads a Prometheus text exposition into `name{labels}` → value (the service's /metrics). */
 export async function scrape(url: string): Promise<Map<string, number>> {
-  const text = await fetch(`${url}/metrics`).then((response) => response.text(), () => '');
+  const text = await fetch(`${url}/metrics`).then(
+    (response) => response.text(),
+    () => '',
+  );
   const values = new Map<string, number>();
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);

@@ -7,7 +7,18 @@ import { latencyPhase } from './latency.js';
 import { formatSummary, summariseProfile } from './profile-top.js';
 import { settlementPhase } from './settlement.js';
 import { spawnChild } from './processes.js';
-import { cleanup, createBench, insertAccount, insertInvoices, MAIN, PROFILE_DIR, ROOT, serviceEnv, step, type Bench } from './support.js';
+import {
+  cleanup,
+  createBench,
+  insertAccount,
+  insertInvoices,
+  MAIN,
+  PROFILE_DIR,
+  ROOT,
+  serviceEnv,
+  step,
+  type Bench,
+} from './support.js';
 
 /**
  * `npm run bench`: ingest, settlement, end-to-end latency, GraphQL entity resolution and memory of the real
@@ -34,7 +45,10 @@ async function measure(bench: Bench): Promise<Results> {
   await insertAccount(bench);
   const ingestInvoices = await insertInvoices(bench, 2000, { totalMinor: 1_000_000_000 });
 
-  const show = (what: string, r: LoadResult) => step(`  ${what}: ${r.okPerS}/s, p99 ${r.p99Ms} ms, ${r.cpuMsPerOk} ms CPU per webhook, ${r.non2xx + r.errors} not 200`);
+  const show = (what: string, r: LoadResult) =>
+    step(
+      `  ${what}: ${r.okPerS}/s, p99 ${r.p99Ms} ms, ${r.cpuMsPerOk} ms CPU per webhook, ${r.non2xx + r.errors} not 200`,
+    );
   step(`ingest: service, all roles (${INGEST_SECONDS} s, 64 connections)`);
   const service = await ingestService(bench, ingestInvoices, 'all', 'i', INGEST_SECONDS);
   show('service', service);
@@ -53,12 +67,18 @@ async function measure(bench: Bench): Promise<Results> {
 
   step(`end-to-end latency: ${E2E_RATE}/s for ${E2E_SECONDS} s, all roles`);
   const e2e = await latencyPhase(bench, E2E_RATE, E2E_SECONDS);
-  step(`  p50 ${e2e.p50Ms} ms, p99 ${e2e.p99Ms} ms; ${e2e.ok}/${e2e.sent} answered 200 (HTTP p99 ${e2e.httpP99Ms} ms), ${e2e.settled}/${e2e.sent} settled`);
-  step(`  service event loop delay p99 ${e2e.loopLagP99Ms} ms, max ${e2e.loopLagMaxMs} ms; settlement unit of work mean ${e2e.settleMeanMs} ms`);
+  step(
+    `  p50 ${e2e.p50Ms} ms, p99 ${e2e.p99Ms} ms; ${e2e.ok}/${e2e.sent} answered 200 (HTTP p99 ${e2e.httpP99Ms} ms), ${e2e.settled}/${e2e.sent} settled`,
+  );
+  step(
+    `  service event loop delay p99 ${e2e.loopLagP99Ms} ms, max ${e2e.loopLagMaxMs} ms; settlement unit of work mean ${e2e.settleMeanMs} ms`,
+  );
 
   step('graph: _entities for 10 and 100 invoices (in-process service, statements counted)');
   const graph = await graphPhase(bench, 200);
-  step(`  ${graph.statements10} / ${graph.statements100} statements; one warm request: ${graph.sample.map((sql) => sql.slice(0, 60)).join(' | ')}`);
+  step(
+    `  ${graph.statements10} / ${graph.statements100} statements; one warm request: ${graph.sample.map((sql) => sql.slice(0, 60)).join(' | ')}`,
+  );
 
   const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
   return {
@@ -106,25 +126,68 @@ function table(r: Results, bench: Bench): string {
     ['ingest: service, all roles', fmt(n('ingest_per_s'), ' /s'), '', ''],
     ['ingest: minimal node:http server', fmt(n('ingest_baseline_http_per_s'), ' /s'), 'baseline', ''],
     ['ingest: raw JetStream publish', fmt(n('jetstream_publish_per_s'), ' /s'), 'ceiling', ''],
-    ['ingest ratio service / minimal', `${(n('ingest_ratio') * 100).toFixed(1)} %`, '≥ 60 %', mark(n('ingest_ratio') >= 0.6)],
-    ['  (diagnostic) --role api only', `${fmt(n('ingest_api_only_per_s'), ' /s')} = ${(n('ingest_api_only_ratio') * 100).toFixed(1)} %`, '', ''],
-    ['  CPU per webhook: service / minimal', `${n('ingest_cpu_ms_per_webhook')} / ${n('ingest_baseline_cpu_ms_per_webhook')} ms`, '', ''],
+    [
+      'ingest ratio service / minimal',
+      `${(n('ingest_ratio') * 100).toFixed(1)} %`,
+      '≥ 60 %',
+      mark(n('ingest_ratio') >= 0.6),
+    ],
+    [
+      '  (diagnostic) --role api only',
+      `${fmt(n('ingest_api_only_per_s'), ' /s')} = ${(n('ingest_api_only_ratio') * 100).toFixed(1)} %`,
+      '',
+      '',
+    ],
+    [
+      '  CPU per webhook: service / minimal',
+      `${n('ingest_cpu_ms_per_webhook')} / ${n('ingest_baseline_cpu_ms_per_webhook')} ms`,
+      '',
+      '',
+    ],
     ['settlement: one worker', fmt(n('settle_per_s'), ' /s'), '≥ 1,000 /s', mark(n('settle_per_s') >= 1000)],
     ['settlement: plain pg, 16 conns', fmt(n('settle_baseline_per_s'), ' /s'), 'baseline', ''],
-    ['settlement ratio worker / pg', `${(n('settle_ratio') * 100).toFixed(1)} %`, '≥ 40 %', mark(n('settle_ratio') >= 0.4)],
-    ['  CPU per event: worker / pg client', `${n('settle_worker_cpu_ms_per_event')} / ${n('settle_baseline_client_cpu_ms_per_event')} ms`, '', ''],
+    [
+      'settlement ratio worker / pg',
+      `${(n('settle_ratio') * 100).toFixed(1)} %`,
+      '≥ 40 %',
+      mark(n('settle_ratio') >= 0.4),
+    ],
+    [
+      '  CPU per event: worker / pg client',
+      `${n('settle_worker_cpu_ms_per_event')} / ${n('settle_baseline_client_cpu_ms_per_event')} ms`,
+      '',
+      '',
+    ],
     [`e2e p50 / p95 at ${r.e2e_rate_per_s}/s`, `${n('e2e_p50_ms')} / ${n('e2e_p95_ms')} ms`, '', ''],
-    [`e2e p99 at ${r.e2e_rate_per_s}/s`, `${n('e2e_p99_ms')} ms${n('e2e_unsettled_count') ? ` (≥: ${n('e2e_unsettled_count')} unsettled)` : ''}`, '≤ 100 ms', mark(n('e2e_p99_ms') <= 100 && n('e2e_unsettled_count') === 0)],
+    [
+      `e2e p99 at ${r.e2e_rate_per_s}/s`,
+      `${n('e2e_p99_ms')} ms${n('e2e_unsettled_count') ? ` (≥: ${n('e2e_unsettled_count')} unsettled)` : ''}`,
+      '≤ 100 ms',
+      mark(n('e2e_p99_ms') <= 100 && n('e2e_unsettled_count') === 0),
+    ],
     ['e2e max', `${n('e2e_max_ms')} ms`, '', ''],
     ['graph: SQL statements, 100 inv.', String(n('graph_sql_statements')), '≤ 4', mark(n('graph_sql_statements') <= 4)],
-    ['graph: SQL statements, 10 inv.', String(n('graph_sql_statements_10')), '≤ 4, = 100-invoice count', mark(n('graph_sql_statements_10') <= 4 && n('graph_sql_statements_10') === n('graph_sql_statements'))],
+    [
+      'graph: SQL statements, 10 inv.',
+      String(n('graph_sql_statements_10')),
+      '≤ 4, = 100-invoice count',
+      mark(n('graph_sql_statements_10') <= 4 && n('graph_sql_statements_10') === n('graph_sql_statements')),
+    ],
     ['graph: p50 / p99 (100 inv.)', `${n('graph_p50_ms')} / ${n('graph_p99_ms')} ms`, '', ''],
     ['peak RSS of a service process', `${n('rss_peak_mb')} MB`, '≤ 250 MB', mark(n('rss_peak_mb') <= 250)],
   ];
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
   const line = (row: string[]) => row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell)).join('  ');
-  const rss = Object.entries(bench.rss).map(([label, mb]) => `${label} ${mb} MB`).join(', ');
-  return [line(['metric', 'value', 'target', '']), ...rows.map(line), '', `peak RSS by process: ${rss}`, `cpus: ${r.cpu_count}, load average at start: ${r.load_avg_1m_at_start}`].join('\n');
+  const rss = Object.entries(bench.rss)
+    .map(([label, mb]) => `${label} ${mb} MB`)
+    .join(', ');
+  return [
+    line(['metric', 'value', 'target', '']),
+    ...rows.map(line),
+    '',
+    `peak RSS by process: ${rss}`,
+    `cpus: ${r.cpu_count}, load average at start: ${r.load_avg_1m_at_start}`,
+  ].join('\n');
 }
 
 async function main(): Promise<void> {

@@ -32,14 +32,31 @@ interface LedgerRow {
 const MAX_LISTED = 50;
 
 /** What the service should hold after the traffic, compared with what it holds. Exact: every difference is listed. */
-export async function reconcile(pool: Pool, workspaceId: string, plans: InvoicePlan[], traffic: Traffic): Promise<{ result: Reconciliation; ledger: Map<string, LedgerRow> }> {
+export async function reconcile(
+  pool: Pool,
+  workspaceId: string,
+  plans: InvoicePlan[],
+  traffic: Traffic,
+): Promise<{ result: Reconciliation; ledger: Map<string, LedgerRow> }> {
   const problems: string[] = [];
   const note = (message: string) => problems.push(message);
   const [invoiceRows, ledgerRows, inboxRows, appliedRows] = await Promise.all([
-    pool.query<{ id: string; status: string; paid_minor: string; total_minor: string; currency: string }>('select id, status, paid_minor::text, total_minor::text, currency from invoices where workspace_id = $1', [workspaceId]),
-    pool.query<LedgerRow>("select provider_reference, invoice_id, status, amount_minor::text, (extract(epoch from updated_at) * 1000)::float8 as updated_ms from invoice_payments where workspace_id = $1", [workspaceId]),
-    pool.query<{ status: string; n: string }>('select status, count(*)::text as n from webhook_events where workspace_id = $1 group by status', [workspaceId]),
-    pool.query<{ event_id: string }>("select event_id from webhook_events where workspace_id = $1 and status = 'applied'", [workspaceId]),
+    pool.query<{ id: string; status: string; paid_minor: string; total_minor: string; currency: string }>(
+      'select id, status, paid_minor::text, total_minor::text, currency from invoices where workspace_id = $1',
+      [workspaceId],
+    ),
+    pool.query<LedgerRow>(
+      'select provider_reference, invoice_id, status, amount_minor::text, (extract(epoch from updated_at) * 1000)::float8 as updated_ms from invoice_payments where workspace_id = $1',
+      [workspaceId],
+    ),
+    pool.query<{ status: string; n: string }>(
+      'select status, count(*)::text as n from webhook_events where workspace_id = $1 group by status',
+      [workspaceId],
+    ),
+    pool.query<{ event_id: string }>(
+      "select event_id from webhook_events where workspace_id = $1 and status = 'applied'",
+      [workspaceId],
+    ),
   ]);
   const ledger = new Map(ledgerRows.rows.map((row) => [row.provider_reference, row]));
   const invoiceIndex = new Map(plans.map((plan, index) => [plan.id, index]));
@@ -65,14 +82,24 @@ export async function reconcile(pool: Pool, workspaceId: string, plans: InvoiceP
     expectedRows[session.invoice]++;
     if (session.succeededAcked) expectedPaid[session.invoice] += session.amountMinor;
     const wantStatus = session.succeededAcked ? 'succeeded' : 'pending';
-    if (!row) note(`session ${session.id} (invoice ${plan.number}, ${session.amountMinor} ${plan.currency}, ${wantStatus}) acknowledged but has no ledger row`);
+    if (!row)
+      note(
+        `session ${session.id} (invoice ${plan.number}, ${session.amountMinor} ${plan.currency}, ${wantStatus}) acknowledged but has no ledger row`,
+      );
     else {
-      if (row.invoice_id !== plan.id) note(`session ${session.id}: ledger row on invoice ${row.invoice_id}, sent for ${plan.id}`);
-      if (row.status !== wantStatus) note(`session ${session.id} (invoice ${plan.number}): ledger status ${row.status}, expected ${wantStatus}`);
-      if (Number(row.amount_minor) !== session.amountMinor) note(`session ${session.id} (invoice ${plan.number}): ledger amount ${row.amount_minor}, sent ${session.amountMinor}`);
+      if (row.invoice_id !== plan.id)
+        note(`session ${session.id}: ledger row on invoice ${row.invoice_id}, sent for ${plan.id}`);
+      if (row.status !== wantStatus)
+        note(`session ${session.id} (invoice ${plan.number}): ledger status ${row.status}, expected ${wantStatus}`);
+      if (Number(row.amount_minor) !== session.amountMinor)
+        note(
+          `session ${session.id} (invoice ${plan.number}): ledger amount ${row.amount_minor}, sent ${session.amountMinor}`,
+        );
     }
   }
-  for (const row of ledgerRows.rows) if (!known.has(row.provider_reference)) note(`ledger row ${row.provider_reference} (invoice ${row.invoice_id}) was never sent`);
+  for (const row of ledgerRows.rows)
+    if (!known.has(row.provider_reference))
+      note(`ledger row ${row.provider_reference} (invoice ${row.invoice_id}) was never sent`);
 
   // invoices: paid_minor, status and ledger row count
   const actualRows = plans.map(() => 0);
@@ -97,10 +124,26 @@ export async function reconcile(pool: Pool, workspaceId: string, plans: InvoiceP
     if (row.status === 'partial') partialCount++;
     if (unresolvedInvoice.has(index)) continue;
     const want = expectedPaid[index];
-    const wantStatus = plan.status === 'draft' || plan.status === 'void' ? plan.status : want > 0 && want >= plan.totalMinor ? 'paid' : want > 0 ? 'partial' : plan.status;
-    if (paid !== want) note(`invoice ${plan.number} (${plan.id}): paid_minor ${paid}, expected ${want} (${plan.currency}; difference ${paid - want})`);
-    if (row.status !== wantStatus) note(`invoice ${plan.number} (${plan.id}): status ${row.status}, expected ${wantStatus} (paid ${want} of ${plan.totalMinor})`);
-    if (actualRows[index] !== expectedRows[index]) note(`invoice ${plan.number} (${plan.id}): ${actualRows[index]} ledger rows, expected ${expectedRows[index]} distinct sessions`);
+    const wantStatus =
+      plan.status === 'draft' || plan.status === 'void'
+        ? plan.status
+        : want > 0 && want >= plan.totalMinor
+          ? 'paid'
+          : want > 0
+            ? 'partial'
+            : plan.status;
+    if (paid !== want)
+      note(
+        `invoice ${plan.number} (${plan.id}): paid_minor ${paid}, expected ${want} (${plan.currency}; difference ${paid - want})`,
+      );
+    if (row.status !== wantStatus)
+      note(
+        `invoice ${plan.number} (${plan.id}): status ${row.status}, expected ${wantStatus} (paid ${want} of ${plan.totalMinor})`,
+      );
+    if (actualRows[index] !== expectedRows[index])
+      note(
+        `invoice ${plan.number} (${plan.id}): ${actualRows[index]} ledger rows, expected ${expectedRows[index]} distinct sessions`,
+      );
   }
   for (const plan of plans) if (!seen.has(plan.id)) note(`invoice ${plan.number} (${plan.id}) is missing`);
 
@@ -149,7 +192,14 @@ const round = (value: number) => Math.round(value * 10) / 10;
 
 function window(minute: number, values: number[]): LatencyWindow {
   values.sort((a, b) => a - b);
-  return { minute, count: values.length, p50Ms: round(percentile(values, 50)), p95Ms: round(percentile(values, 95)), p99Ms: round(percentile(values, 99)), maxMs: round(values[values.length - 1] ?? NaN) };
+  return {
+    minute,
+    count: values.length,
+    p50Ms: round(percentile(values, 50)),
+    p95Ms: round(percentile(values, 95)),
+    p99Ms: round(percentile(values, 99)),
+    maxMs: round(values[values.length - 1] ?? NaN),
+  };
 }
 
 /**
@@ -157,7 +207,11 @@ function window(minute: number, values: number[]): LatencyWindow {
  * controls; as bench/latency.ts measures from the send) and, overall, from the first attempt (with the sender's
  * retries during the outage). The ledger row's `updated_at` is the settling transaction's start time.
  */
-export function latencies(traffic: Traffic, ledger: Map<string, { status: string; updated_ms: number }>, startedAt: number): { perMinute: LatencyWindow[]; overall: LatencyWindow; fromFirstAttempt: LatencyWindow } {
+export function latencies(
+  traffic: Traffic,
+  ledger: Map<string, { status: string; updated_ms: number }>,
+  startedAt: number,
+): { perMinute: LatencyWindow[]; overall: LatencyWindow; fromFirstAttempt: LatencyWindow } {
   const byMinute: number[][] = [];
   const all: number[] = [];
   const fromFirst: number[] = [];
@@ -186,7 +240,14 @@ export interface RssSample {
 }
 
 export interface RssTrend {
-  perMinute: Array<{ minute: number; apiMb: number; steadyWorkerMb: number; workersMaxMb: number; apiHeapFloorMb: number; steadyWorkerHeapFloorMb: number }>;
+  perMinute: Array<{
+    minute: number;
+    apiMb: number;
+    steadyWorkerMb: number;
+    workersMaxMb: number;
+    apiHeapFloorMb: number;
+    steadyWorkerHeapFloorMb: number;
+  }>;
   steadyWorker: string;
   api: Growth;
   worker: Growth;
@@ -207,12 +268,14 @@ const floor = (values: number[]) => {
   const finite = values.filter(Number.isFinite);
   return finite.length ? Math.min(...finite) : NaN;
 };
-const mean = (values: number[]) => (values.length ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10) / 10 : NaN);
+const mean = (values: number[]) =>
+  values.length ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10) / 10 : NaN;
 
 /** Mean VmRSS per minute of the api and of the longest-lived worker process; first vs last minute. */
 export function rssTrend(samples: RssSample[], startedAt: number, minutes: number): RssTrend {
   const spans = new Map<string, number>();
-  for (const sample of samples) if (sample.role === 'worker') spans.set(sample.label, (spans.get(sample.label) ?? 0) + 1);
+  for (const sample of samples)
+    if (sample.role === 'worker') spans.set(sample.label, (spans.get(sample.label) ?? 0) + 1);
   const steadyWorker = [...spans.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
   const perMinute: RssTrend['perMinute'] = [];
   for (let minute = 0; minute < minutes; minute++) {
@@ -223,24 +286,52 @@ export function rssTrend(samples: RssSample[], startedAt: number, minutes: numbe
       steadyWorkerMb: mean(inMinute.filter((sample) => sample.label === steadyWorker).map((sample) => sample.mb)),
       workersMaxMb: Math.max(...inMinute.filter((sample) => sample.role === 'worker').map((sample) => sample.mb), 0),
       apiHeapFloorMb: floor(inMinute.filter((sample) => sample.role === 'api').map((sample) => sample.heapMb)),
-      steadyWorkerHeapFloorMb: floor(inMinute.filter((sample) => sample.label === steadyWorker).map((sample) => sample.heapMb)),
+      steadyWorkerHeapFloorMb: floor(
+        inMinute.filter((sample) => sample.label === steadyWorker).map((sample) => sample.heapMb),
+      ),
     });
   }
   const growth = (pick: (row: RssTrend['perMinute'][number]) => number, peak: number): Growth => {
     const values = perMinute.map(pick).filter((value) => Number.isFinite(value));
     const first = values[0] ?? NaN;
     const last = values[values.length - 1] ?? NaN;
-    return { firstMinuteMb: first, lastMinuteMb: last, growthMb: round(last - first), growthPct: round(((last - first) / first) * 100), peakMb: peak };
+    return {
+      firstMinuteMb: first,
+      lastMinuteMb: last,
+      growthMb: round(last - first),
+      growthPct: round(((last - first) / first) * 100),
+      peakMb: peak,
+    };
   };
-  const peakOf = (filter: (sample: RssSample) => boolean) => Math.max(0, ...samples.filter(filter).map((sample) => sample.mb));
-  const heapPeak = (filter: (sample: RssSample) => boolean) => Math.max(0, ...samples.filter(filter).map((sample) => sample.heapMb).filter(Number.isFinite));
+  const peakOf = (filter: (sample: RssSample) => boolean) =>
+    Math.max(0, ...samples.filter(filter).map((sample) => sample.mb));
+  const heapPeak = (filter: (sample: RssSample) => boolean) =>
+    Math.max(
+      0,
+      ...samples
+        .filter(filter)
+        .map((sample) => sample.heapMb)
+        .filter(Number.isFinite),
+    );
   return {
     perMinute,
     steadyWorker,
-    api: growth((row) => row.apiMb, peakOf((sample) => sample.role === 'api')),
-    worker: growth((row) => row.steadyWorkerMb, peakOf((sample) => sample.label === steadyWorker)),
-    apiHeapFloor: growth((row) => row.apiHeapFloorMb, heapPeak((sample) => sample.role === 'api')),
-    workerHeapFloor: growth((row) => row.steadyWorkerHeapFloorMb, heapPeak((sample) => sample.label === steadyWorker)),
+    api: growth(
+      (row) => row.apiMb,
+      peakOf((sample) => sample.role === 'api'),
+    ),
+    worker: growth(
+      (row) => row.steadyWorkerMb,
+      peakOf((sample) => sample.label === steadyWorker),
+    ),
+    apiHeapFloor: growth(
+      (row) => row.apiHeapFloorMb,
+      heapPeak((sample) => sample.role === 'api'),
+    ),
+    workerHeapFloor: growth(
+      (row) => row.steadyWorkerHeapFloorMb,
+      heapPeak((sample) => sample.label === steadyWorker),
+    ),
   };
 }
 

@@ -20,8 +20,24 @@ const USAGE = `usage: npm run soak -- [--minutes N (10)] [--rate R webhooks/s (6
                         [--invoices N (300)] [--drain-timeout S (240)] [--log-level info|warn (info)] [--keep-logs]`;
 
 export function parseFlags(argv: string[]): SoakFlags {
-  const flags: SoakFlags = { minutes: 10, rate: 60, workers: 2, seed: Math.floor(Math.random() * 2 ** 31), invoices: 300, drainTimeoutS: 240, logLevel: 'info', keepLogs: false };
-  const numeric: Record<string, keyof SoakFlags> = { '--minutes': 'minutes', '--rate': 'rate', '--workers': 'workers', '--seed': 'seed', '--invoices': 'invoices', '--drain-timeout': 'drainTimeoutS' };
+  const flags: SoakFlags = {
+    minutes: 10,
+    rate: 60,
+    workers: 2,
+    seed: Math.floor(Math.random() * 2 ** 31),
+    invoices: 300,
+    drainTimeoutS: 240,
+    logLevel: 'info',
+    keepLogs: false,
+  };
+  const numeric: Record<string, keyof SoakFlags> = {
+    '--minutes': 'minutes',
+    '--rate': 'rate',
+    '--workers': 'workers',
+    '--seed': 'seed',
+    '--invoices': 'invoices',
+    '--drain-timeout': 'drainTimeoutS',
+  };
   for (let i = 0; i < argv.length; i++) {
     const [name, inline] = argv[i].split('=', 2);
     if (name === '--keep-logs') {
@@ -43,7 +59,8 @@ export function parseFlags(argv: string[]): SoakFlags {
       process.stderr.write(`soak: bad argument ${argv[i]}\n${USAGE}\n`);
       process.exit(2);
     }
-    (flags as unknown as Record<string, number>)[key] = key === 'minutes' || key === 'rate' ? parsed : Math.floor(parsed);
+    (flags as unknown as Record<string, number>)[key] =
+      key === 'minutes' || key === 'rate' ? parsed : Math.floor(parsed);
   }
   return flags;
 }
@@ -95,7 +112,12 @@ const tail = (file: string, chars = 4000) => {
 };
 
 /** Spawns the built service with `npm start`'s V8 flags and waits for `/readyz` 200 (60 s). */
-export async function spawnService(label: string, role: 'api' | 'worker', env: Record<string, string>, logFile: string): Promise<ServiceProc> {
+export async function spawnService(
+  label: string,
+  role: 'api' | 'worker',
+  env: Record<string, string>,
+  logFile: string,
+): Promise<ServiceProc> {
   const port = await freePort();
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, ['--max-old-space-size=160', MAIN, '--role', role], {
@@ -113,12 +135,19 @@ export async function spawnService(label: string, role: 'api' | 'worker', env: R
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${label} exited during start (${logFile}):\n${tail(logFile)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${label} exited during start (${logFile}):\n${tail(logFile)}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${label} not ready within 60 s (${logFile}):\n${tail(logFile)}`);
     }
-    if (await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false)) break;
+    if (
+      await fetch(`${url}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      break;
     await sleep(100);
   }
   const alive = () => child.exitCode === null && child.signalCode === null;
@@ -160,7 +189,9 @@ export function rssMb(pid: number): number {
 /** V8 heap used (MB) from the service's `/metrics` (prom-client default metrics); NaN when it does not answer in 3 s. */
 export async function heapUsedMb(url: string): Promise<number> {
   try {
-    const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(3000) }).then((response) => response.text());
+    const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(3000) }).then((response) =>
+      response.text(),
+    );
     const match = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
     return match ? Math.round((Number(match[1]) / 1048576) * 10) / 10 : NaN;
   } catch {

@@ -84,8 +84,19 @@ export interface MinuteTraffic {
 
 export class Traffic {
   readonly counters: TrafficCounters = {
-    sent: 0, acknowledged: 0, unacknowledged: 0, retries: 0, attempts: 0, failures: {}, distinctEvents: 0, distinctEventsAcked: 0,
-    sessions: 0, asyncSessions: 0, resentInWindow: 0, resentAfterWindow: 0, duplicateAnswers: 0,
+    sent: 0,
+    acknowledged: 0,
+    unacknowledged: 0,
+    retries: 0,
+    attempts: 0,
+    failures: {},
+    distinctEvents: 0,
+    distinctEventsAcked: 0,
+    sessions: 0,
+    asyncSessions: 0,
+    resentInWindow: 0,
+    resentAfterWindow: 0,
+    duplicateAnswers: 0,
   };
   readonly sessions: SessionRecord[] = [];
   readonly events: EventRecord[] = [];
@@ -205,11 +216,21 @@ export class Traffic {
   }
 
   private sendFollowUp(session: SessionRecord): void {
-    const event = this.newEvent(session, 'checkout.session.async_payment_succeeded', 'paid', this.opts.invoices[session.invoice]);
+    const event = this.newEvent(
+      session,
+      'checkout.session.async_payment_succeeded',
+      'paid',
+      this.opts.invoices[session.invoice],
+    );
     this.deliver(event, false);
   }
 
-  private newEvent(session: SessionRecord, type: string, paymentStatus: 'paid' | 'unpaid', plan: InvoicePlan): EventRecord {
+  private newEvent(
+    session: SessionRecord,
+    type: string,
+    paymentStatus: 'paid' | 'unpaid',
+    plan: InvoicePlan,
+  ): EventRecord {
     const created = Math.floor(Date.now() / 1000);
     const metadata = { workspace_id: this.opts.workspaceId, invoice_id: plan.id };
     const id = `evt_soak${this.opts.runId}${(++this.sequence).toString(36).padStart(7, '0')}`;
@@ -322,14 +343,25 @@ export class Traffic {
           port: this.url.port,
           method: 'POST',
           path: WEBHOOK_PATH,
-          headers: { host: this.opts.host, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'stripe-signature': signature, 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)' },
+          headers: {
+            host: this.opts.host,
+            'content-type': 'application/json; charset=utf-8',
+            'content-length': Buffer.byteLength(body),
+            'stripe-signature': signature,
+            'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+          },
           timeout: ATTEMPT_TIMEOUT_MS,
         },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, duplicate: res.statusCode === 200 && /"duplicate":\s*true/.test(text) }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              duplicate: res.statusCode === 200 && /"duplicate":\s*true/.test(text),
+            }),
+          );
           res.on('error', () => resolve({ status: 0, duplicate: false }));
         },
       );

@@ -11,8 +11,26 @@ import { jetStreamNames } from '../src/jetstream/names.js';
 import { startFakeStripe, type FakeStripe } from '../test/fakes/stripe/fake-stripe.server.js';
 import { startPrivateNats, type PrivateNats } from '../test/helpers/private-nats.js';
 import { cpuMs } from './processes.js';
-import { latencies, reconcile, rssTrend, slowSettlements, type Growth, type LatencyWindow, type Reconciliation, type RssSample } from './soak-report.js';
-import { heapUsedMb, liveChildren, parseFlags, prng, rssMb, soakDbUrl, spawnService, type ServiceProc } from './soak-support.js';
+import {
+  latencies,
+  reconcile,
+  rssTrend,
+  slowSettlements,
+  type Growth,
+  type LatencyWindow,
+  type Reconciliation,
+  type RssSample,
+} from './soak-report.js';
+import {
+  heapUsedMb,
+  liveChildren,
+  parseFlags,
+  prng,
+  rssMb,
+  soakDbUrl,
+  spawnService,
+  type ServiceProc,
+} from './soak-support.js';
 import { Traffic, type InvoicePlan } from './soak-traffic.js';
 import { adminQuery, ROOT, sleep, step } from './support.js';
 
@@ -74,7 +92,9 @@ async function cleanup(): Promise<string[]> {
   await fake?.close().catch(() => undefined);
   await pool?.end().catch(() => undefined);
   if (dbCreated) {
-    await adminQuery(`drop database if exists "${dbName}" with (force)`).catch((error: Error) => issues.push(`database: ${error.message}`));
+    await adminQuery(`drop database if exists "${dbName}" with (force)`).catch((error: Error) =>
+      issues.push(`database: ${error.message}`),
+    );
   }
   if (!keepLogs) rmSync(tmp, { recursive: true, force: true });
   return issues;
@@ -84,7 +104,9 @@ let cleaning: Promise<string[]> | undefined;
 const clean = () => (cleaning ??= cleanup());
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    process.stderr.write(`\nsoak: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'}; cleaning up (child processes, nats-server and its store, database ${dbName})\n`);
+    process.stderr.write(
+      `\nsoak: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'}; cleaning up (child processes, nats-server and its store, database ${dbName})\n`,
+    );
     void clean().finally(() => process.exit(130));
   });
 }
@@ -96,23 +118,40 @@ const sinceS = (t0: number) => Math.round((Date.now() - t0) / 100) / 10;
 
 async function opsStatus(env: Record<string, string>): Promise<unknown> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'payments-ops.js'), 'status', '--json'], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error) resolve({ error: (stderr || error.message).trim().split('\n').slice(-3).join(' ') });
-      else {
-        try {
-          resolve(JSON.parse(stdout));
-        } catch {
-          resolve({ error: `not JSON: ${stdout.slice(0, 200)}` });
+    execFile(
+      process.execPath,
+      [join(ROOT, 'dist', 'src', 'cli', 'payments-ops.js'), 'status', '--json'],
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        if (error) resolve({ error: (stderr || error.message).trim().split('\n').slice(-3).join(' ') });
+        else {
+          try {
+            resolve(JSON.parse(stdout));
+          } catch {
+            resolve({ error: `not JSON: ${stdout.slice(0, 200)}` });
+          }
         }
-      }
-    });
+      },
+    );
   });
 }
 
-async function consumerState(jsm: JetStreamManager): Promise<{ pending: number; ackPending: number; redelivered: number; dlq: number; stored: number } | null> {
+async function consumerState(
+  jsm: JetStreamManager,
+): Promise<{ pending: number; ackPending: number; redelivered: number; dlq: number; stored: number } | null> {
   try {
-    const [consumer, dlq, events] = await Promise.all([jsm.consumers.info(names.eventsStream, names.consumer), jsm.streams.info(names.dlqStream), jsm.streams.info(names.eventsStream)]);
-    return { pending: consumer.num_pending, ackPending: consumer.num_ack_pending, redelivered: consumer.num_redelivered, dlq: dlq.state.messages, stored: events.state.messages };
+    const [consumer, dlq, events] = await Promise.all([
+      jsm.consumers.info(names.eventsStream, names.consumer),
+      jsm.streams.info(names.dlqStream),
+      jsm.streams.info(names.eventsStream),
+    ]);
+    return {
+      pending: consumer.num_pending,
+      ackPending: consumer.num_ack_pending,
+      redelivered: consumer.num_redelivered,
+      dlq: dlq.state.messages,
+      stored: events.state.messages,
+    };
   } catch {
     return null;
   }
@@ -141,7 +180,9 @@ async function run(): Promise<number> {
   const loadAtStart = loadavg()[0];
   const random = prng(flags.seed);
   const durationMs = Math.round(flags.minutes * 60_000);
-  step(`soak ${id}: ${flags.minutes} min at ${flags.rate} webhooks/s, ${flags.workers} worker(s), seed ${flags.seed}; database ${dbName}, prefix ${prefix}, logs ${logDir}`);
+  step(
+    `soak ${id}: ${flags.minutes} min at ${flags.rate} webhooks/s, ${flags.workers} worker(s), seed ${flags.seed}; database ${dbName}, prefix ${prefix}, logs ${logDir}`,
+  );
 
   await adminQuery(`create database "${dbName}"`);
   dbCreated = true;
@@ -165,11 +206,16 @@ async function run(): Promise<number> {
   const launch = async (role: 'api' | 'worker', index = 0): Promise<ServiceProc> => {
     const generation = (generations.get(role === 'api' ? -1 : index) ?? 0) + 1;
     generations.set(role === 'api' ? -1 : index, generation);
-    const label = role === 'api' ? `api${generation > 1 ? `#${generation}` : ''}` : `worker-${index}${generation > 1 ? `#${generation}` : ''}`;
+    const label =
+      role === 'api'
+        ? `api${generation > 1 ? `#${generation}` : ''}`
+        : `worker-${index}${generation > 1 ? `#${generation}` : ''}`;
     const proc = await spawnService(label, role, env, join(logDir, `${label.replace('#', '.g')}.log`));
     void proc.exited.then((exit) => {
       if (expectedExit.has(proc.pid)) return;
-      problems.push(`${label} (pid ${proc.pid}) exited unexpectedly at t+${sinceS(started)} s: code ${exit.code}, signal ${exit.signal} (log ${proc.logFile})`);
+      problems.push(
+        `${label} (pid ${proc.pid}) exited unexpectedly at t+${sinceS(started)} s: code ${exit.code}, signal ${exit.signal} (log ${proc.logFile})`,
+      );
       step(`!! ${label} exited unexpectedly (code ${exit.code}, signal ${exit.signal})`);
     });
     return proc;
@@ -183,18 +229,38 @@ async function run(): Promise<number> {
   const workspaceId = randomUUID();
   const domain = `soak-${id}.workestra.test`;
   const token = await new SignJWT({ workspace_id: workspaceId, workspace_domain: domain, roles: ['owner'] })
-    .setProtectedHeader({ alg: 'HS256' }).setSubject('soak-owner').setIssuedAt().setExpirationTime('2h')
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('soak-owner')
+    .setIssuedAt()
+    .setExpirationTime('2h')
     .sign(new TextEncoder().encode(jwtSecret));
   const saved = await fetch(`${api.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({
-      query: 'mutation ($input: SaveStripeKeysInput!) { saveStripeKeys(input: $input) { active webhookSecretMasked webhookUrl } }',
-      variables: { input: { secretKey: `sk_test_soak${randomBytes(12).toString('hex')}`, publishableKey: `pk_test_soak${randomBytes(12).toString('hex')}`, mode: 'TEST', offerCardPayments: true } },
+      query:
+        'mutation ($input: SaveStripeKeysInput!) { saveStripeKeys(input: $input) { active webhookSecretMasked webhookUrl } }',
+      variables: {
+        input: {
+          secretKey: `sk_test_soak${randomBytes(12).toString('hex')}`,
+          publishableKey: `pk_test_soak${randomBytes(12).toString('hex')}`,
+          mode: 'TEST',
+          offerCardPayments: true,
+        },
+      },
     }),
-  }).then((response) => response.json() as Promise<{ data?: { saveStripeKeys: { active: boolean; webhookUrl: string } }; errors?: unknown }>);
-  if (!saved.data?.saveStripeKeys.active) throw new Error(`saveStripeKeys failed: ${JSON.stringify(saved.errors ?? saved)}`);
-  const endpoint = [...fake.webhookEndpoints.values()].find((candidate) => candidate.url === saved.data!.saveStripeKeys.webhookUrl);
+  }).then(
+    (response) =>
+      response.json() as Promise<{
+        data?: { saveStripeKeys: { active: boolean; webhookUrl: string } };
+        errors?: unknown;
+      }>,
+  );
+  if (!saved.data?.saveStripeKeys.active)
+    throw new Error(`saveStripeKeys failed: ${JSON.stringify(saved.errors ?? saved)}`);
+  const endpoint = [...fake.webhookEndpoints.values()].find(
+    (candidate) => candidate.url === saved.data!.saveStripeKeys.webhookUrl,
+  );
   if (!endpoint?.secret) throw new Error('the fake Stripe holds no webhook endpoint for the workspace');
   step(`workspace ${workspaceId} connected Stripe (saveStripeKeys); webhook endpoint ${endpoint.id} → ${endpoint.url}`);
 
@@ -209,14 +275,31 @@ async function run(): Promise<number> {
       [plan.id, workspaceId, plan.number, plan.status, plan.currency, plan.totalMinor, plan.dueDate],
     );
   }
-  step(`${plans.length} invoices (${plans.filter((p) => p.currency === 'JPY').length} JPY; ${plans.filter((p) => p.status !== 'sent').length} draft/void/overdue)`);
+  step(
+    `${plans.length} invoices (${plans.filter((p) => p.currency === 'JPY').length} JPY; ${plans.filter((p) => p.status !== 'sent').length} draft/void/overdue)`,
+  );
 
-  monitor = await connect({ servers: nats.url, name: `workestra-soak-${id}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  monitor = await connect({
+    servers: nats.url,
+    name: `workestra-soak-${id}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  });
   const jsm = await jetstreamManager(monitor);
 
   // traffic
   const t0 = Date.now();
-  traffic = new Traffic({ apiUrl: api.url, host: domain, webhookSecret: endpoint.secret, workspaceId, runId: id, rate: flags.rate, invoices: plans, random, startedAt: t0 });
+  traffic = new Traffic({
+    apiUrl: api.url,
+    host: domain,
+    webhookSecret: endpoint.secret,
+    workspaceId,
+    runId: id,
+    rate: flags.rate,
+    invoices: plans,
+    random,
+    startedAt: t0,
+  });
   traffic.start();
   step(`traffic started: ${flags.rate}/s for ${flags.minutes} min`);
 
@@ -246,7 +329,9 @@ async function run(): Promise<number> {
     const m = traffic!.minutes[minute - 1];
     const apiMb = rssMb(api.pid);
     void consumerState(jsm).then((state) => {
-      step(`minute ${minute}: sent ${m?.sent ?? 0}, 200 ${m?.acknowledged ?? 0}, retries ${m?.retries ?? 0}; consumer pending ${state?.pending ?? '?'}, awaiting ack ${state?.ackPending ?? '?'}, DLQ ${state?.dlq ?? '?'}; api RSS ${apiMb} MB, ${workers.map((w) => `${w.label} ${rssMb(w.pid)} MB`).join(', ')}`);
+      step(
+        `minute ${minute}: sent ${m?.sent ?? 0}, 200 ${m?.acknowledged ?? 0}, retries ${m?.retries ?? 0}; consumer pending ${state?.pending ?? '?'}, awaiting ack ${state?.ackPending ?? '?'}, DLQ ${state?.dlq ?? '?'}; api RSS ${apiMb} MB, ${workers.map((w) => `${w.label} ${rssMb(w.pid)} MB`).join(', ')}`,
+      );
     });
   }, 1000);
 
@@ -279,7 +364,13 @@ async function run(): Promise<number> {
         workers[index] = await launch('worker', index);
         cpuAtStart.set(workers[index].label, cpuMs(workers[index].pid));
         detail += `; ${workers[index].label} ready in ${((Date.now() - restarted) / 1000).toFixed(1)} s`;
-        chaos.push({ atS, action: graceful ? 'restart (SIGTERM)' : 'restart (kill -9)', target: old.label, detail, ok });
+        chaos.push({
+          atS,
+          action: graceful ? 'restart (SIGTERM)' : 'restart (kill -9)',
+          target: old.label,
+          detail,
+          ok,
+        });
         step(`chaos: ${old.label} ${detail}`);
       },
     });
@@ -305,7 +396,10 @@ async function run(): Promise<number> {
         const deadline = Date.now() + 60_000;
         let ready = false;
         while (!ready && Date.now() < deadline) {
-          ready = await fetch(`${proc.url}/readyz`).then((r) => r.status === 200, () => false);
+          ready = await fetch(`${proc.url}/readyz`).then(
+            (r) => r.status === 200,
+            () => false,
+          );
           if (!ready) await sleep(100);
         }
         if (!ready) {
@@ -317,7 +411,9 @@ async function run(): Promise<number> {
       // settlement resumed: the first ledger row written by a transaction that began after the restart
       let resumedS = 'not within 60 s';
       while (Date.now() - upAt < 60_000) {
-        const { rows } = await pool!.query<{ ms: number | null }>('select (extract(epoch from max(updated_at)) * 1000)::float8 as ms from invoice_payments');
+        const { rows } = await pool!.query<{ ms: number | null }>(
+          'select (extract(epoch from max(updated_at)) * 1000)::float8 as ms from invoice_payments',
+        );
         if ((rows[0].ms ?? 0) > upAt) {
           resumedS = `${((rows[0].ms! - upAt) / 1000).toFixed(1)} s`;
           break;
@@ -376,7 +472,9 @@ async function run(): Promise<number> {
     const checked = await reconcile(pool, workspaceId, plans, traffic);
     reconciliation = checked.result;
     ledger = checked.ledger;
-    problems.push(`backlog not drained / ledger not exact within ${flags.drainTimeoutS} s (consumer pending ${lastState?.pending}, awaiting ack ${lastState?.ackPending}, DLQ ${lastState?.dlq})`);
+    problems.push(
+      `backlog not drained / ledger not exact within ${flags.drainTimeoutS} s (consumer pending ${lastState?.pending}, awaiting ack ${lastState?.ackPending}, DLQ ${lastState?.dlq})`,
+    );
   }
   clearInterval(sampler);
   clearInterval(progress);
@@ -385,11 +483,13 @@ async function run(): Promise<number> {
 
   // graceful stop of everything still running (each must exit 0)
   const cpuSeconds: Record<string, number> = {};
-  for (const proc of [api, ...workers]) cpuSeconds[proc.label] = Math.round((cpuMs(proc.pid) - (cpuAtStart.get(proc.label) ?? 0)) / 100) / 10;
+  for (const proc of [api, ...workers])
+    cpuSeconds[proc.label] = Math.round((cpuMs(proc.pid) - (cpuAtStart.get(proc.label) ?? 0)) / 100) / 10;
   for (const proc of [...workers, api]) {
     expectedExit.add(proc.pid);
     const exit = await proc.terminate();
-    if (exit.code !== 0) problems.push(`${proc.label}: final SIGTERM → exit code ${exit.code} signal ${exit.signal} after ${exit.ms} ms`);
+    if (exit.code !== 0)
+      problems.push(`${proc.label}: final SIGTERM → exit code ${exit.code} signal ${exit.signal} after ${exit.ms} ms`);
   }
 
   const rec = reconciliation!;
@@ -399,21 +499,44 @@ async function run(): Promise<number> {
   for (const session of traffic.sessions) {
     const row = ledger.get(session.id);
     const rel = (at: number | undefined) => (at === undefined ? '' : String(Math.round(at - t0)));
-    csv.push([session.id, plans[session.invoice].number, session.async, rel(session.successFirstSentAt), rel(session.successAcceptedAttemptAt), rel(session.successAckedAt), rel(row?.updated_ms), row?.status ?? ''].join(','));
+    csv.push(
+      [
+        session.id,
+        plans[session.invoice].number,
+        session.async,
+        rel(session.successFirstSentAt),
+        rel(session.successAcceptedAttemptAt),
+        rel(session.successAckedAt),
+        rel(row?.updated_ms),
+        row?.status ?? '',
+      ].join(','),
+    );
   }
   writeFileSync(join(logDir, 'sessions.csv'), `${csv.join('\n')}\n`);
   const rss = rssTrend(samples, t0, Math.ceil(flags.minutes));
-  const slow = slowSettlements(traffic, ledger, t0, chaos.map((record) => record.atS));
+  const slow = slowSettlements(
+    traffic,
+    ledger,
+    t0,
+    chaos.map((record) => record.atS),
+  );
   chaos.forEach((record, index) => (record.slowSettlements = slow.byStep[index]));
   const c = traffic.counters;
   if (!rec.exact) problems.push(`reconciliation NOT exact: ${rec.mismatchCount} mismatch(es)`);
   if (c.unacknowledged > 0) problems.push(`${c.unacknowledged} webhook(s) never answered 200`);
   if ((lastState?.dlq ?? 0) > 0) problems.push(`${lastState?.dlq} message(s) dead-lettered`);
-  for (const record of chaos) if (!record.ok) problems.push(`chaos step failed: ${record.action} ${record.target}: ${record.detail}`);
+  for (const record of chaos)
+    if (!record.ok) problems.push(`chaos step failed: ${record.action} ${record.target}: ${record.detail}`);
   const results = {
     run_at: new Date(started).toISOString(),
     machine: `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), load average at start ${Math.round(loadAtStart * 100) / 100}`,
-    flags: { minutes: flags.minutes, rate: flags.rate, workers: flags.workers, seed: flags.seed, invoices: flags.invoices },
+    flags: {
+      minutes: flags.minutes,
+      rate: flags.rate,
+      workers: flags.workers,
+      seed: flags.seed,
+      invoices: flags.invoices,
+    },
     duration_s: Math.round((Date.now() - started) / 1000),
     traffic_s: trafficEndS,
     drain_s: drainS,
@@ -440,7 +563,12 @@ async function run(): Promise<number> {
       consumer_redelivered: lastState?.redelivered ?? null,
     },
     reconciliation: rec,
-    latency_ms: { accepted_attempt_to_settled: lat.overall, first_attempt_to_settled: lat.fromFirstAttempt, per_minute: lat.perMinute, slow_over_1s_outside_chaos: slow.outside },
+    latency_ms: {
+      accepted_attempt_to_settled: lat.overall,
+      first_attempt_to_settled: lat.fromFirstAttempt,
+      per_minute: lat.perMinute,
+      slow_over_1s_outside_chaos: slow.outside,
+    },
     rss_mb: rss,
     cpu_seconds: cpuSeconds,
     chaos,
@@ -463,62 +591,115 @@ type Results = {
   drain_s: number;
   drained: boolean;
   events: Record<string, unknown>;
-  latency_ms: { accepted_attempt_to_settled: LatencyWindow; first_attempt_to_settled: LatencyWindow; slow_over_1s_outside_chaos: { count: number; maxMs: number } };
+  latency_ms: {
+    accepted_attempt_to_settled: LatencyWindow;
+    first_attempt_to_settled: LatencyWindow;
+    slow_over_1s_outside_chaos: { count: number; maxMs: number };
+  };
   cpu_seconds: Record<string, number>;
   chaos: ChaosRecord[];
   problems: string[];
   ok: boolean;
 };
 
-function summary(r: Results, rec: Reconciliation, perMinute: LatencyWindow[], rss: ReturnType<typeof rssTrend>): string {
+function summary(
+  r: Results,
+  rec: Reconciliation,
+  perMinute: LatencyWindow[],
+  rss: ReturnType<typeof rssTrend>,
+): string {
   const e = r.events as Record<string, number & Record<string, number>>;
   const fmt = (value: number) => (Number.isFinite(value) ? value.toLocaleString('en-US') : '–');
   const lines: string[] = [];
   lines.push(`SOAK SUMMARY  ${r.run_at}  ${r.machine}`);
-  lines.push(`flags: ${Object.entries(r.flags).map(([k, v]) => `--${k} ${v}`).join(' ')}; traffic ${r.traffic_s} s, drain ${r.drain_s} s${r.drained ? '' : ' (TIMED OUT)'}, total ${r.duration_s} s`);
+  lines.push(
+    `flags: ${Object.entries(r.flags)
+      .map(([k, v]) => `--${k} ${v}`)
+      .join(
+        ' ',
+      )}; traffic ${r.traffic_s} s, drain ${r.drain_s} s${r.drained ? '' : ' (TIMED OUT)'}, total ${r.duration_s} s`,
+  );
   lines.push('');
-  lines.push(`webhooks sent ${fmt(e.sent)}, acknowledged (200) ${fmt(e.acknowledged)}, never acknowledged ${fmt(e.unacknowledged)}; HTTP attempts ${fmt(e.http_attempts)}, retried ${fmt(e.retried_attempts)} (non-200: ${Object.entries(e.non_200_answers).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'})`);
-  lines.push(`distinct events ${fmt(e.distinct_events)} (acknowledged ${fmt(e.distinct_events_acknowledged)}); settled (webhook_events applied) ${fmt(e.settled_inbox_applied)}; dead-lettered (DLQ) ${fmt(e.dead_lettered)}`);
-  lines.push(`duplicates resent ${fmt(e.duplicates_resent)} (${fmt(e.duplicates_resent_within_jetstream_window)} inside JetStream's 2-min window, ${fmt(e.duplicates_resent_after_window)} after it); answered duplicate:true ${fmt(e.duplicate_answers)}; stream messages ${fmt(e.stream_messages)}, consumer redeliveries ${fmt(e.consumer_redelivered)}`);
-  lines.push(`payment sessions ${fmt(e.sessions)} (${fmt(e.async_sessions)} async: completed unpaid → async_payment_succeeded)`);
+  lines.push(
+    `webhooks sent ${fmt(e.sent)}, acknowledged (200) ${fmt(e.acknowledged)}, never acknowledged ${fmt(e.unacknowledged)}; HTTP attempts ${fmt(e.http_attempts)}, retried ${fmt(e.retried_attempts)} (non-200: ${
+      Object.entries(e.non_200_answers)
+        .map(([k, v]) => `${k} ×${v}`)
+        .join(', ') || 'none'
+    })`,
+  );
+  lines.push(
+    `distinct events ${fmt(e.distinct_events)} (acknowledged ${fmt(e.distinct_events_acknowledged)}); settled (webhook_events applied) ${fmt(e.settled_inbox_applied)}; dead-lettered (DLQ) ${fmt(e.dead_lettered)}`,
+  );
+  lines.push(
+    `duplicates resent ${fmt(e.duplicates_resent)} (${fmt(e.duplicates_resent_within_jetstream_window)} inside JetStream's 2-min window, ${fmt(e.duplicates_resent_after_window)} after it); answered duplicate:true ${fmt(e.duplicate_answers)}; stream messages ${fmt(e.stream_messages)}, consumer redeliveries ${fmt(e.consumer_redelivered)}`,
+  );
+  lines.push(
+    `payment sessions ${fmt(e.sessions)} (${fmt(e.async_sessions)} async: completed unpaid → async_payment_succeeded)`,
+  );
   lines.push('');
-  const money = (record: Record<string, number>) => Object.entries(record).map(([currency, minor]) => `${currency} ${fmt(minor)}`).join(', ');
+  const money = (record: Record<string, number>) =>
+    Object.entries(record)
+      .map(([currency, minor]) => `${currency} ${fmt(minor)}`)
+      .join(', ');
   lines.push(`RECONCILIATION ${rec.exact ? 'EXACT' : `NOT EXACT: ${rec.mismatchCount} mismatch(es)`}`);
-  lines.push(`  invoices ${rec.invoices} (paid ${rec.invoicesPaid}, partial ${rec.invoicesPartial}); paid_minor expected ${money(rec.expectedPaidMinor)} / actual ${money(rec.actualPaidMinor)}`);
-  lines.push(`  ledger rows ${fmt(rec.ledgerRows)} vs distinct acknowledged sessions ${fmt(rec.sessionsExpected)}; acknowledged events ${fmt(rec.distinctEventsAcknowledged)} vs inbox applied ${fmt(rec.inbox.applied ?? 0)}${rec.unresolvedSessions ? `; ${rec.unresolvedSessions} unresolved session(s) not judged` : ''}`);
+  lines.push(
+    `  invoices ${rec.invoices} (paid ${rec.invoicesPaid}, partial ${rec.invoicesPartial}); paid_minor expected ${money(rec.expectedPaidMinor)} / actual ${money(rec.actualPaidMinor)}`,
+  );
+  lines.push(
+    `  ledger rows ${fmt(rec.ledgerRows)} vs distinct acknowledged sessions ${fmt(rec.sessionsExpected)}; acknowledged events ${fmt(rec.distinctEventsAcknowledged)} vs inbox applied ${fmt(rec.inbox.applied ?? 0)}${rec.unresolvedSessions ? `; ${rec.unresolvedSessions} unresolved session(s) not judged` : ''}`,
+  );
   for (const mismatch of rec.mismatches) lines.push(`  ✗ ${mismatch}`);
   lines.push('');
   const l = r.latency_ms;
-  lines.push(`LATENCY webhook 200 → ledger settled (from the start of the accepted attempt): p50 ${l.accepted_attempt_to_settled.p50Ms} ms, p95 ${l.accepted_attempt_to_settled.p95Ms} ms, p99 ${l.accepted_attempt_to_settled.p99Ms} ms, max ${l.accepted_attempt_to_settled.maxMs} ms (n ${fmt(l.accepted_attempt_to_settled.count)})`);
-  lines.push(`  from the first attempt (incl. the sender's retries): p50 ${l.first_attempt_to_settled.p50Ms} ms, p99 ${l.first_attempt_to_settled.p99Ms} ms, max ${l.first_attempt_to_settled.maxMs} ms`);
-  lines.push(`  slower than 1 s outside the chaos windows: ${l.slow_over_1s_outside_chaos.count} (max ${l.slow_over_1s_outside_chaos.maxMs} ms)`);
-  lines.push(`  minute     n      p50      p95      p99      max  | RSS api ${rss.steadyWorker.padStart(8)} wrk max | heap floor api ${rss.steadyWorker.padStart(8)} (MB)`);
+  lines.push(
+    `LATENCY webhook 200 → ledger settled (from the start of the accepted attempt): p50 ${l.accepted_attempt_to_settled.p50Ms} ms, p95 ${l.accepted_attempt_to_settled.p95Ms} ms, p99 ${l.accepted_attempt_to_settled.p99Ms} ms, max ${l.accepted_attempt_to_settled.maxMs} ms (n ${fmt(l.accepted_attempt_to_settled.count)})`,
+  );
+  lines.push(
+    `  from the first attempt (incl. the sender's retries): p50 ${l.first_attempt_to_settled.p50Ms} ms, p99 ${l.first_attempt_to_settled.p99Ms} ms, max ${l.first_attempt_to_settled.maxMs} ms`,
+  );
+  lines.push(
+    `  slower than 1 s outside the chaos windows: ${l.slow_over_1s_outside_chaos.count} (max ${l.slow_over_1s_outside_chaos.maxMs} ms)`,
+  );
+  lines.push(
+    `  minute     n      p50      p95      p99      max  | RSS api ${rss.steadyWorker.padStart(8)} wrk max | heap floor api ${rss.steadyWorker.padStart(8)} (MB)`,
+  );
   const rows = Math.max(perMinute.length, rss.perMinute.length);
   for (let i = 0; i < rows; i++) {
     const w = perMinute.find((row) => row.minute === i + 1);
     const m = rss.perMinute[i];
-    const cell = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '–' : String(value)).padStart(8);
-    lines.push(`  ${String(i + 1).padStart(6)} ${String(w?.count ?? 0).padStart(5)} ${cell(w?.p50Ms)} ${cell(w?.p95Ms)} ${cell(w?.p99Ms)} ${cell(w?.maxMs)}  | ${cell(m?.apiMb).slice(1)} ${cell(m?.steadyWorkerMb)} ${cell(m?.workersMaxMb).slice(1)} |            ${cell(m?.apiHeapFloorMb)} ${cell(m?.steadyWorkerHeapFloorMb)}`);
+    const cell = (value: number | undefined) =>
+      (value === undefined || !Number.isFinite(value) ? '–' : String(value)).padStart(8);
+    lines.push(
+      `  ${String(i + 1).padStart(6)} ${String(w?.count ?? 0).padStart(5)} ${cell(w?.p50Ms)} ${cell(w?.p95Ms)} ${cell(w?.p99Ms)} ${cell(w?.maxMs)}  | ${cell(m?.apiMb).slice(1)} ${cell(m?.steadyWorkerMb)} ${cell(m?.workersMaxMb).slice(1)} |            ${cell(m?.apiHeapFloorMb)} ${cell(m?.steadyWorkerHeapFloorMb)}`,
+    );
   }
   lines.push('');
-  const trend = (what: string, t: Growth) => `${what}: first minute ${t.firstMinuteMb} MB → last minute ${t.lastMinuteMb} MB (${t.growthMb >= 0 ? '+' : ''}${t.growthMb} MB, ${t.growthPct >= 0 ? '+' : ''}${t.growthPct} %), peak ${t.peakMb} MB`;
+  const trend = (what: string, t: Growth) =>
+    `${what}: first minute ${t.firstMinuteMb} MB → last minute ${t.lastMinuteMb} MB (${t.growthMb >= 0 ? '+' : ''}${t.growthMb} MB, ${t.growthPct >= 0 ? '+' : ''}${t.growthPct} %), peak ${t.peakMb} MB`;
   lines.push(`RSS ${trend('api', rss.api)}`);
   lines.push(`RSS ${trend(`${rss.steadyWorker} (longest-lived worker)`, rss.worker)}`);
   lines.push(`heap floor ${trend('api', rss.apiHeapFloor)}`);
   lines.push(`heap floor ${trend(rss.steadyWorker, rss.workerHeapFloor)}`);
-  lines.push(`CPU seconds: ${Object.entries(r.cpu_seconds).map(([label, s]) => `${label} ${s}`).join(', ')}`);
+  lines.push(
+    `CPU seconds: ${Object.entries(r.cpu_seconds)
+      .map(([label, s]) => `${label} ${s}`)
+      .join(', ')}`,
+  );
   lines.push('');
   lines.push('CHAOS');
   for (const record of r.chaos) {
-    const slowNote = record.slowSettlements ? `; settlements > 1 s: ${record.slowSettlements.count}${record.slowSettlements.count ? ` (max ${(record.slowSettlements.maxMs / 1000).toFixed(1)} s)` : ''}` : '';
-    lines.push(`  t+${String(record.atS).padStart(6)} s  ${record.action.padEnd(18)} ${record.target.padEnd(20)} ${record.detail}${slowNote}${record.ok ? '' : '  ✗'}`);
+    const slowNote = record.slowSettlements
+      ? `; settlements > 1 s: ${record.slowSettlements.count}${record.slowSettlements.count ? ` (max ${(record.slowSettlements.maxMs / 1000).toFixed(1)} s)` : ''}`
+      : '';
+    lines.push(
+      `  t+${String(record.atS).padStart(6)} s  ${record.action.padEnd(18)} ${record.target.padEnd(20)} ${record.detail}${slowNote}${record.ok ? '' : '  ✗'}`,
+    );
   }
   lines.push('');
   lines.push(r.ok ? 'RESULT: OK' : `RESULT: FAILED\n${r.problems.map((problem) => `  - ${problem}`).join('\n')}`);
   lines.push('wrote bench/soak-results.json');
   return lines.join('\n');
 }
-
 
 void run().then(
   async (code) => {

@@ -78,12 +78,22 @@ export async function insertAccount(bench: Bench): Promise<void> {
     `insert into payment_provider_accounts (id, workspace_id, workspace_domain, provider, mode, active, offer_card_payments,
        publishable_key, secret_key_sealed, secret_key_masked, webhook_secret_sealed, webhook_secret_masked)
      values ($1, $2, $3, 'stripe', 'test', true, true, 'pk_test_bench', $4, 'sk_test_…ench', $5, 'whsec_…ench')`,
-    [randomUUID(), bench.workspaceId, bench.domain, secrets.seal(owner, 'secretKey', 'sk_test_workestra_bench'), secrets.seal(owner, 'webhookSecret', bench.webhookSecret)],
+    [
+      randomUUID(),
+      bench.workspaceId,
+      bench.domain,
+      secrets.seal(owner, 'secretKey', 'sk_test_workestra_bench'),
+      secrets.seal(owner, 'webhookSecret', bench.webhookSecret),
+    ],
   );
 }
 
 /** Inserts invoices in one statement per 5,000; returns their ids. */
-export async function insertInvoices(bench: Bench, count: number, values: { totalMinor: number; status?: string; paidMinor?: number; table?: string }): Promise<string[]> {
+export async function insertInvoices(
+  bench: Bench,
+  count: number,
+  values: { totalMinor: number; status?: string; paidMinor?: number; table?: string },
+): Promise<string[]> {
   const ids = Array.from({ length: count }, () => randomUUID());
   for (let start = 0; start < count; start += 5000) {
     const chunk = ids.slice(start, start + 5000);

@@ -9,7 +9,9 @@ if (existsSync(CHROMIUM)) process.exit(0);
 
 const canInstall = typeof process.getuid === 'function' && process.getuid() === 0 && existsSync('/usr/bin/apt-get');
 if (!canInstall) {
-  process.stderr.write(`Chromium not found at ${CHROMIUM}: run "sudo apt-get install -y chromium" (the browser test needs it)\n`);
+  process.stderr.write(
+    `Chromium not found at ${CHROMIUM}: run "sudo apt-get install -y chromium" (the browser test needs it)\n`,
+  );
   process.exit(1);
 }
 process.stderr.write('installing chromium for the browser test (apt-get, once)…\n');

@@ -137,19 +137,26 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
   try {
     parseKeyRing(encryptionKeys);
   } catch (error) {
-    const problem = error instanceof Error ? error.message.replace(/^PAYMENTS_ENCRYPTION_KEYS( is invalid)?:?\s*/, '') : 'is invalid';
+    const problem =
+      error instanceof Error ? error.message.replace(/^PAYMENTS_ENCRYPTION_KEYS( is invalid)?:?\s*/, '') : 'is invalid';
     throw new ConfigError('PAYMENTS_ENCRYPTION_KEYS', problem);
   }
 
   const prefix = env.NATS_SUBJECT_PREFIX || 'payments';
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) {
-    throw new ConfigError('NATS_SUBJECT_PREFIX', 'must be 1-64 letters, digits, "_" or "-" (it names subjects and streams)');
+    throw new ConfigError(
+      'NATS_SUBJECT_PREFIX',
+      'must be 1-64 letters, digits, "_" or "-" (it names subjects and streams)',
+    );
   }
 
   const backoffRaw = env.SETTLEMENT_BACKOFF_MS || '1000,5000,30000,120000,600000';
   const settlementBackoffMs = backoffRaw.split(',').map((part) => {
     if (!/^\d+$/.test(part.trim()) || Number(part) <= 0) {
-      throw new ConfigError('SETTLEMENT_BACKOFF_MS', `must be a comma-separated list of positive milliseconds, got "${backoffRaw}"`);
+      throw new ConfigError(
+        'SETTLEMENT_BACKOFF_MS',
+        `must be a comma-separated list of positive milliseconds, got "${backoffRaw}"`,
+      );
     }
     return Number(part.trim());
   });
@@ -158,7 +165,10 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     nodeEnv,
     role: parseRole(argv, env),
     port,
-    databaseUrl: urlVar(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/workestra_payments', ['postgres:', 'postgresql:'])!,
+    databaseUrl: urlVar(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/workestra_payments', [
+      'postgres:',
+      'postgresql:',
+    ])!,
     natsUrl: urlVar(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:'])!,
     natsSubjectPrefix: prefix,
     publicBaseUrl: urlVar(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`, ['http:', 'https:'])!,

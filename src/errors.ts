@@ -2,7 +2,8 @@
  * Typed domain errors. Each carries the GraphQL `extensions.code` it maps to; the one place that turns them
  * into GraphQL errors is src/schema/format-error.ts. Messages are safe to show: no secrets, no SQL, no stacks.
  */
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'PROVIDER_ERROR';
+export type ErrorCode =
+  'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'PROVIDER_ERROR';
 
 export class DomainError extends Error {
   constructor(

@@ -53,7 +53,11 @@ function observeJetStream(metrics: Metrics, jsm: JetStreamManager, names: JetStr
 }
 
 /** The composition root: config → ORM → NATS/JetStream → services → HTTP (api role) and workers (worker role). */
-export async function startService(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningService> {
+export async function startService(
+  config: Config,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningService> {
   const orm = await openOrm(config.databaseUrl, options.onQuery);
   let nats: NatsConnection;
   let names: JetStreamNames;
@@ -82,8 +86,23 @@ export async function startService(config: Config, logger: Logger, options: Star
   let webhooks: ReturnType<typeof webhookHandler> = () => false;
   if (config.role !== 'worker') {
     const publisher = new EventPublisher(js, { timeoutMs: 2000, expectStream: names.eventsStream });
-    webhooks = webhookHandler({ providers: services.providers, accounts: new WebhookAccounts(orm, services.secrets), publisher, names, metrics, logger, trustProxy: config.trustProxy });
-    const graphql = await createGraphQLHandler({ schema: await buildFederatedSchema(), orm, jwt: new JwtVerifier(config.authJwtSecret), services, logger, limits: config.graphql });
+    webhooks = webhookHandler({
+      providers: services.providers,
+      accounts: new WebhookAccounts(orm, services.secrets),
+      publisher,
+      names,
+      metrics,
+      logger,
+      trustProxy: config.trustProxy,
+    });
+    const graphql = await createGraphQLHandler({
+      schema: await buildFederatedSchema(),
+      orm,
+      jwt: new JwtVerifier(config.authJwtSecret),
+      services,
+      logger,
+      limits: config.graphql,
+    });
     app.use('/graphql', routeName('/graphql'), ...graphql.handlers);
     app.use(payRoutes(services.checkout));
     stops.push(graphql.stop);
@@ -101,10 +120,33 @@ export async function startService(config: Config, logger: Logger, options: Star
       logger: logger.child({ component: 'settlement' }),
       handle: settlementHandler(services.settlement, metrics, logger.child({ component: 'settlement' })),
     });
-    const forwarder = startDeadLetterForwarder({ nc: nats, js, jsm, names, logger, lastError: (msgId) => services.settlement.lastError(msgId) });
-    const retrier = startDlqRetrier({ js, jsm, names, intervalMs: config.dlqRetryIntervalMs, maxAutoRetries: config.dlqMaxAutoRetries, logger });
-    const reconciler = startReconciler(services.reconciler, config.reconcileIntervalMs, logger.child({ component: 'reconciler' }));
-    stops.push(() => reconciler.stop(), () => retrier.stop(), () => forwarder.stop(), () => consumer.stop());
+    const forwarder = startDeadLetterForwarder({
+      nc: nats,
+      js,
+      jsm,
+      names,
+      logger,
+      lastError: (msgId) => services.settlement.lastError(msgId),
+    });
+    const retrier = startDlqRetrier({
+      js,
+      jsm,
+      names,
+      intervalMs: config.dlqRetryIntervalMs,
+      maxAutoRetries: config.dlqMaxAutoRetries,
+      logger,
+    });
+    const reconciler = startReconciler(
+      services.reconciler,
+      config.reconcileIntervalMs,
+      logger.child({ component: 'reconciler' }),
+    );
+    stops.push(
+      () => reconciler.stop(),
+      () => retrier.stop(),
+      () => forwarder.stop(),
+      () => consumer.stop(),
+    );
   }
   finishApp(app, logger);
 

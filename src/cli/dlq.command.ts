@@ -39,16 +39,33 @@ export async function dlqCommand(ctx: CliContext, args: string[], out: (line: st
     if (flags.json) out(JSON.stringify(letters.map(toJson), null, 2));
     else if (letters.length === 0) out('The dead-letter queue is empty.');
     else {
-      out(table(['SEQ', 'PROVIDER', 'EVENT ID', 'TYPE', 'WORKSPACE', 'DELIVERIES', 'AGE', 'LAST ERROR'], letters.map((letter) => {
-        const json = toJson(letter);
-        return [String(json.seq), json.provider, json.eventId, json.type, json.workspaceId, String(json.deliveries), age(json.deadAt), (json.lastError ?? '').slice(0, 120)];
-      })));
+      out(
+        table(
+          ['SEQ', 'PROVIDER', 'EVENT ID', 'TYPE', 'WORKSPACE', 'DELIVERIES', 'AGE', 'LAST ERROR'],
+          letters.map((letter) => {
+            const json = toJson(letter);
+            return [
+              String(json.seq),
+              json.provider,
+              json.eventId,
+              json.type,
+              json.workspaceId,
+              String(json.deliveries),
+              age(json.deadAt),
+              (json.lastError ?? '').slice(0, 120),
+            ];
+          }),
+        ),
+      );
     }
     return 0;
   }
   if (verb === 'replay') {
-    const seqs = flags.all ? (await readDeadLetters(jsm, ctx.names)).map((letter) => letter.seq) : sequences(positional);
-    if (seqs.length === 0) throw new UsageError(flags.all ? 'the dead-letter queue is empty' : 'dlq replay needs sequences or --all');
+    const seqs = flags.all
+      ? (await readDeadLetters(jsm, ctx.names)).map((letter) => letter.seq)
+      : sequences(positional);
+    if (seqs.length === 0)
+      throw new UsageError(flags.all ? 'the dead-letter queue is empty' : 'dlq replay needs sequences or --all');
     let missing = 0;
     for (const seq of seqs) {
       const result = await replayDeadLetter(js, jsm, ctx.names, seq, { auto: false });

@@ -21,7 +21,10 @@ export async function keysCommand(ctx: CliContext, args: string[], out: (line: s
   const ids = (
     await orm.em.fork().find(
       PaymentProviderAccount,
-      { $or: [{ secretKeySealed: { $ne: null } }, { webhookSecretSealed: { $ne: null } }], ...(workspaceId ? { workspaceId } : {}) },
+      {
+        $or: [{ secretKeySealed: { $ne: null } }, { webhookSecretSealed: { $ne: null } }],
+        ...(workspaceId ? { workspaceId } : {}),
+      },
       { fields: ['id'] },
     )
   ).map((row) => row.id);
@@ -29,25 +32,35 @@ export async function keysCommand(ctx: CliContext, args: string[], out: (line: s
   let failed = 0;
   for (const id of ids) {
     // One account that cannot be opened (a key missing from the ring) is reported; the others still move.
-    await orm.em.fork().transactional(async (tx) => {
-      const account = await tx.findOne(PaymentProviderAccount, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!account) return;
-      const context = (field: string) => ({ workspaceId: account.workspaceId, provider: account.provider, field });
-      let touched = false;
-      if (account.secretKeySealed && needsReencryption(ring, account.secretKeySealed)) {
-        if (!flags['dry-run']) account.secretKeySealed = reencryptSecret(ring, account.secretKeySealed, context('secretKey'));
-        touched = true;
-      }
-      if (account.webhookSecretSealed && needsReencryption(ring, account.webhookSecretSealed)) {
-        if (!flags['dry-run']) account.webhookSecretSealed = reencryptSecret(ring, account.webhookSecretSealed, context('webhookSecret'));
-        touched = true;
-      }
-      if (touched) changed++;
-    }).catch((error: unknown) => {
-      failed++;
-      ctx.logger.error({ accountId: id, reason: error instanceof Error ? error.message : 'unknown' }, 'keys reencrypt: account not re-encrypted');
-    });
+    await orm.em
+      .fork()
+      .transactional(async (tx) => {
+        const account = await tx.findOne(PaymentProviderAccount, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (!account) return;
+        const context = (field: string) => ({ workspaceId: account.workspaceId, provider: account.provider, field });
+        let touched = false;
+        if (account.secretKeySealed && needsReencryption(ring, account.secretKeySealed)) {
+          if (!flags['dry-run'])
+            account.secretKeySealed = reencryptSecret(ring, account.secretKeySealed, context('secretKey'));
+          touched = true;
+        }
+        if (account.webhookSecretSealed && needsReencryption(ring, account.webhookSecretSealed)) {
+          if (!flags['dry-run'])
+            account.webhookSecretSealed = reencryptSecret(ring, account.webhookSecretSealed, context('webhookSecret'));
+          touched = true;
+        }
+        if (touched) changed++;
+      })
+      .catch((error: unknown) => {
+        failed++;
+        ctx.logger.error(
+          { accountId: id, reason: error instanceof Error ? error.message : 'unknown' },
+          'keys reencrypt: account not re-encrypted',
+        );
+      });
   }
-  out(`${flags['dry-run'] ? 'would re-encrypt' : 're-encrypted'} ${changed} of ${ids.length} provider accounts under key "${ring.primaryId}"${failed ? `; ${failed} could not be decrypted with this key ring (see the log)` : ''}`);
+  out(
+    `${flags['dry-run'] ? 'would re-encrypt' : 're-encrypted'} ${changed} of ${ids.length} provider accounts under key "${ring.primaryId}"${failed ? `; ${failed} could not be decrypted with this key ring (see the log)` : ''}`,
+  );
   return failed ? 1 : 0;
 }

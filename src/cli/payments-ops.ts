@@ -29,7 +29,10 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[], out: (line: str
 };
 
 /** Runs one ops command with the service's environment; resolves with the exit code. */
-export async function runOps(argv: string[], out: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+export async function runOps(
+  argv: string[],
+  out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<number> {
   const [command, ...args] = argv;
   if (!command || command === 'help' || command === '--help' || !COMMANDS[command]) {
     out(USAGE);

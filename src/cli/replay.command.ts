@@ -4,7 +4,6 @@ import { SettlementService } from '../settlement/settlement.service.js';
 import { parseArgs, UsageError, type CliContext } from './cli-context.js';
 import { UUID } from '../uuid.js';
 
-
 function isoFlag(value: string | true | undefined, name: string): Date | null {
   if (value === undefined) return null;
   const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
@@ -39,7 +38,8 @@ export async function replayCommand(ctx: CliContext, args: string[], out: (line:
   if (!since) throw new UsageError('replay needs --since <ISO time>');
   const until = isoFlag(flags.until, 'until');
   const provider = typeof flags.provider === 'string' ? flags.provider.toLowerCase() : '*';
-  if (provider !== '*' && !Object.values(Provider).includes(provider as Provider)) throw new UsageError(`unknown --provider "${flags.provider}"`);
+  if (provider !== '*' && !Object.values(Provider).includes(provider as Provider))
+    throw new UsageError(`unknown --provider "${flags.provider}"`);
   const workspace = typeof flags.workspace === 'string' ? flags.workspace.toLowerCase() : '*';
   if (workspace !== '*' && !UUID.test(workspace)) throw new UsageError('--workspace must be a workspace uuid');
 
@@ -70,11 +70,16 @@ export async function replayCommand(ctx: CliContext, args: string[], out: (line:
         counts.matched++;
         if (settlement) {
           try {
-            const outcome = await settlement.settle(SettlementService.parseEnvelope(msg.data), { streamSequence: msg.seq });
+            const outcome = await settlement.settle(SettlementService.parseEnvelope(msg.data), {
+              streamSequence: msg.seq,
+            });
             counts[outcome === 'applied' ? 'applied' : 'unchanged']++;
           } catch (error) {
             counts.failed++;
-            ctx.logger.warn({ seq: msg.seq, reason: error instanceof Error ? error.message : String(error) }, 'replay: event not applied');
+            ctx.logger.warn(
+              { seq: msg.seq, reason: error instanceof Error ? error.message : String(error) },
+              'replay: event not applied',
+            );
           }
         }
         bar.update(counts.matched, counts.matched + msg.info.pending);
@@ -90,6 +95,9 @@ export async function replayCommand(ctx: CliContext, args: string[], out: (line:
   bar.end();
   if (flags.json) out(JSON.stringify({ dryRun: Boolean(flags['dry-run']), ...counts }));
   else if (flags['dry-run']) out(`dry run: ${counts.matched} stored events match; nothing was applied`);
-  else out(`replayed ${counts.matched} events: ${counts.applied} applied, ${counts.unchanged} unchanged (already applied or ignored), ${counts.failed} failed`);
+  else
+    out(
+      `replayed ${counts.matched} events: ${counts.applied} applied, ${counts.unchanged} unchanged (already applied or ignored), ${counts.failed} failed`,
+    );
   return counts.failed ? 1 : 0;
 }

@@ -70,7 +70,8 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
   const stopTimeoutMs = options.stopTimeoutMs ?? 8000;
   const ackTimeoutMs = options.ackTimeoutMs ?? 5000;
   const confirmAcks = options.confirmAcks ?? false;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
   const log = logger.child({ stream, consumer: consumerName });
 
   const inFlight = new Set<Promise<void>>();
@@ -107,7 +108,10 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
         try {
           await msg.ackAck({ timeout: ackTimeoutMs });
         } catch (error) {
-          log.warn({ err: error, seq: msg.info.streamSequence, msgId }, 'ack not confirmed by JetStream; the message may be redelivered');
+          log.warn(
+            { err: error, seq: msg.info.streamSequence, msgId },
+            'ack not confirmed by JetStream; the message may be redelivered',
+          );
         }
       } else msg.ack();
     } else {
@@ -115,8 +119,13 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
       const last = maxDeliver > 0 && deliveries >= maxDeliver;
       const delay = last ? 0 : delayFor(deliveries);
       msg.nak(delay);
-      const what = last ? 'event handling failed on its last delivery; it goes to the DLQ' : 'event handling failed; will retry';
-      log.warn({ seq: msg.info.streamSequence, msgId, deliveries, maxDeliver, delayMs: delay, reason: result.retry }, what);
+      const what = last
+        ? 'event handling failed on its last delivery; it goes to the DLQ'
+        : 'event handling failed; will retry';
+      log.warn(
+        { seq: msg.info.streamSequence, msgId, deliveries, maxDeliver, delayMs: delay, reason: result.retry },
+        what,
+      );
     }
     try {
       options.onResult?.(kind, ms, { msg, reason: result === 'ack' ? undefined : result.retry });
@@ -126,7 +135,9 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
   }
 
   function dispatch(msg: JsMsg, maxDeliver: number, workingEveryMs: number): void {
-    const task = settle(msg, maxDeliver, workingEveryMs).catch((error: unknown) => log.error({ err: error }, 'settling a message failed'));
+    const task = settle(msg, maxDeliver, workingEveryMs).catch((error: unknown) =>
+      log.error({ err: error }, 'settling a message failed'),
+    );
     inFlight.add(task);
     void task.finally(() => {
       inFlight.delete(task);
@@ -140,7 +151,8 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
    */
   const minPull = Math.max(1, Math.floor(concurrency / 4));
   async function slotFree(): Promise<void> {
-    while (!stopping && inFlight.size > 0 && concurrency - inFlight.size < minPull) await new Promise<void>((resolve) => (wake = resolve));
+    while (!stopping && inFlight.size > 0 && concurrency - inFlight.size < minPull)
+      await new Promise<void>((resolve) => (wake = resolve));
   }
 
   async function pullBatches(consumer: Consumer): Promise<void> {
@@ -230,7 +242,10 @@ export function startPullConsumer(options: PullConsumerOptions): PullConsumerHan
         await Promise.race([loop, pullEnds.done]);
         pullEnds.cancel();
         if (current) await current.close();
-        const drained = await Promise.race([Promise.all([...inFlight]).then(() => true), deadline.done.then(() => false)]);
+        const drained = await Promise.race([
+          Promise.all([...inFlight]).then(() => true),
+          deadline.done.then(() => false),
+        ]);
         deadline.cancel();
         if (!drained) log.warn({ inFlight: inFlight.size }, 'stop timed out with handlers still running');
       })();

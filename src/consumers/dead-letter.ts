@@ -4,7 +4,14 @@ import { isMissingMessage } from '../jetstream/dead-letters.js';
 import { originalEventMsgId, WorkestraHeader, type JetStreamNames } from '../jetstream/names.js';
 import type { Logger } from '../logger.js';
 
-export { dropDeadLetter, readDeadLetter, readDeadLetters, replayDeadLetter, type DeadLetter, type ReplayResult } from '../jetstream/dead-letters.js';
+export {
+  dropDeadLetter,
+  readDeadLetter,
+  readDeadLetters,
+  replayDeadLetter,
+  type DeadLetter,
+  type ReplayResult,
+} from '../jetstream/dead-letters.js';
 
 /** The server's `io.nats.jetstream.advisory.v1.max_deliver` advisory (the fields used here). */
 interface MaxDeliverAdvisory {
@@ -93,7 +100,10 @@ export function startDeadLetterForwarder(options: DeadLetterForwarderOptions): D
           expect: { streamName: names.dlqStream },
           timeout: 5000,
         });
-        log.warn({ seq, msgId, deliveries: advisory.deliveries, dlqSeq: ack.seq, duplicate: ack.duplicate, lastError }, 'event dead-lettered');
+        log.warn(
+          { seq, msgId, deliveries: advisory.deliveries, dlqSeq: ack.seq, duplicate: ack.duplicate, lastError },
+          'event dead-lettered',
+        );
         options.onDeadLetter?.({ originalSeq: seq, msgId, duplicate: ack.duplicate });
         return;
       } catch (error) {
@@ -116,9 +126,13 @@ export function startDeadLetterForwarder(options: DeadLetterForwarderOptions): D
         log.warn('unreadable max-deliveries advisory ignored');
         return;
       }
-      if (advisory.stream !== names.eventsStream || advisory.consumer !== names.consumer || !(advisory.stream_seq > 0)) return;
+      if (advisory.stream !== names.eventsStream || advisory.consumer !== names.consumer || !(advisory.stream_seq > 0))
+        return;
       const task = forward(advisory).catch((err: unknown) =>
-        log.error({ err, seq: advisory.stream_seq }, 'could not copy a dead message into the DLQ; it stays in the events stream'),
+        log.error(
+          { err, seq: advisory.stream_seq },
+          'could not copy a dead message into the DLQ; it stays in the events stream',
+        ),
       );
       pending.add(task);
       void task.finally(() => pending.delete(task));

@@ -53,10 +53,16 @@ export function startDlqRetrier(options: DlqRetrierOptions): DlqRetrier {
         // a duplicate means another worker's retrier (or an earlier pass of ours) already put it back
         if (replay && !replay.duplicate) {
           result.retried += 1;
-          log.info({ dlqSeq: letter.seq, msgId: letter.msgId, attempt: letter.autoRetries + 1, eventSeq: replay.eventSeq }, 'dead letter retried');
+          log.info(
+            { dlqSeq: letter.seq, msgId: letter.msgId, attempt: letter.autoRetries + 1, eventSeq: replay.eventSeq },
+            'dead letter retried',
+          );
         }
       } catch (error) {
-        log.warn({ err: error, dlqSeq: letter.seq, msgId: letter.msgId }, 'dead letter retry failed; next pass tries again');
+        log.warn(
+          { err: error, dlqSeq: letter.seq, msgId: letter.msgId },
+          'dead letter retry failed; next pass tries again',
+        );
       }
     }
     if (result.retried > 0 || result.leftForOps > 0) log.info(result, 'DLQ pass done');

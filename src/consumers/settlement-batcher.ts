@@ -35,7 +35,8 @@ export class SettlementBatcher {
         .applyPayments(batch.map((waiting) => waiting.item))
         .then(
           (outcomes) => batch.forEach((waiting, index) => waiting.resolve(outcomes[index])),
-          (error: unknown) => batch.forEach((waiting) => waiting.resolve(error instanceof Error ? error : new Error(String(error)))),
+          (error: unknown) =>
+            batch.forEach((waiting) => waiting.resolve(error instanceof Error ? error : new Error(String(error)))),
         )
         .finally(() => {
           this.running--;

@@ -14,11 +14,17 @@ import { SettlementBatcher } from './settlement-batcher.js';
  * others in a unit of work of their own), committed before the ack. Any failure is recorded on the inbox row (its
  * last error travels to the DLQ) and the message is redelivered with backoff until max_deliver.
  */
-export function settlementHandler(settlement: SettlementService, metrics: Metrics, logger: Logger): (msg: JsMsg) => Promise<HandleResult> {
+export function settlementHandler(
+  settlement: SettlementService,
+  metrics: Metrics,
+  logger: Logger,
+): (msg: JsMsg) => Promise<HandleResult> {
   const batcher = new SettlementBatcher(settlement);
   return async (msg) => {
     const started = process.hrtime.bigint();
-    const identity = parseEventMsgId(msg.headers?.get('Workestra-Original-Msg-Id') || msg.headers?.get('Nats-Msg-Id') || '');
+    const identity = parseEventMsgId(
+      msg.headers?.get('Workestra-Original-Msg-Id') || msg.headers?.get('Nats-Msg-Id') || '',
+    );
     const type = msg.headers?.get('Workestra-Event-Type') || 'unknown';
     const context = () => ({
       traceId: traceIdOf(msg.headers?.get('traceparent')),
@@ -35,7 +41,14 @@ export function settlementHandler(settlement: SettlementService, metrics: Metric
       const payment = singlePayment(event);
       let outcome: SettleOutcome | Error;
       if (payment) {
-        outcome = await batcher.submit({ provider: envelope.provider as Provider, workspaceId, eventId: event.eventId, type: event.type, update: payment, streamSequence: msg.info.streamSequence });
+        outcome = await batcher.submit({
+          provider: envelope.provider as Provider,
+          workspaceId,
+          eventId: event.eventId,
+          type: event.type,
+          update: payment,
+          streamSequence: msg.info.streamSequence,
+        });
       } else {
         outcome = await settlement.apply(envelope.provider as Provider, workspaceId, event, msg.info.streamSequence);
       }
@@ -48,7 +61,10 @@ export function settlementHandler(settlement: SettlementService, metrics: Metric
       const message = error instanceof Error ? error.message : String(error);
       const permanent = error instanceof SettlementError;
       metrics.eventsSettled.inc({ result: 'failed' });
-      logger[permanent ? 'warn' : 'error']({ ...context(), workspaceId, type, err: permanent ? undefined : error, reason: message }, 'event not settled; will retry');
+      logger[permanent ? 'warn' : 'error'](
+        { ...context(), workspaceId, type, err: permanent ? undefined : error, reason: message },
+        'event not settled; will retry',
+      );
       if (identity && workspaceId) {
         await settlement
           .recordFailure({ provider: identity.provider, workspaceId, eventId: identity.eventId, type }, message)

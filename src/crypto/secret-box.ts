@@ -35,7 +35,10 @@ export type SecretDecryptionReason = 'malformed' | 'unknown_key' | 'authenticati
  */
 export class SecretDecryptionError extends Error {
   override readonly name = 'SecretDecryptionError';
-  constructor(readonly reason: SecretDecryptionReason, readonly keyId?: string) {
+  constructor(
+    readonly reason: SecretDecryptionReason,
+    readonly keyId?: string,
+  ) {
     super(
       reason === 'unknown_key'
         ? `secret was encrypted with key "${keyId}", which is not in PAYMENTS_ENCRYPTION_KEYS`

@@ -5,7 +5,15 @@ import { createHash } from 'node:crypto';
 
 // Longest first so `sk_test_` wins over a shorter prefix that could also match.
 const KNOWN_PREFIXES = [
-  'sk_test_', 'sk_live_', 'pk_test_', 'pk_live_', 'rk_test_', 'rk_live_', 'whsec_', 'test_', 'live_',
+  'sk_test_',
+  'sk_live_',
+  'pk_test_',
+  'pk_live_',
+  'rk_test_',
+  'rk_live_',
+  'whsec_',
+  'test_',
+  'live_',
 ].sort((a, b) => b.length - a.length);
 
 /** Tails of 8 characters or fewer are not shown at all: 4 of them would reveal half the secret. */

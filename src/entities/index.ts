@@ -16,4 +16,12 @@ export * from './provider.js';
 export * from './webhook-event.entity.js';
 
 /** Every entity, for the ORM configuration. */
-export const entities = [Invoice, InvoicePayment, PaymentRefund, PaymentProviderAccount, WebhookEvent, AuditLog, PayLink];
+export const entities = [
+  Invoice,
+  InvoicePayment,
+  PaymentRefund,
+  PaymentProviderAccount,
+  WebhookEvent,
+  AuditLog,
+  PayLink,
+];

@@ -7,7 +7,11 @@ import { Provider, ProviderMode } from './provider.js';
  */
 @Entity({ tableName: 'payment_provider_accounts' })
 @Unique({ name: 'payment_provider_accounts_workspace_provider_unique', properties: ['workspaceId', 'provider'] })
-@Index({ name: 'payment_provider_accounts_domain_idx', expression: 'create index "payment_provider_accounts_domain_idx" on "payment_provider_accounts" (lower("workspace_domain"))' })
+@Index({
+  name: 'payment_provider_accounts_domain_idx',
+  expression:
+    'create index "payment_provider_accounts_domain_idx" on "payment_provider_accounts" (lower("workspace_domain"))',
+})
 export class PaymentProviderAccount {
   [OptionalProps]?: 'active' | 'offerCardPayments' | 'createdAt' | 'updatedAt';
 

@@ -5,7 +5,12 @@ import { documentLimitsRule } from './document-limits.rule.js';
 
 type LimitOptions<TContext extends BaseContext> = Pick<
   ApolloServerOptionsWithSchema<TContext>,
-  'introspection' | 'hideSchemaDetailsFromClientErrors' | 'allowBatchedHttpRequests' | 'parseOptions' | 'validationRules' | 'plugins'
+  | 'introspection'
+  | 'hideSchemaDetailsFromClientErrors'
+  | 'allowBatchedHttpRequests'
+  | 'parseOptions'
+  | 'validationRules'
+  | 'plugins'
 >;
 
 /**

@@ -7,13 +7,18 @@ import { estimateOperation } from './operation-cost.js';
  * given too many representations or the estimated cost is too high. It runs per request because both depend on the
  * variables (`representations` usually is one); the estimate is one linear walk of the operation.
  */
-export function costLimitPlugin<TContext extends BaseContext>(limits: { maxCost: number; maxEntities: number }): ApolloServerPlugin<TContext> {
+export function costLimitPlugin<TContext extends BaseContext>(limits: {
+  maxCost: number;
+  maxEntities: number;
+}): ApolloServerPlugin<TContext> {
   const listener: GraphQLRequestListener<TContext> = {
     async didResolveOperation({ schema, document, operation, request }) {
       if (!operation) return; // no such operation: execution reports it
       const { cost, entities } = estimateOperation(schema, document, operation, request.variables ?? {});
       if (entities > limits.maxEntities) {
-        throw limitError(`_entities was given ${formatCount(entities)} representations; at most ${formatCount(limits.maxEntities)} are allowed per request.`);
+        throw limitError(
+          `_entities was given ${formatCount(entities)} representations; at most ${formatCount(limits.maxEntities)} are allowed per request.`,
+        );
       }
       if (cost > limits.maxCost) {
         throw limitError(

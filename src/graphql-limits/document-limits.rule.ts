@@ -42,10 +42,20 @@ export function documentLimitsRule(limits: { maxDepth: number; maxAliases: numbe
         const { depth, aliases } = measure(operation.selectionSet);
         const name = operation.name ? `Operation "${operation.name.value}"` : 'The operation';
         if (depth > limits.maxDepth) {
-          context.reportError(limitError(`${name} is nested ${formatCount(depth)} levels deep; the maximum query depth is ${formatCount(limits.maxDepth)}.`, operation));
+          context.reportError(
+            limitError(
+              `${name} is nested ${formatCount(depth)} levels deep; the maximum query depth is ${formatCount(limits.maxDepth)}.`,
+              operation,
+            ),
+          );
         }
         if (aliases > limits.maxAliases) {
-          context.reportError(limitError(`${name} uses ${formatCount(aliases)} aliased fields; at most ${formatCount(limits.maxAliases)} aliases are allowed.`, operation));
+          context.reportError(
+            limitError(
+              `${name} uses ${formatCount(aliases)} aliased fields; at most ${formatCount(limits.maxAliases)} aliases are allowed.`,
+              operation,
+            ),
+          );
         }
         return false;
       },

@@ -10,4 +10,5 @@ export function limitError(message: string, nodes?: ASTNode | readonly ASTNode[]
 }
 
 /** A count for a message: digits grouped; an overflowing estimate says so instead of "Infinity". */
-export const formatCount = (value: number): string => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'too many to count');
+export const formatCount = (value: number): string =>
+  Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'too many to count';

@@ -1,7 +1,13 @@
 import {
   Kind,
-  type DocumentNode, type FieldNode, type GraphQLField, type GraphQLNamedType, type GraphQLOutputType, type GraphQLSchema,
-  type OperationDefinitionNode, type SelectionSetNode,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
 } from 'graphql';
 import { fragmentMemo, fragmentsOf } from './selections.js';
 
@@ -51,7 +57,9 @@ function shapeOf(field: GraphQLField<unknown, unknown>): FieldShape {
 /** The shape of field `name` of `parent`; undefined for `__typename` and for fields validation has refused. */
 function fieldShape(schema: GraphQLSchema, parent: GraphQLNamedType, name: string): FieldShape | undefined {
   if (name === '__schema' || name === '__type') {
-    return parent === schema.getQueryType() ? { composite: schema.getType(name === '__schema' ? '__Schema' : '__Type') ?? null, list: false } : undefined;
+    return parent === schema.getQueryType()
+      ? { composite: schema.getType(name === '__schema' ? '__Schema' : '__Type') ?? null, list: false }
+      : undefined;
   }
   if (!('getFields' in parent)) return undefined; // a union: only __typename
   const field = (parent.getFields() as Record<string, GraphQLField<unknown, unknown> | undefined>)[name];
@@ -65,7 +73,8 @@ function fieldShape(schema: GraphQLSchema, parent: GraphQLNamedType, name: strin
 function roundTrips(schema: GraphQLSchema, parent: GraphQLNamedType, field: FieldNode, variables: Variables): number {
   if (parent === schema.getMutationType()) return 4; // provider calls and a transaction each
   if (parent === schema.getQueryType() && field.name.value === 'payment') return 1; // one lookup per id
-  if (parent.name === 'Invoice' && field.name.value === 'payLink' && argumentGiven(field, 'amountMinor', variables)) return 1; // partial link upsert
+  if (parent.name === 'Invoice' && field.name.value === 'payLink' && argumentGiven(field, 'amountMinor', variables))
+    return 1; // partial link upsert
   return 0;
 }
 
@@ -90,16 +99,25 @@ function representationCount(field: FieldNode, variables: Variables): number {
  * Estimates what executing `operation` would cost, fragments expanded (each measured once). Cheap: linear in the
  * document, run once per request after validation and before anything executes.
  */
-export function estimateOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Variables = {}): OperationEstimate {
+export function estimateOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Variables = {},
+): OperationEstimate {
   let entities = 0;
   const typeNamed = (name: string) => {
     const type = schema.getType(name);
     return type && COMPOSITE.has(tagOf(type)) ? type : undefined;
   };
-  const spread = fragmentMemo(fragmentsOf(document), (fragment) => {
-    const type = typeNamed(fragment.typeCondition.name.value);
-    return type ? cost(fragment.selectionSet, type) : 0;
-  }, 0);
+  const spread = fragmentMemo(
+    fragmentsOf(document),
+    (fragment) => {
+      const type = typeNamed(fragment.typeCondition.name.value);
+      return type ? cost(fragment.selectionSet, type) : 0;
+    },
+    0,
+  );
 
   function cost(selectionSet: SelectionSetNode, parent: GraphQLNamedType): number {
     let total = 0;
@@ -128,6 +146,10 @@ export function estimateOperation(schema: GraphQLSchema, document: DocumentNode,
     return total;
   }
 
-  const root = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() }[operation.operation];
+  const root = {
+    query: schema.getQueryType(),
+    mutation: schema.getMutationType(),
+    subscription: schema.getSubscriptionType(),
+  }[operation.operation];
   return { cost: root ? cost(operation.selectionSet, root) : 0, entities };
 }

@@ -16,7 +16,11 @@ export const fragmentsOf = (document: DocumentNode): Map<string, FragmentDefinit
  * spreading fragments exponentially is measured in linear time), and a fragment cycle measures as `empty`
  * (graphql-js's NoFragmentCycles rule reports it).
  */
-export function fragmentMemo<T>(fragments: Map<string, FragmentDefinitionNode>, measure: (fragment: FragmentDefinitionNode) => T, empty: T) {
+export function fragmentMemo<T>(
+  fragments: Map<string, FragmentDefinitionNode>,
+  measure: (fragment: FragmentDefinitionNode) => T,
+  empty: T,
+) {
   const memo = new Map<string, T>();
   const active = new Set<string>();
   return (name: string): T => {

@@ -20,7 +20,10 @@ export function createExpressApp(deps: { logger: Logger; metrics: Metrics; trust
       const path = req.originalUrl.split('?')[0].replace(/^\/pay\/(?!success$|cancel$)[^/]+/, '/pay/:token');
       if (path === '/healthz' || path === '/readyz' || path === '/metrics') return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      (res.locals.log as Logger).info({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      (res.locals.log as Logger).info(
+        { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        'request',
+      );
     });
     next();
   });

@@ -34,7 +34,9 @@ function apolloLogger(logger: Logger) {
 }
 
 /** Starts Apollo Server and returns the `/graphql` handler chain plus a stop function. */
-export async function createGraphQLHandler(deps: GraphQLDeps): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
+export async function createGraphQLHandler(
+  deps: GraphQLDeps,
+): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
   const server = new ApolloServer<GraphQLContext>({
     ...apolloLimitOptions<GraphQLContext>(deps.limits),
     schema: deps.schema,
@@ -72,7 +74,10 @@ export async function createGraphQLHandler(deps: GraphQLDeps): Promise<{ handler
   };
 
   return {
-    handlers: [express.json({ limit: '1mb' }), expressMiddleware(server as ApolloServer<BaseContext & GraphQLContext>, { context })],
+    handlers: [
+      express.json({ limit: '1mb' }),
+      expressMiddleware(server as ApolloServer<BaseContext & GraphQLContext>, { context }),
+    ],
     stop: () => server.stop(),
   };
 }

@@ -14,7 +14,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /** `/healthz` (the process is alive), `/readyz` (PostgreSQL and NATS answer), `/metrics` (Prometheus). */
-export function healthRoutes(deps: { orm: MikroORM; nats: NatsConnection; metrics: Metrics; isDraining: () => boolean }): Router {
+export function healthRoutes(deps: {
+  orm: MikroORM;
+  nats: NatsConnection;
+  metrics: Metrics;
+  isDraining: () => boolean;
+}): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -34,7 +39,9 @@ export function healthRoutes(deps: { orm: MikroORM; nats: NatsConnection; metric
       probe('nats', () => (deps.nats.isClosed() ? Promise.reject(new Error('connection closed')) : deps.nats.flush())),
     ]);
     const ready = !deps.isDraining() && Object.values(checks).every((value) => value === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : deps.isDraining() ? 'draining' : 'unavailable', checks });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : deps.isDraining() ? 'draining' : 'unavailable', checks });
   });
   router.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

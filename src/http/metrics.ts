@@ -74,7 +74,9 @@ export class Metrics {
     return (req: Request, res: Response, next: NextFunction) => {
       const stop = this.httpDuration.startTimer();
       res.on('finish', () => {
-        const route = (res.locals.route as string | undefined) ?? (req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched');
+        const route =
+          (res.locals.route as string | undefined) ??
+          (req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched');
         stop({ method: req.method, route });
         this.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       });

@@ -1,13 +1,31 @@
 /** Branded customer pages. They show no workspace, invoice or amount data, whatever the link. */
 const PAGES = {
-  success: ['Payment received', 'Thank you! Your payment was received. The invoice will show as paid within moments. You can close this page.'],
-  cancel: ['Payment cancelled', 'No payment was made. You can go back to your invoice email and use the pay link again whenever you like.'],
+  success: [
+    'Payment received',
+    'Thank you! Your payment was received. The invoice will show as paid within moments. You can close this page.',
+  ],
+  cancel: [
+    'Payment cancelled',
+    'No payment was made. You can go back to your invoice email and use the pay link again whenever you like.',
+  ],
   unknown: ['Payment link not found', 'This payment link does not exist. Please check the link in your invoice email.'],
   paid: ['Already paid', 'This invoice has already been paid. Thank you! There is nothing more to pay.'],
-  void: ['Invoice cancelled', 'This invoice has been cancelled and can no longer be paid. Please contact the sender if you think this is wrong.'],
-  unavailable: ['Online payment unavailable', 'Online payment is not available for this invoice any more. Please contact the sender to arrange payment.'],
-  too_small: ['Online payment unavailable', 'The remaining amount is below the minimum for a card payment. Please contact the sender to arrange payment.'],
-  provider_down: ['Payment page unavailable', 'We could not reach the payment provider just now. Please try again in a minute.'],
+  void: [
+    'Invoice cancelled',
+    'This invoice has been cancelled and can no longer be paid. Please contact the sender if you think this is wrong.',
+  ],
+  unavailable: [
+    'Online payment unavailable',
+    'Online payment is not available for this invoice any more. Please contact the sender to arrange payment.',
+  ],
+  too_small: [
+    'Online payment unavailable',
+    'The remaining amount is below the minimum for a card payment. Please contact the sender to arrange payment.',
+  ],
+  provider_down: [
+    'Payment page unavailable',
+    'We could not reach the payment provider just now. Please try again in a minute.',
+  ],
 } as const;
 
 export type PayPage = keyof typeof PAGES;

@@ -3,7 +3,11 @@ import type { CheckoutService } from '../services/checkout.service.js';
 import { renderPayPage, type PayPage } from './pay-pages.js';
 
 function send(res: Response, status: number, kind: PayPage) {
-  res.status(status).set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' }).type('html').send(renderPayPage(kind));
+  res
+    .status(status)
+    .set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' })
+    .type('html')
+    .send(renderPayPage(kind));
 }
 
 /** Customer-facing pay routes: the pay link redirect and the branded success/cancel pages. */

@@ -66,16 +66,37 @@ export function webhookHandler(deps: WebhookHandlerDeps): (req: IncomingMessage,
   };
 }
 
-function reply(deps: WebhookHandlerDeps, res: ServerResponse, provider: string, status: number, outcome: string, body: Record<string, unknown>, started?: bigint) {
+function reply(
+  deps: WebhookHandlerDeps,
+  res: ServerResponse,
+  provider: string,
+  status: number,
+  outcome: string,
+  body: Record<string, unknown>,
+  started?: bigint,
+) {
   deps.metrics.webhooks.inc({ provider, outcome });
   deps.metrics.httpRequests.inc({ method: 'POST', route: ROUTE, status: String(status) });
-  if (started) deps.metrics.httpDuration.observe({ method: 'POST', route: ROUTE }, Number(process.hrtime.bigint() - started) / 1e9);
+  if (started)
+    deps.metrics.httpDuration.observe(
+      { method: 'POST', route: ROUTE },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
   const json = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'x-request-id': randomUUID() });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(json),
+    'x-request-id': randomUUID(),
+  });
   res.end(json);
 }
 
-async function handle(deps: WebhookHandlerDeps, providerName: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  deps: WebhookHandlerDeps,
+  providerName: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const started = process.hrtime.bigint();
   if (!PROVIDERS.has(providerName) || !deps.providers.has(providerName as Provider)) {
     req.resume();
@@ -86,14 +107,27 @@ async function handle(deps: WebhookHandlerDeps, providerName: string, req: Incom
   try {
     body = await readBody(req);
   } catch (error) {
-    if (error instanceof TooLarge) return reply(deps, res, provider, 413, 'too_large', { error: 'payload too large' }, started);
+    if (error instanceof TooLarge)
+      return reply(deps, res, provider, 413, 'too_large', { error: 'payload too large' }, started);
     // The sender went away mid-body (the request stream errored): a client problem, not a server error; nothing is stored.
-    deps.logger.warn({ provider, reason: error instanceof Error ? error.message : String(error) }, 'webhook body not received');
+    deps.logger.warn(
+      { provider, reason: error instanceof Error ? error.message : String(error) },
+      'webhook body not received',
+    );
     return reply(deps, res, provider, 400, 'aborted', { error: 'incomplete request body' }, started);
   }
   const host = requestHost(req.headers, deps.trustProxy);
   const account = host ? await deps.accounts.find(provider, host) : null;
-  if (!account) return reply(deps, res, provider, 404, 'unknown_host', { error: 'no workspace is connected at this host' }, started);
+  if (!account)
+    return reply(
+      deps,
+      res,
+      provider,
+      404,
+      'unknown_host',
+      { error: 'no workspace is connected at this host' },
+      started,
+    );
   // One trace id per event, from this request through the NATS headers into the worker's settlement logs.
   const { traceId, traceparent } = continueTrace(req.headers.traceparent);
   const context = { traceId, provider, workspaceId: account.workspaceId };
@@ -107,11 +141,21 @@ async function handle(deps: WebhookHandlerDeps, providerName: string, req: Incom
   }
   if (verified.livemode !== null && verified.livemode !== (account.mode === ProviderMode.LIVE)) {
     deps.logger.warn({ ...context, eventId: verified.eventId }, 'webhook livemode does not match the account mode');
-    return reply(deps, res, provider, 400, 'wrong_mode', { error: `event livemode=${verified.livemode} does not match the ${account.mode} account` }, started);
+    return reply(
+      deps,
+      res,
+      provider,
+      400,
+      'wrong_mode',
+      { error: `event livemode=${verified.livemode} does not match the ${account.mode} account` },
+      started,
+    );
   }
   // The verified bytes are embedded as they are: no re-serialisation on the hot path.
   const envelope = Buffer.concat([
-    Buffer.from(`{"provider":"${provider}","workspaceId":"${account.workspaceId}","receivedAt":"${new Date().toISOString()}","event":`),
+    Buffer.from(
+      `{"provider":"${provider}","workspaceId":"${account.workspaceId}","receivedAt":"${new Date().toISOString()}","event":`,
+    ),
     verified.body,
     Buffer.from('}'),
   ]);
@@ -120,11 +164,26 @@ async function handle(deps: WebhookHandlerDeps, providerName: string, req: Incom
       msgId: eventMsgId(provider, verified.eventId),
       headers: { 'Workestra-Event-Type': verified.type, traceparent },
     });
-    if (deps.logger.isLevelEnabled('info')) deps.logger.info({ ...context, eventId: verified.eventId, type: verified.type, seq: ack.seq, duplicate: ack.duplicate }, 'webhook stored');
-    reply(deps, res, provider, 200, ack.duplicate ? 'duplicate' : 'stored', { received: true, duplicate: ack.duplicate }, started);
+    if (deps.logger.isLevelEnabled('info'))
+      deps.logger.info(
+        { ...context, eventId: verified.eventId, type: verified.type, seq: ack.seq, duplicate: ack.duplicate },
+        'webhook stored',
+      );
+    reply(
+      deps,
+      res,
+      provider,
+      200,
+      ack.duplicate ? 'duplicate' : 'stored',
+      { received: true, duplicate: ack.duplicate },
+      started,
+    );
   } catch (error) {
     if (!(error instanceof JetStreamUnavailableError)) throw error;
-    deps.logger.error({ ...context, eventId: verified.eventId, reason: error.reason }, 'webhook not stored: JetStream unavailable');
+    deps.logger.error(
+      { ...context, eventId: verified.eventId, reason: error.reason },
+      'webhook not stored: JetStream unavailable',
+    );
     reply(deps, res, provider, 503, 'unavailable', { error: 'temporarily unavailable, retry later' }, started);
   }
 }

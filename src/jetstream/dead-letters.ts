@@ -1,4 +1,11 @@
-import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager, type MsgRequest, type StoredMsg } from '@nats-io/jetstream';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type MsgRequest,
+  type StoredMsg,
+} from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { WorkestraHeader, type JetStreamNames } from './names.js';
 
@@ -32,7 +39,9 @@ export interface ReplayResult {
 /** True for "that message or sequence is not there (any more)": deleted, expired or past the end. */
 export function isMissingMessage(error: unknown): boolean {
   // 10057 "stream store EOF" is what 2.9 answers for a sequence past the end
-  return error instanceof JetStreamApiError && (error.code === JetStreamApiCodes.NoMessageFound || error.code === 10057);
+  return (
+    error instanceof JetStreamApiError && (error.code === JetStreamApiCodes.NoMessageFound || error.code === 10057)
+  );
 }
 
 const intHeader = (hdrs: MsgHdrs, name: string) => {
@@ -61,7 +70,11 @@ export function toDeadLetter(names: JetStreamNames, stored: StoredMsg): DeadLett
 }
 
 /** One dead letter by DLQ sequence; null when there is none (never was, dropped or replayed). */
-export async function readDeadLetter(jsm: JetStreamManager, names: JetStreamNames, seq: number): Promise<DeadLetter | null> {
+export async function readDeadLetter(
+  jsm: JetStreamManager,
+  names: JetStreamNames,
+  seq: number,
+): Promise<DeadLetter | null> {
   try {
     const stored = await jsm.streams.getMessage(names.dlqStream, { seq });
     return stored ? toDeadLetter(names, stored) : null;
@@ -72,7 +85,11 @@ export async function readDeadLetter(jsm: JetStreamManager, names: JetStreamName
 }
 
 /** Every dead letter in DLQ order (deleted sequences skipped), at most `limit`. */
-export async function readDeadLetters(jsm: JetStreamManager, names: JetStreamNames, limit = 10_000): Promise<DeadLetter[]> {
+export async function readDeadLetters(
+  jsm: JetStreamManager,
+  names: JetStreamNames,
+  limit = 10_000,
+): Promise<DeadLetter[]> {
   const { state } = await jsm.streams.info(names.dlqStream);
   const letters: DeadLetter[] = [];
   let next = state.first_seq;
@@ -114,7 +131,8 @@ export async function replayDeadLetter(
   if (!stored) return null;
   const letter = toDeadLetter(names, stored);
   const target = names.parseSubject(letter.subject);
-  if (!target || target.kind !== 'events') throw new Error(`dead letter ${seq} has no valid original subject ("${letter.subject}")`);
+  if (!target || target.kind !== 'events')
+    throw new Error(`dead letter ${seq} has no valid original subject ("${letter.subject}")`);
 
   const autoRetries = options.auto ? letter.autoRetries + 1 : letter.autoRetries;
   const baseId = letter.msgId || `seq:${letter.originalSeq}`;

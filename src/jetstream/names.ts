@@ -52,8 +52,10 @@ export function jetStreamNames(prefix: string): JetStreamNames {
     dlqStream: `${upper}_DLQ`,
     eventsSubjects: `${prefix}.events.>`,
     dlqSubjects: `${prefix}.dlq.>`,
-    eventSubject: (provider, workspaceId) => `${prefix}.events.${token('provider', provider)}.${token('workspace id', workspaceId)}`,
-    dlqSubject: (provider, workspaceId) => `${prefix}.dlq.${token('provider', provider)}.${token('workspace id', workspaceId)}`,
+    eventSubject: (provider, workspaceId) =>
+      `${prefix}.events.${token('provider', provider)}.${token('workspace id', workspaceId)}`,
+    dlqSubject: (provider, workspaceId) =>
+      `${prefix}.dlq.${token('provider', provider)}.${token('workspace id', workspaceId)}`,
     parseSubject(subject) {
       const parts = subject.split('.');
       if (parts.length !== 4 || parts[0] !== prefix || (parts[1] !== 'events' && parts[1] !== 'dlq')) return null;

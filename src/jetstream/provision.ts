@@ -91,7 +91,11 @@ async function ensureStream(jsm: JetStreamManager, desired: DesiredStream): Prom
   return 'updated';
 }
 
-async function ensureConsumer(jsm: JetStreamManager, stream: string, desired: Partial<ConsumerConfig>): Promise<ProvisionAction> {
+async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  desired: Partial<ConsumerConfig>,
+): Promise<ProvisionAction> {
   const name = desired.durable_name!;
   let current: ConsumerConfig;
   try {
@@ -103,7 +107,9 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, desired: Pa
     return 'created';
   }
   if (current.ack_policy !== desired.ack_policy || current.deliver_policy !== desired.deliver_policy) {
-    throw new Error(`consumer ${stream}/${name} has ack/deliver policy ${current.ack_policy}/${current.deliver_policy}; delete it to recreate`);
+    throw new Error(
+      `consumer ${stream}/${name} has ack/deliver policy ${current.ack_policy}/${current.deliver_policy}; delete it to recreate`,
+    );
   }
   const drifted =
     current.ack_wait !== desired.ack_wait ||
@@ -123,7 +129,8 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, desired: Pa
  */
 export async function provisionJetStream(nc: NatsConnection, options: ProvisionOptions): Promise<ProvisionResult> {
   const { prefix, maxDeliver, backoffMs, ackWaitMs = 30_000, maxAckPending = 1000 } = options;
-  if (!Number.isInteger(maxDeliver) || maxDeliver < 1) throw new Error(`maxDeliver must be a positive integer, got ${maxDeliver}`);
+  if (!Number.isInteger(maxDeliver) || maxDeliver < 1)
+    throw new Error(`maxDeliver must be a positive integer, got ${maxDeliver}`);
   const names = jetStreamNames(prefix);
   const jsm = await jetstreamManager(nc);
   const base = {

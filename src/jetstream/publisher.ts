@@ -1,5 +1,11 @@
 import { JetStreamApiError, type JetStreamClient, type JetStreamPublishOptions } from '@nats-io/jetstream';
-import { ClosedConnectionError, DrainingConnectionError, headers as natsHeaders, RequestError, TimeoutError } from '@nats-io/transport-node';
+import {
+  ClosedConnectionError,
+  DrainingConnectionError,
+  headers as natsHeaders,
+  RequestError,
+  TimeoutError,
+} from '@nats-io/transport-node';
 
 /** Why a publish failed, for logs and metrics (never shown to callers of the HTTP API). */
 export type UnavailableReason = 'timeout' | 'no_responders' | 'closed' | 'rejected' | 'unknown';
@@ -59,7 +65,11 @@ export class EventPublisher {
   }
 
   /** Publishes `data` with `Nats-Msg-Id` = `msgId` (JetStream dedups retries of the same event). */
-  async publish(subject: string, data: Uint8Array, options: { msgId: string; headers?: Record<string, string> }): Promise<PublishResult> {
+  async publish(
+    subject: string,
+    data: Uint8Array,
+    options: { msgId: string; headers?: Record<string, string> },
+  ): Promise<PublishResult> {
     const publishOptions: Partial<JetStreamPublishOptions> = { msgID: options.msgId, timeout: this.timeoutMs };
     if (options.headers && Object.keys(options.headers).length > 0) {
       const hdrs = natsHeaders();

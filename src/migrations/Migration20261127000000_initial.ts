@@ -21,9 +21,17 @@ export class Migration20261127000000_initial extends Migration {
       "updated_at" timestamptz not null default now()
     );`);
     for (const column of [
-      '"workspace_id" uuid', '"number" text', '"status" text', '"currency" char(3)', '"total_minor" bigint',
-      '"paid_minor" bigint not null default 0', '"due_date" date', '"customer_email" text', '"customer_name" text',
-      '"created_at" timestamptz not null default now()', '"updated_at" timestamptz not null default now()',
+      '"workspace_id" uuid',
+      '"number" text',
+      '"status" text',
+      '"currency" char(3)',
+      '"total_minor" bigint',
+      '"paid_minor" bigint not null default 0',
+      '"due_date" date',
+      '"customer_email" text',
+      '"customer_name" text',
+      '"created_at" timestamptz not null default now()',
+      '"updated_at" timestamptz not null default now()',
     ]) {
       this.addSql(`alter table "invoices" add column if not exists ${column};`);
     }
@@ -51,7 +59,9 @@ export class Migration20261127000000_initial extends Migration {
     );`);
     this.addSql('create index "invoice_payments_invoice_idx" on "invoice_payments" ("invoice_id", "created_at");');
     this.addSql('create index "invoice_payments_workspace_idx" on "invoice_payments" ("workspace_id");');
-    this.addSql(`create index "invoice_payments_pending_idx" on "invoice_payments" ("created_at") where "status" = 'pending';`);
+    this.addSql(
+      `create index "invoice_payments_pending_idx" on "invoice_payments" ("created_at") where "status" = 'pending';`,
+    );
 
     this.addSql(`create table "payment_refunds" (
       "id" uuid primary key,
@@ -94,8 +104,12 @@ export class Migration20261127000000_initial extends Migration {
       "updated_at" timestamptz not null default now(),
       constraint "payment_provider_accounts_workspace_provider_unique" unique ("workspace_id", "provider")
     );`);
-    this.addSql('create index "payment_provider_accounts_domain_idx" on "payment_provider_accounts" (lower("workspace_domain"));');
-    this.addSql(`create unique index "payment_provider_accounts_one_active" on "payment_provider_accounts" ("workspace_id") where "active";`);
+    this.addSql(
+      'create index "payment_provider_accounts_domain_idx" on "payment_provider_accounts" (lower("workspace_domain"));',
+    );
+    this.addSql(
+      `create unique index "payment_provider_accounts_one_active" on "payment_provider_accounts" ("workspace_id") where "active";`,
+    );
 
     this.addSql(`create table "webhook_events" (
       "id" uuid primary key,
@@ -135,12 +149,23 @@ export class Migration20261127000000_initial extends Migration {
       constraint "pay_links_token_unique" unique ("token")
     );`);
     this.addSql('create index "pay_links_invoice_idx" on "pay_links" ("invoice_id");');
-    this.addSql('create unique index "pay_links_full_balance_unique" on "pay_links" ("invoice_id") where "amount_minor" is null;');
-    this.addSql('create unique index "pay_links_partial_unique" on "pay_links" ("invoice_id", "amount_minor") where "amount_minor" is not null;');
+    this.addSql(
+      'create unique index "pay_links_full_balance_unique" on "pay_links" ("invoice_id") where "amount_minor" is null;',
+    );
+    this.addSql(
+      'create unique index "pay_links_partial_unique" on "pay_links" ("invoice_id", "amount_minor") where "amount_minor" is not null;',
+    );
   }
 
   override async down(): Promise<void> {
-    for (const table of ['pay_links', 'audit_log', 'webhook_events', 'payment_provider_accounts', 'payment_refunds', 'invoice_payments']) {
+    for (const table of [
+      'pay_links',
+      'audit_log',
+      'webhook_events',
+      'payment_provider_accounts',
+      'payment_refunds',
+      'invoice_payments',
+    ]) {
       this.addSql(`drop table if exists "${table}";`);
     }
     // `invoices` is shared with the Invoices service and is never dropped here.

@@ -5,7 +5,13 @@
  */
 import { currencyExponent, MoneyError, normalizeCurrency } from './currency.js';
 
-export { MoneyError, normalizeCurrency, currencyExponent, isSupportedCurrency, SUPPORTED_CURRENCIES } from './currency.js';
+export {
+  MoneyError,
+  normalizeCurrency,
+  currencyExponent,
+  isSupportedCurrency,
+  SUPPORTED_CURRENCIES,
+} from './currency.js';
 export { toStripeAmount, fromStripeAmount } from './stripe-amount.js';
 
 /** Beyond this a decimal string is not an invoice amount but an attack on BigInt parsing. */
@@ -55,11 +61,15 @@ export function parseDecimalToMinorBigInt(decimal: string, currency: string): bi
   const exponent = currencyExponent(currency);
   const match = typeof decimal === 'string' && decimal.length <= MAX_DECIMAL_LENGTH ? DECIMAL.exec(decimal) : null;
   if (!match) {
-    throw new MoneyError(`amount must be a plain decimal such as "10.00", got ${JSON.stringify(String(decimal).slice(0, 32))}`);
+    throw new MoneyError(
+      `amount must be a plain decimal such as "10.00", got ${JSON.stringify(String(decimal).slice(0, 32))}`,
+    );
   }
   const [, sign, whole, fraction = ''] = match;
   if (fraction.length > exponent) {
-    throw new MoneyError(`amount "${decimal}" has ${fraction.length} decimals but ${normalizeCurrency(currency)} allows ${exponent}`);
+    throw new MoneyError(
+      `amount "${decimal}" has ${fraction.length} decimals but ${normalizeCurrency(currency)} allows ${exponent}`,
+    );
   }
   const value = BigInt(whole + fraction.padEnd(exponent, '0'));
   return sign === '-' ? -value : value;
@@ -81,9 +91,30 @@ export function parseDecimalToMinor(decimal: string, currency: string): number {
  * keeps a pay link valid whichever provider the workspace switches to.
  */
 const PUBLISHED_MINIMUMS: Readonly<Record<string, number>> = {
-  USD: 50, EUR: 50, CHF: 50, CAD: 50, AUD: 50, NZD: 50, SGD: 50, BRL: 50, INR: 50,
-  GBP: 30, JPY: 50, DKK: 250, NOK: 300, SEK: 300, PLN: 200, CZK: 1500, HUF: 17500,
-  MXN: 1000, HKD: 400, AED: 200, BGN: 100, MYR: 200, RON: 200, THB: 1000,
+  USD: 50,
+  EUR: 50,
+  CHF: 50,
+  CAD: 50,
+  AUD: 50,
+  NZD: 50,
+  SGD: 50,
+  BRL: 50,
+  INR: 50,
+  GBP: 30,
+  JPY: 50,
+  DKK: 250,
+  NOK: 300,
+  SEK: 300,
+  PLN: 200,
+  CZK: 1500,
+  HUF: 17500,
+  MXN: 1000,
+  HKD: 400,
+  AED: 200,
+  BGN: 100,
+  MYR: 200,
+  RON: 200,
+  THB: 1000,
 };
 
 /**

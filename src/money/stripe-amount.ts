@@ -29,7 +29,8 @@ export function toStripeAmount(minor: number, currency: string): number {
  */
 export function fromStripeAmount(stripeAmount: number, currency: string): number {
   const code = normalizeCurrency(currency);
-  if (!Number.isSafeInteger(stripeAmount)) throw new MoneyError(`Stripe amount must be a safe integer, got ${String(stripeAmount)}`);
+  if (!Number.isSafeInteger(stripeAmount))
+    throw new MoneyError(`Stripe amount must be a safe integer, got ${String(stripeAmount)}`);
   if (!STRIPE_TWO_DECIMAL_LEGACY.has(code)) return stripeAmount;
   if (stripeAmount % 100 !== 0) {
     throw new MoneyError(`Stripe ${code} amount ${stripeAmount} is not a whole number of ${code}`);

@@ -21,9 +21,12 @@ export class InvoiceResolver {
 
   @FieldResolver(() => PaymentProviderSettings, {
     nullable: true,
-    description: 'The active payment provider of the invoice\'s workspace (masked), or null.',
+    description: "The active payment provider of the invoice's workspace (masked), or null.",
   })
-  async providerSettings(@Root() _invoice: InvoiceRow, @Ctx() context: GraphQLContext): Promise<PaymentProviderSettings | null> {
+  async providerSettings(
+    @Root() _invoice: InvoiceRow,
+    @Ctx() context: GraphQLContext,
+  ): Promise<PaymentProviderSettings | null> {
     requireAuth(context, 'read');
     const active = (await context.loaders().accounts()).find((account) => account.active && account.secretKeySealed);
     return active ? toProviderSettings(active) : null;
@@ -39,7 +42,8 @@ export class InvoiceResolver {
     @Ctx() context: GraphQLContext,
     @Arg('amountMinor', () => SafeInt, {
       nullable: true,
-      description: 'Ask for a partial (deposit) link for this amount in minor units; must be > 0 and at most the balance. Omit for the full balance.',
+      description:
+        'Ask for a partial (deposit) link for this amount in minor units; must be > 0 and at most the balance. Omit for the full balance.',
     })
     amountMinor?: number | null,
   ): Promise<PayLink | null> {

@@ -5,9 +5,10 @@ import { Invoice, InvoicePayment, PaymentProviderAccount, PaymentRefund } from '
 import { newPayToken } from '../services/pay-link.service.js';
 import { UUID } from '../uuid.js';
 
-
 /** Keeps only well-formed uuids (anything else cannot exist, and must not reach a uuid cast in SQL). */
-const validIds = (ids: readonly string[]) => [...new Set(ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))];
+const validIds = (ids: readonly string[]) => [
+  ...new Set(ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase())),
+];
 
 /** Request-scoped batch loaders, all restricted to the caller's workspace: one SQL statement per batch. */
 export interface Loaders {
@@ -42,7 +43,11 @@ export function createLoaders(em: EntityManager, workspaceId: string): Loaders {
     paymentsByInvoice: new DataLoader(async (invoiceIds) => {
       const wanted = validIds(invoiceIds);
       const rows = wanted.length
-        ? await em.find(InvoicePayment, { invoiceId: { $in: wanted }, workspaceId }, { orderBy: { createdAt: 'desc', id: 'desc' } })
+        ? await em.find(
+            InvoicePayment,
+            { invoiceId: { $in: wanted }, workspaceId },
+            { orderBy: { createdAt: 'desc', id: 'desc' } },
+          )
         : [];
       const groups = groupBy(rows, (row) => row.invoiceId);
       return invoiceIds.map((id) => groups.get(id.toLowerCase()) ?? []);
@@ -50,7 +55,11 @@ export function createLoaders(em: EntityManager, workspaceId: string): Loaders {
     refundsByPayment: new DataLoader(async (paymentIds) => {
       const wanted = validIds(paymentIds);
       const rows = wanted.length
-        ? await em.find(PaymentRefund, { paymentId: { $in: wanted }, workspaceId }, { orderBy: { createdAt: 'desc', id: 'desc' } })
+        ? await em.find(
+            PaymentRefund,
+            { paymentId: { $in: wanted }, workspaceId },
+            { orderBy: { createdAt: 'desc', id: 'desc' } },
+          )
         : [];
       const groups = groupBy(rows, (row) => row.paymentId);
       return paymentIds.map((id) => groups.get(id.toLowerCase()) ?? []);
@@ -69,9 +78,16 @@ export function createLoaders(em: EntityManager, workspaceId: string): Loaders {
         select invoice_id, token from pay_links where invoice_id = any(?::uuid[]) and amount_minor is null and workspace_id = ?
         union all select invoice_id, token from inserted`;
       const load = () =>
-        em.getConnection().execute<Array<{ invoice_id: string; token: string }>>(sql, [
-          ids, `{${wanted.map(() => newPayToken()).join(',')}}`, `{${wanted.map(() => randomUUID()).join(',')}}`, workspaceId, ids, workspaceId,
-        ]);
+        em
+          .getConnection()
+          .execute<Array<{ invoice_id: string; token: string }>>(sql, [
+            ids,
+            `{${wanted.map(() => newPayToken()).join(',')}}`,
+            `{${wanted.map(() => randomUUID()).join(',')}}`,
+            workspaceId,
+            ids,
+            workspaceId,
+          ]);
       let rows = await load();
       // A concurrent request may have inserted a link after our snapshot: then one more pass finds it.
       if (rows.length < wanted.length) rows = await load();
@@ -79,7 +95,11 @@ export function createLoaders(em: EntityManager, workspaceId: string): Loaders {
       return invoiceIds.map((id) => byInvoice.get(id.toLowerCase()) ?? new Error(`no pay link for ${id}`));
     }),
     accounts() {
-      accounts ??= em.find(PaymentProviderAccount, { workspaceId, disconnectedAt: null }, { orderBy: { provider: 'asc' } });
+      accounts ??= em.find(
+        PaymentProviderAccount,
+        { workspaceId, disconnectedAt: null },
+        { orderBy: { provider: 'asc' } },
+      );
       return accounts;
     },
   };

@@ -1,12 +1,26 @@
-import { LedgerStatus, Provider, ProviderMode, RefundState, type InvoicePayment, type PaymentProviderAccount, type PaymentRefund } from '../entities/index.js';
+import {
+  LedgerStatus,
+  Provider,
+  ProviderMode,
+  RefundState,
+  type InvoicePayment,
+  type PaymentProviderAccount,
+  type PaymentRefund,
+} from '../entities/index.js';
 import { PaymentMode, PaymentProvider, PaymentStatus, RefundStatus } from '../schema/enums.js';
 import { Money } from '../schema/money.type.js';
 import { Payment } from '../schema/payment.type.js';
 import { PaymentProviderSettings } from '../schema/provider-settings.type.js';
 import { Refund } from '../schema/refund.type.js';
 
-const PROVIDERS: Record<Provider, PaymentProvider> = { [Provider.STRIPE]: PaymentProvider.STRIPE, [Provider.MOLLIE]: PaymentProvider.MOLLIE };
-const MODES: Record<ProviderMode, PaymentMode> = { [ProviderMode.TEST]: PaymentMode.TEST, [ProviderMode.LIVE]: PaymentMode.LIVE };
+const PROVIDERS: Record<Provider, PaymentProvider> = {
+  [Provider.STRIPE]: PaymentProvider.STRIPE,
+  [Provider.MOLLIE]: PaymentProvider.MOLLIE,
+};
+const MODES: Record<ProviderMode, PaymentMode> = {
+  [ProviderMode.TEST]: PaymentMode.TEST,
+  [ProviderMode.LIVE]: PaymentMode.LIVE,
+};
 const PAYMENT_STATUSES: Record<LedgerStatus, PaymentStatus> = {
   [LedgerStatus.PENDING]: PaymentStatus.PENDING,
   [LedgerStatus.SUCCEEDED]: PaymentStatus.SUCCEEDED,
@@ -23,8 +37,10 @@ const REFUND_STATUSES: Record<RefundState, RefundStatus> = {
 };
 
 export const toGraphQLProvider = (provider: Provider) => PROVIDERS[provider];
-export const fromGraphQLProvider = (provider: PaymentProvider) => (provider === PaymentProvider.STRIPE ? Provider.STRIPE : Provider.MOLLIE);
-export const fromGraphQLMode = (mode: PaymentMode) => (mode === PaymentMode.LIVE ? ProviderMode.LIVE : ProviderMode.TEST);
+export const fromGraphQLProvider = (provider: PaymentProvider) =>
+  provider === PaymentProvider.STRIPE ? Provider.STRIPE : Provider.MOLLIE;
+export const fromGraphQLMode = (mode: PaymentMode) =>
+  mode === PaymentMode.LIVE ? ProviderMode.LIVE : ProviderMode.TEST;
 
 export function toPayment(row: InvoicePayment): Payment {
   const payment = new Payment();

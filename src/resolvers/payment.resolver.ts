@@ -7,14 +7,17 @@ import { Refund } from '../schema/refund.type.js';
 import { toPayment, toRefund } from './mappers.js';
 import { UUID } from '../uuid.js';
 
-
 @Resolver(() => Payment)
 export class PaymentResolver {
   @Query(() => Payment, {
     nullable: true,
-    description: 'One payment of the caller\'s workspace by its id; null when it does not exist or belongs to another workspace.',
+    description:
+      "One payment of the caller's workspace by its id; null when it does not exist or belongs to another workspace.",
   })
-  async payment(@Arg('id', () => ID, { description: 'The payment (ledger row) id.' }) id: string, @Ctx() context: GraphQLContext): Promise<Payment | null> {
+  async payment(
+    @Arg('id', () => ID, { description: 'The payment (ledger row) id.' }) id: string,
+    @Ctx() context: GraphQLContext,
+  ): Promise<Payment | null> {
     const auth = requireAuth(context, 'read');
     if (!UUID.test(id)) return null;
     const row = await context.em.findOne(InvoicePayment, { id: id.toLowerCase(), workspaceId: auth.workspaceId });
@@ -31,13 +34,14 @@ export class PaymentResolver {
   @Mutation(() => Refund, {
     description:
       'Refund all or part of a card payment through its provider. Needs the owner, admin or finance role. The refund is recorded at once ' +
-      '(PENDING until the provider confirms; a SUCCEEDED refund lowers the invoice\'s paid amount, so the invoice returns to PARTIAL, SENT or OVERDUE). ' +
+      "(PENDING until the provider confirms; a SUCCEEDED refund lowers the invoice's paid amount, so the invoice returns to PARTIAL, SENT or OVERDUE). " +
       'Errors: BAD_USER_INPUT when the payment is not SUCCEEDED/PARTIALLY_REFUNDED or the amount is not between 1 and the refundable amount ' +
       '(the message states the refundable amount); CONFLICT when idempotencyKey was used for a different refund; NOT_FOUND for an unknown payment; ' +
       'PROVIDER_ERROR when the provider cannot be reached (nothing was refunded; retry with the same idempotencyKey).',
   })
   async refundPayment(
-    @Arg('input', () => RefundPaymentInput, { description: 'Which payment, how much, why, and your idempotency key.' }) input: RefundPaymentInput,
+    @Arg('input', () => RefundPaymentInput, { description: 'Which payment, how much, why, and your idempotency key.' })
+    input: RefundPaymentInput,
     @Ctx() context: GraphQLContext,
   ): Promise<Refund> {
     const auth = requireAuth(context, 'refund');

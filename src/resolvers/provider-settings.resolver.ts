@@ -9,7 +9,8 @@ import { fromGraphQLMode, fromGraphQLProvider, toProviderSettings } from './mapp
 @Resolver(() => PaymentProviderSettings)
 export class ProviderSettingsResolver {
   @Query(() => [PaymentProviderSettings], {
-    description: 'The payment providers connected to the caller\'s workspace, with secrets masked. Empty when none is connected.',
+    description:
+      "The payment providers connected to the caller's workspace, with secrets masked. Empty when none is connected.",
   })
   async paymentProviders(@Ctx() context: GraphQLContext): Promise<PaymentProviderSettings[]> {
     requireAuth(context, 'read');
@@ -23,7 +24,8 @@ export class ProviderSettingsResolver {
       'or is rejected by Stripe; PROVIDER_ERROR when Stripe cannot be reached. Nothing is stored when it fails.',
   })
   async saveStripeKeys(
-    @Arg('input', () => SaveStripeKeysInput, { description: 'The keys, mode and pay-link preference.' }) input: SaveStripeKeysInput,
+    @Arg('input', () => SaveStripeKeysInput, { description: 'The keys, mode and pay-link preference.' })
+    input: SaveStripeKeysInput,
     @Ctx() context: GraphQLContext,
   ): Promise<PaymentProviderSettings> {
     const auth = requireAuth(context, 'manageProviders');
@@ -44,7 +46,8 @@ export class ProviderSettingsResolver {
       'payment back from Mollie. Errors: BAD_USER_INPUT (malformed, wrong mode or rejected key), PROVIDER_ERROR (Mollie unreachable).',
   })
   async saveMollieKeys(
-    @Arg('input', () => SaveMollieKeysInput, { description: 'The API key, mode and pay-link preference.' }) input: SaveMollieKeysInput,
+    @Arg('input', () => SaveMollieKeysInput, { description: 'The API key, mode and pay-link preference.' })
+    input: SaveMollieKeysInput,
     @Ctx() context: GraphQLContext,
   ): Promise<PaymentProviderSettings> {
     const auth = requireAuth(context, 'manageProviders');
@@ -65,11 +68,14 @@ export class ProviderSettingsResolver {
   })
   async setPaymentProviderActive(
     @Arg('provider', () => PaymentProvider, { description: 'The provider to switch.' }) provider: PaymentProvider,
-    @Arg('active', () => Boolean, { description: 'true to make it the active provider, false to switch it off.' }) active: boolean,
+    @Arg('active', () => Boolean, { description: 'true to make it the active provider, false to switch it off.' })
+    active: boolean,
     @Ctx() context: GraphQLContext,
   ): Promise<PaymentProviderSettings> {
     const auth = requireAuth(context, 'manageProviders');
-    return toProviderSettings(await context.services.providerSettings.setActive(context.em, auth, fromGraphQLProvider(provider), active));
+    return toProviderSettings(
+      await context.services.providerSettings.setActive(context.em, auth, fromGraphQLProvider(provider), active),
+    );
   }
 
   @Mutation(() => Boolean, {

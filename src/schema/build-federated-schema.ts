@@ -28,7 +28,8 @@ export async function buildFederatedSchema(): Promise<GraphQLSchema> {
         ...resolverMap,
         Invoice: {
           ...(resolverMap.Invoice as object),
-          __resolveReference: (reference: { id: string }, context: GraphQLContext) => resolveInvoiceReference(reference, context),
+          __resolveReference: (reference: { id: string }, context: GraphQLContext) =>
+            resolveInvoiceReference(reference, context),
         },
       } as GraphQLResolverMap<GraphQLContext>,
     },

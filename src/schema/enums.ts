@@ -7,7 +7,10 @@ export enum PaymentProvider {
 registerEnumType(PaymentProvider, {
   name: 'PaymentProvider',
   description: 'A payment provider whose hosted checkout customers pay on.',
-  valuesConfig: { STRIPE: { description: 'Stripe (hosted Checkout).' }, MOLLIE: { description: 'Mollie (Payments API hosted checkout).' } },
+  valuesConfig: {
+    STRIPE: { description: 'Stripe (hosted Checkout).' },
+    MOLLIE: { description: 'Mollie (Payments API hosted checkout).' },
+  },
 });
 
 export enum PaymentStatus {
@@ -55,5 +58,8 @@ export enum PaymentMode {
 registerEnumType(PaymentMode, {
   name: 'PaymentMode',
   description: 'Whether a provider account uses test or live credentials.',
-  valuesConfig: { TEST: { description: 'Test keys; no real money moves.' }, LIVE: { description: 'Live keys; real charges.' } },
+  valuesConfig: {
+    TEST: { description: 'Test keys; no real money moves.' },
+    LIVE: { description: 'Live keys; real charges.' },
+  },
 });

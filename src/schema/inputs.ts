@@ -3,9 +3,15 @@ import { MAX_REFUND_REASON } from '../services/refund.service.js';
 import { PaymentMode } from './enums.js';
 import { SafeInt } from './scalars.js';
 
-@InputType({ description: 'Stripe API keys for the caller\'s workspace. Saving verifies them with Stripe, stores them encrypted and activates Stripe.' })
+@InputType({
+  description:
+    "Stripe API keys for the caller's workspace. Saving verifies them with Stripe, stores them encrypted and activates Stripe.",
+})
 export class SaveStripeKeysInput {
-  @Field(() => String, { description: 'Secret key: sk_test_… in TEST mode, sk_live_… in LIVE mode (restricted rk_… keys are accepted). Never shown again, only masked.' })
+  @Field(() => String, {
+    description:
+      'Secret key: sk_test_… in TEST mode, sk_live_… in LIVE mode (restricted rk_… keys are accepted). Never shown again, only masked.',
+  })
   secretKey!: string;
 
   @Field(() => String, { description: 'Publishable key: pk_test_… or pk_live_…, matching the mode.' })
@@ -13,7 +19,8 @@ export class SaveStripeKeysInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Webhook signing secret (whsec_…). Omit it to let the service create the webhook endpoint in Stripe itself and store the secret Stripe returns.',
+    description:
+      'Webhook signing secret (whsec_…). Omit it to let the service create the webhook endpoint in Stripe itself and store the secret Stripe returns.',
   })
   webhookSecret?: string | null;
 
@@ -24,15 +31,17 @@ export class SaveStripeKeysInput {
   offerCardPayments!: boolean;
 }
 
-
 @InputType({ description: 'A refund request. Safe to retry: the same idempotencyKey returns the same refund.' })
 export class RefundPaymentInput {
-  @Field(() => ID, { description: 'The payment (ledger row id, Payment.id) to refund; it must be SUCCEEDED or PARTIALLY_REFUNDED.' })
+  @Field(() => ID, {
+    description: 'The payment (ledger row id, Payment.id) to refund; it must be SUCCEEDED or PARTIALLY_REFUNDED.',
+  })
   paymentId!: string;
 
   @Field(() => SafeInt, {
     nullable: true,
-    description: 'Amount to refund in minor units (cents). Omit to refund everything still refundable (the payment amount minus succeeded and pending refunds).',
+    description:
+      'Amount to refund in minor units (cents). Omit to refund everything still refundable (the payment amount minus succeeded and pending refunds).',
   })
   amountMinor?: number | null;
 
@@ -43,14 +52,20 @@ export class RefundPaymentInput {
   reason?: string | null;
 
   @Field(() => String, {
-    description: 'Your unique key for this refund (1-200 printable characters, scoped to the workspace). Reusing it with the same payment and amount returns the same refund; with other parameters it is a CONFLICT.',
+    description:
+      'Your unique key for this refund (1-200 printable characters, scoped to the workspace). Reusing it with the same payment and amount returns the same refund; with other parameters it is a CONFLICT.',
   })
   idempotencyKey!: string;
 }
 
-@InputType({ description: 'A Mollie API key for the caller\'s workspace. Saving verifies it with Mollie, stores it encrypted and activates Mollie.' })
+@InputType({
+  description:
+    "A Mollie API key for the caller's workspace. Saving verifies it with Mollie, stores it encrypted and activates Mollie.",
+})
 export class SaveMollieKeysInput {
-  @Field(() => String, { description: 'API key: test_… in TEST mode, live_… in LIVE mode. Never shown again, only masked.' })
+  @Field(() => String, {
+    description: 'API key: test_… in TEST mode, live_… in LIVE mode. Never shown again, only masked.',
+  })
   apiKey!: string;
 
   @Field(() => PaymentMode, { description: 'TEST or LIVE; must match the key prefix.' })

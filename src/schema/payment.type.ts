@@ -2,7 +2,9 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { PaymentProvider, PaymentStatus } from './enums.js';
 import { Money } from './money.type.js';
 
-@ObjectType({ description: 'One provider payment in an invoice\'s ledger (a Stripe Checkout Session or a Mollie payment).' })
+@ObjectType({
+  description: "One provider payment in an invoice's ledger (a Stripe Checkout Session or a Mollie payment).",
+})
 export class Payment {
   @Field(() => ID, { description: 'Workestra id of the ledger row.' })
   id!: string;
@@ -13,10 +15,15 @@ export class Payment {
   @Field(() => PaymentProvider, { description: 'Provider that processed the payment.' })
   provider!: PaymentProvider;
 
-  @Field(() => String, { description: 'Provider reference: the Checkout Session id (`cs_…`) for Stripe, the payment id (`tr_…`) for Mollie.' })
+  @Field(() => String, {
+    description: 'Provider reference: the Checkout Session id (`cs_…`) for Stripe, the payment id (`tr_…`) for Mollie.',
+  })
   providerReference!: string;
 
-  @Field(() => String, { nullable: true, description: 'Id of the last provider event applied to this payment; null before any.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Id of the last provider event applied to this payment; null before any.',
+  })
   eventId!: string | null;
 
   @Field(() => PaymentStatus, { description: 'Current state of the payment.' })

@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { PaymentMode, PaymentProvider } from './enums.js';
 
-@ObjectType({ description: 'A workspace\'s connection to a payment provider. Secrets are only ever shown masked.' })
+@ObjectType({ description: "A workspace's connection to a payment provider. Secrets are only ever shown masked." })
 export class PaymentProviderSettings {
   @Field(() => PaymentProvider, { description: 'The provider.' })
   provider!: PaymentProvider;
@@ -9,7 +9,7 @@ export class PaymentProviderSettings {
   @Field(() => PaymentMode, { description: 'Test or live credentials.' })
   mode!: PaymentMode;
 
-  @Field(() => Boolean, { description: 'Whether this provider is the workspace\'s active one (at most one is).' })
+  @Field(() => Boolean, { description: "Whether this provider is the workspace's active one (at most one is)." })
   active!: boolean;
 
   @Field(() => Boolean, { description: 'Whether sent invoices offer a card pay link through this provider.' })
@@ -18,10 +18,16 @@ export class PaymentProviderSettings {
   @Field(() => String, { nullable: true, description: 'Publishable key (not secret); null for Mollie.' })
   publishableKey!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The secret key, masked: prefix and last 4 characters, e.g. `sk_test_…4242`.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The secret key, masked: prefix and last 4 characters, e.g. `sk_test_…4242`.',
+  })
   secretKeyMasked!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The webhook signing secret, masked (`whsec_…9f2c`); null for Mollie.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The webhook signing secret, masked (`whsec_…9f2c`); null for Mollie.',
+  })
   webhookSecretMasked!: string | null;
 
   @Field(() => String, { description: 'URL the provider must send webhooks to for this workspace.' })

@@ -7,7 +7,10 @@ export class Refund {
   @Field(() => ID, { description: 'Workestra id of the refund.' })
   id!: string;
 
-  @Field(() => String, { nullable: true, description: 'The provider\'s refund id (Stripe `re_…`, Mollie `re_…`); null until the provider has answered.' })
+  @Field(() => String, {
+    nullable: true,
+    description: "The provider's refund id (Stripe `re_…`, Mollie `re_…`); null until the provider has answered.",
+  })
   providerRefundId!: string | null;
 
   @Field(() => Money, { description: 'The refunded amount.' })

@@ -10,7 +10,11 @@ export type SecretField = 'secretKey' | 'webhookSecret';
 export class AccountSecrets {
   constructor(private readonly ring: KeyRing) {}
 
-  seal(account: Pick<PaymentProviderAccount, 'workspaceId' | 'provider'>, field: SecretField, plaintext: string): string {
+  seal(
+    account: Pick<PaymentProviderAccount, 'workspaceId' | 'provider'>,
+    field: SecretField,
+    plaintext: string,
+  ): string {
     return encryptSecret(this.ring, plaintext, { workspaceId: account.workspaceId, provider: account.provider, field });
   }
 

@@ -14,7 +14,13 @@ export type AuditAction =
 /** Queues an audit row in the caller's unit of work. `details` must hold fingerprints and ids only, never a secret. */
 export function audit(
   em: EntityManager,
-  entry: { workspaceId: string; actorId: string; action: AuditAction; provider: string | null; details: Record<string, unknown> },
+  entry: {
+    workspaceId: string;
+    actorId: string;
+    action: AuditAction;
+    provider: string | null;
+    details: Record<string, unknown>;
+  },
 ): void {
   em.persist(em.create(AuditLog, { id: randomUUID(), createdAt: new Date(), ...entry }));
 }

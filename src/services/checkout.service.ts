@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { Invoice, InvoicePayment, InvoiceStatus, LedgerStatus, PayLink, PaymentProviderAccount, type Provider } from '../entities/index.js';
+import {
+  Invoice,
+  InvoicePayment,
+  InvoiceStatus,
+  LedgerStatus,
+  PayLink,
+  PaymentProviderAccount,
+  type Provider,
+} from '../entities/index.js';
 import type { Logger } from '../logger.js';
 import type { HostedCheckout, PaymentProviderAdapter, ProviderCredentials } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
@@ -38,7 +46,11 @@ export class CheckoutService {
     const invoice = await em.findOne(Invoice, { id: link.invoiceId, workspaceId: link.workspaceId });
     if (!invoice) return page(404, 'unknown');
     if (invoice.status === InvoiceStatus.VOID) return page(410, 'void');
-    if (invoice.status === InvoiceStatus.PAID || (invoice.status !== InvoiceStatus.DRAFT && invoice.totalMinor - invoice.paidMinor <= 0)) return page(410, 'paid');
+    if (
+      invoice.status === InvoiceStatus.PAID ||
+      (invoice.status !== InvoiceStatus.DRAFT && invoice.totalMinor - invoice.paidMinor <= 0)
+    )
+      return page(410, 'paid');
     const accounts = await em.find(PaymentProviderAccount, { workspaceId: link.workspaceId });
     const account = this.payLinks.payingAccount(accounts);
     const plan = this.payLinks.plan(invoice, account, link.amountMinor ?? null);
@@ -50,12 +62,23 @@ export class CheckoutService {
     try {
       const reusable = await this.supersedeOpenSessions(em, adapter, credentials, link, plan.amountMinor);
       if (reusable) return { kind: 'redirect', url: reusable };
-      const checkout = await this.createSession(em, adapter, credentials, link, invoice, account.workspaceDomain, plan.amountMinor);
+      const checkout = await this.createSession(
+        em,
+        adapter,
+        credentials,
+        link,
+        invoice,
+        account.workspaceDomain,
+        plan.amountMinor,
+      );
       await this.recordPending(em, link, invoice, account.provider, checkout);
       log.info({ reference: checkout.reference, amountMinor: checkout.amountMinor }, 'checkout session created');
       return { kind: 'redirect', url: checkout.url! };
     } catch (error) {
-      log.warn({ detail: error instanceof Error ? ((error as { detail?: string }).detail ?? error.message) : 'unknown' }, 'checkout could not be opened');
+      log.warn(
+        { detail: error instanceof Error ? ((error as { detail?: string }).detail ?? error.message) : 'unknown' },
+        'checkout could not be opened',
+      );
       return page(502, 'provider_down');
     }
   }
@@ -64,8 +87,18 @@ export class CheckoutService {
    * Looks at this link's PENDING sessions: returns the URL of one that is open, for this amount and not about to
    * expire (confirmed with the provider); expires the others at the provider and cancels them in the ledger.
    */
-  private async supersedeOpenSessions(em: EntityManager, adapter: PaymentProviderAdapter, credentials: ProviderCredentials, link: PayLink, amountMinor: number): Promise<string | null> {
-    const pending = await em.find(InvoicePayment, { payLinkId: link.id, status: LedgerStatus.PENDING }, { orderBy: { createdAt: 'desc' } });
+  private async supersedeOpenSessions(
+    em: EntityManager,
+    adapter: PaymentProviderAdapter,
+    credentials: ProviderCredentials,
+    link: PayLink,
+    amountMinor: number,
+  ): Promise<string | null> {
+    const pending = await em.find(
+      InvoicePayment,
+      { payLinkId: link.id, status: LedgerStatus.PENDING },
+      { orderBy: { createdAt: 'desc' } },
+    );
     let reuse: string | null = null;
     let superseded = false;
     for (const row of pending) {
@@ -80,7 +113,11 @@ export class CheckoutService {
       if (row.provider !== adapter.provider) continue;
       // Completed sessions are left alone: their webhook settles them. Only sessions we closed become CANCELLED.
       if (await adapter.expireCheckout(credentials, row.providerReference)) {
-        await em.nativeUpdate(InvoicePayment, { id: row.id, status: LedgerStatus.PENDING }, { status: LedgerStatus.CANCELLED, updatedAt: new Date() });
+        await em.nativeUpdate(
+          InvoicePayment,
+          { id: row.id, status: LedgerStatus.PENDING },
+          { status: LedgerStatus.CANCELLED, updatedAt: new Date() },
+        );
       }
       superseded = true;
     }
@@ -90,7 +127,15 @@ export class CheckoutService {
     return reuse;
   }
 
-  private async createSession(em: EntityManager, adapter: PaymentProviderAdapter, credentials: ProviderCredentials, link: PayLink, invoice: Invoice, workspaceDomain: string, amountMinor: number): Promise<HostedCheckout> {
+  private async createSession(
+    em: EntityManager,
+    adapter: PaymentProviderAdapter,
+    credentials: ProviderCredentials,
+    link: PayLink,
+    invoice: Invoice,
+    workspaceDomain: string,
+    amountMinor: number,
+  ): Promise<HostedCheckout> {
     for (let attempt = 0; ; attempt++) {
       const checkout = await adapter.createCheckout(credentials, {
         workspaceId: invoice.workspaceId,
@@ -106,9 +151,15 @@ export class CheckoutService {
         idempotencyKey: `workestra-paylink-${link.id}-${amountMinor}-${link.sessionGeneration}`,
         webhookUrl: webhookUrl(workspaceDomain, adapter.provider),
       });
-      const known = await em.findOne(InvoicePayment, { provider: adapter.provider, providerReference: checkout.reference }, { fields: ['status'] });
+      const known = await em.findOne(
+        InvoicePayment,
+        { provider: adapter.provider, providerReference: checkout.reference },
+        { fields: ['status'] },
+      );
       const usable =
-        checkout.status === 'open' && checkout.url && (!known || known.status === LedgerStatus.PENDING) &&
+        checkout.status === 'open' &&
+        checkout.url &&
+        (!known || known.status === LedgerStatus.PENDING) &&
         (!checkout.expiresAt || checkout.expiresAt.getTime() - Date.now() > REUSE_MIN_REMAINING_MS);
       if (usable) return checkout;
       // The provider replayed an older, closed session for this key: move to a new generation.
@@ -118,21 +169,44 @@ export class CheckoutService {
   }
 
   private async nextGeneration(em: EntityManager, link: PayLink): Promise<void> {
-    const [row] = await em.getConnection().execute<Array<{ g: number }>>(
-      'update pay_links set session_generation = session_generation + 1 where id = ? returning session_generation as g',
-      [link.id],
-    );
+    const [row] = await em
+      .getConnection()
+      .execute<Array<{ g: number }>>(
+        'update pay_links set session_generation = session_generation + 1 where id = ? returning session_generation as g',
+        [link.id],
+      );
     link.sessionGeneration = row.g;
   }
 
-  private async recordPending(em: EntityManager, link: PayLink, invoice: Invoice, provider: Provider, checkout: HostedCheckout): Promise<void> {
+  private async recordPending(
+    em: EntityManager,
+    link: PayLink,
+    invoice: Invoice,
+    provider: Provider,
+    checkout: HostedCheckout,
+  ): Promise<void> {
     // A double click replays the same session (same Idempotency-Key): the ledger keeps one row per session.
     await em.getConnection().execute(
       `insert into invoice_payments (id, workspace_id, invoice_id, provider, provider_reference, status, amount_minor, currency, pay_link_id, checkout_url, expires_at)
        values (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) on conflict (provider, provider_reference) do nothing`,
-      [randomUUID(), invoice.workspaceId, invoice.id, provider, checkout.reference, checkout.amountMinor, invoice.currency, link.id, checkout.url, checkout.expiresAt],
+      [
+        randomUUID(),
+        invoice.workspaceId,
+        invoice.id,
+        provider,
+        checkout.reference,
+        checkout.amountMinor,
+        invoice.currency,
+        link.id,
+        checkout.url,
+        checkout.expiresAt,
+      ],
     );
   }
 }
 
-const page = (status: number, kind: Extract<ClickOutcome, { kind: 'page' }>['page']): ClickOutcome => ({ kind: 'page', status, page: kind });
+const page = (status: number, kind: Extract<ClickOutcome, { kind: 'page' }>['page']): ClickOutcome => ({
+  kind: 'page',
+  status,
+  page: kind,
+});

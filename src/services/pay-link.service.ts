@@ -6,7 +6,11 @@ import { formatMinor, minimumChargeMinor } from '../money/money.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 
 /** Invoice states a customer can pay in. */
-export const PAYABLE_STATUSES: ReadonlySet<string> = new Set([InvoiceStatus.SENT, InvoiceStatus.OVERDUE, InvoiceStatus.PARTIAL]);
+export const PAYABLE_STATUSES: ReadonlySet<string> = new Set([
+  InvoiceStatus.SENT,
+  InvoiceStatus.OVERDUE,
+  InvoiceStatus.PARTIAL,
+]);
 
 /** A fresh 192-bit URL-safe token. */
 export const newPayToken = () => randomBytes(24).toString('base64url');
@@ -14,7 +18,8 @@ export const newPayToken = () => randomBytes(24).toString('base64url');
 export const PAY_TOKEN_FORMAT = /^[A-Za-z0-9_-]{32}$/;
 
 /** What a pay link would charge right now, or why it cannot. */
-export type ChargePlan = { ok: true; amountMinor: number } | { ok: false; reason: 'not_payable' | 'no_provider' | 'too_small' };
+export type ChargePlan =
+  { ok: true; amountMinor: number } | { ok: false; reason: 'not_payable' | 'no_provider' | 'too_small' };
 
 /** Pay-link rules shared by the GraphQL field and the click route, so both always agree. */
 export class PayLinkService {
@@ -29,7 +34,15 @@ export class PayLinkService {
 
   /** The account that may take payments for a workspace: active, connected, offering card payments. */
   payingAccount(accounts: PaymentProviderAccount[]): PaymentProviderAccount | null {
-    return accounts.find((account) => account.active && account.offerCardPayments && account.secretKeySealed && this.providers.has(account.provider)) ?? null;
+    return (
+      accounts.find(
+        (account) =>
+          account.active &&
+          account.offerCardPayments &&
+          account.secretKeySealed &&
+          this.providers.has(account.provider),
+      ) ?? null
+    );
   }
 
   /** The amount a link charges now: its own amount (capped at the balance) or the chargeable balance. */
@@ -38,7 +51,10 @@ export class PayLinkService {
     if (!PAYABLE_STATUSES.has(invoice.status) || balance <= 0) return { ok: false, reason: 'not_payable' };
     if (!account) return { ok: false, reason: 'no_provider' };
     const adapter = this.providers.get(account.provider);
-    const amountMinor = linkAmountMinor !== null ? Math.min(linkAmountMinor, balance) : adapter.chargeableAmount(balance, invoice.currency);
+    const amountMinor =
+      linkAmountMinor !== null
+        ? Math.min(linkAmountMinor, balance)
+        : adapter.chargeableAmount(balance, invoice.currency);
     if (amountMinor < minimumChargeMinor(invoice.currency) || adapter.amountIssue(amountMinor, invoice.currency)) {
       return { ok: false, reason: 'too_small' };
     }
@@ -50,20 +66,25 @@ export class PayLinkService {
     const balance = invoice.totalMinor - invoice.paidMinor;
     const show = (minor: number) => `${formatMinor(minor, invoice.currency)} ${invoice.currency}`;
     if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0 || amountMinor > balance) {
-      throw new BadUserInputError(`amountMinor must be between 1 and the outstanding balance, ${balance} (${show(balance)})`);
+      throw new BadUserInputError(
+        `amountMinor must be between 1 and the outstanding balance, ${balance} (${show(balance)})`,
+      );
     }
     const minimum = minimumChargeMinor(invoice.currency);
-    if (amountMinor < minimum) throw new BadUserInputError(`amountMinor is below the minimum card payment of ${minimum} (${show(minimum)})`);
+    if (amountMinor < minimum)
+      throw new BadUserInputError(`amountMinor is below the minimum card payment of ${minimum} (${show(minimum)})`);
     const issue = this.providers.get(account.provider).amountIssue(amountMinor, invoice.currency);
     if (issue) throw new BadUserInputError(issue);
   }
 
   /** The stable token of a partial link for (invoice, amount); created on first request. */
   async partialLink(em: EntityManager, invoice: Invoice, amountMinor: number): Promise<PayLink> {
-    await em.getConnection().execute(
-      'insert into pay_links (id, token, workspace_id, invoice_id, amount_minor) values (?, ?, ?, ?, ?) on conflict do nothing',
-      [randomUUID(), newPayToken(), invoice.workspaceId, invoice.id, amountMinor],
-    );
+    await em
+      .getConnection()
+      .execute(
+        'insert into pay_links (id, token, workspace_id, invoice_id, amount_minor) values (?, ?, ?, ?, ?) on conflict do nothing',
+        [randomUUID(), newPayToken(), invoice.workspaceId, invoice.id, amountMinor],
+      );
     return em.findOneOrFail(PayLink, { invoiceId: invoice.id, workspaceId: invoice.workspaceId, amountMinor });
   }
 }

@@ -7,7 +7,11 @@ import { PaymentProviderAccount, type Provider } from '../entities/index.js';
 import { BadUserInputError, ConflictError, NotFoundError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
-  InvalidCredentialsError, ProviderUnavailableError, type KeyInput, type PaymentProviderAdapter, type ProviderCredentials,
+  InvalidCredentialsError,
+  ProviderUnavailableError,
+  type KeyInput,
+  type PaymentProviderAdapter,
+  type ProviderCredentials,
 } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { webhookUrl } from '../resolvers/mappers.js';
@@ -29,7 +33,12 @@ export class ProviderSettingsService {
   ) {}
 
   /** Verifies keys with the provider, stores them sealed, activates the provider. Nothing is stored on any failure. */
-  async saveKeys(em: EntityManager, auth: AuthContext, provider: Provider, raw: SaveKeysInput): Promise<PaymentProviderAccount> {
+  async saveKeys(
+    em: EntityManager,
+    auth: AuthContext,
+    provider: Provider,
+    raw: SaveKeysInput,
+  ): Promise<PaymentProviderAccount> {
     const adapter = this.providers.get(provider);
     const input: SaveKeysInput = {
       ...raw,
@@ -47,7 +56,9 @@ export class ProviderSettingsService {
 
     let created: { endpointId: string; secret: string } | null = null;
     if (adapter.usesWebhookSecret && !input.webhookSecret) {
-      created = await this.providerCall(provider, () => adapter.createWebhookEndpoint(credentials, webhookUrl(auth.workspaceDomain, provider)));
+      created = await this.providerCall(provider, () =>
+        adapter.createWebhookEndpoint(credentials, webhookUrl(auth.workspaceDomain, provider)),
+      );
     }
     const webhookSecret = created?.secret ?? input.webhookSecret;
 
@@ -61,7 +72,13 @@ export class ProviderSettingsService {
           replaced = { credentials: this.secrets.credentials(account)!, endpointId: account.webhookEndpointId };
         }
         if (!account) {
-          account = tx.create(PaymentProviderAccount, { id: randomUUID(), workspaceId: auth.workspaceId, provider, workspaceDomain: auth.workspaceDomain, mode: input.mode });
+          account = tx.create(PaymentProviderAccount, {
+            id: randomUUID(),
+            workspaceId: auth.workspaceId,
+            provider,
+            workspaceDomain: auth.workspaceDomain,
+            mode: input.mode,
+          });
         }
         const wasActive = account.active && !firstSave;
         Object.assign(account, {
@@ -99,21 +116,34 @@ export class ProviderSettingsService {
       return account;
     } catch (error) {
       if (created) void this.deleteEndpoint(adapter, { credentials, endpointId: created.endpointId });
-      if (error instanceof UniqueConstraintViolationException) throw new ConflictError('The provider settings changed concurrently; try again');
+      if (error instanceof UniqueConstraintViolationException)
+        throw new ConflictError('The provider settings changed concurrently; try again');
       throw error;
     }
   }
 
   /** Turns a connected provider on (turning the other off) or off. */
-  async setActive(em: EntityManager, auth: AuthContext, provider: Provider, active: boolean): Promise<PaymentProviderAccount> {
+  async setActive(
+    em: EntityManager,
+    auth: AuthContext,
+    provider: Provider,
+    active: boolean,
+  ): Promise<PaymentProviderAccount> {
     return em.transactional(async (tx) => {
       const accounts = await this.lockAccounts(tx, auth.workspaceId);
       const account = accounts.find((row) => row.provider === provider && row.secretKeySealed);
-      if (!account) throw new NotFoundError(`${NAMES[provider]} is not connected to this workspace; save its keys first`);
+      if (!account)
+        throw new NotFoundError(`${NAMES[provider]} is not connected to this workspace; save its keys first`);
       if (active) await this.activate(tx, auth, accounts, account, account.active);
       else if (account.active) {
         account.active = false;
-        audit(tx, { workspaceId: auth.workspaceId, actorId: auth.userId, action: 'payments.provider.deactivated', provider, details: { mode: account.mode } });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actorId: auth.userId,
+          action: 'payments.provider.deactivated',
+          provider,
+          details: { mode: account.mode },
+        });
       }
       return account;
     });
@@ -127,13 +157,19 @@ export class ProviderSettingsService {
       const accounts = await this.lockAccounts(tx, auth.workspaceId);
       const account = accounts.find((row) => row.provider === provider && row.secretKeySealed);
       if (!account) return false;
-      if (account.webhookEndpointId) endpoint = { credentials: this.secrets.credentials(account)!, endpointId: account.webhookEndpointId };
+      if (account.webhookEndpointId)
+        endpoint = { credentials: this.secrets.credentials(account)!, endpointId: account.webhookEndpointId };
       audit(tx, {
         workspaceId: auth.workspaceId,
         actorId: auth.userId,
         action: 'payments.provider.disconnected',
         provider,
-        details: { mode: account.mode, secretKeyFingerprint: account.secretKeyFingerprint, webhookSecretFingerprint: account.webhookSecretFingerprint, wasActive: account.active },
+        details: {
+          mode: account.mode,
+          secretKeyFingerprint: account.secretKeyFingerprint,
+          webhookSecretFingerprint: account.webhookSecretFingerprint,
+          wasActive: account.active,
+        },
       });
       Object.assign(account, {
         active: false,
@@ -155,20 +191,42 @@ export class ProviderSettingsService {
   }
 
   private lockAccounts(tx: EntityManager, workspaceId: string): Promise<PaymentProviderAccount[]> {
-    return tx.find(PaymentProviderAccount, { workspaceId }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { provider: 'asc' } });
+    return tx.find(
+      PaymentProviderAccount,
+      { workspaceId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { provider: 'asc' } },
+    );
   }
 
   /** At most one active provider per workspace: the others are switched off first (a partial unique index enforces it). */
-  private async activate(tx: EntityManager, auth: AuthContext, accounts: PaymentProviderAccount[], account: PaymentProviderAccount, wasActive: boolean) {
+  private async activate(
+    tx: EntityManager,
+    auth: AuthContext,
+    accounts: PaymentProviderAccount[],
+    account: PaymentProviderAccount,
+    wasActive: boolean,
+  ) {
     for (const other of accounts) {
       if (other === account || !other.active) continue;
       await tx.nativeUpdate(PaymentProviderAccount, { id: other.id }, { active: false });
       other.active = false;
-      audit(tx, { workspaceId: auth.workspaceId, actorId: auth.userId, action: 'payments.provider.deactivated', provider: other.provider, details: { mode: other.mode, reason: `${account.provider} activated` } });
+      audit(tx, {
+        workspaceId: auth.workspaceId,
+        actorId: auth.userId,
+        action: 'payments.provider.deactivated',
+        provider: other.provider,
+        details: { mode: other.mode, reason: `${account.provider} activated` },
+      });
     }
     account.active = true;
     if (!wasActive) {
-      audit(tx, { workspaceId: auth.workspaceId, actorId: auth.userId, action: 'payments.provider.activated', provider: account.provider, details: { mode: account.mode } });
+      audit(tx, {
+        workspaceId: auth.workspaceId,
+        actorId: auth.userId,
+        action: 'payments.provider.activated',
+        provider: account.provider,
+        details: { mode: account.mode },
+      });
     }
   }
 
@@ -186,11 +244,21 @@ export class ProviderSettingsService {
     }
   }
 
-  private async deleteEndpoint(adapter: PaymentProviderAdapter, endpoint: { credentials: ProviderCredentials; endpointId: string }) {
+  private async deleteEndpoint(
+    adapter: PaymentProviderAdapter,
+    endpoint: { credentials: ProviderCredentials; endpointId: string },
+  ) {
     try {
       await adapter.deleteWebhookEndpoint(endpoint.credentials, endpoint.endpointId);
     } catch (error) {
-      this.logger.warn({ provider: adapter.provider, endpointId: endpoint.endpointId, detail: error instanceof Error ? error.message : 'unknown' }, 'could not delete a replaced webhook endpoint (best effort)');
+      this.logger.warn(
+        {
+          provider: adapter.provider,
+          endpointId: endpoint.endpointId,
+          detail: error instanceof Error ? error.message : 'unknown',
+        },
+        'could not delete a replaced webhook endpoint (best effort)',
+      );
     }
   }
 }

@@ -5,7 +5,12 @@ import { InvoicePayment, LedgerStatus, PaymentProviderAccount, PaymentRefund, Re
 import { BadUserInputError, ConflictError, NotFoundError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { formatMinor } from '../money/money.js';
-import { InvalidCredentialsError, ProviderIdempotencyError, ProviderRequestError, type ProviderRefund } from '../providers/payment-provider.js';
+import {
+  InvalidCredentialsError,
+  ProviderIdempotencyError,
+  ProviderRequestError,
+  type ProviderRefund,
+} from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { SettlementService } from '../settlement/settlement.service.js';
 import type { AccountSecrets } from './account-secrets.js';
@@ -43,11 +48,14 @@ export class RefundService {
 
   async refund(auth: AuthContext, input: RefundInput): Promise<PaymentRefund> {
     const key = input.idempotencyKey.trim();
-    if (!/^[\x21-\x7e]{1,200}$/.test(key)) throw new BadUserInputError('idempotencyKey must be 1-200 printable characters without spaces');
+    if (!/^[\x21-\x7e]{1,200}$/.test(key))
+      throw new BadUserInputError('idempotencyKey must be 1-200 printable characters without spaces');
     if (!UUID.test(input.paymentId)) throw new NotFoundError('No such payment in this workspace');
     const reason = input.reason?.trim() || null;
-    if (reason && reason.length > MAX_REFUND_REASON) throw new BadUserInputError(`reason must be at most ${MAX_REFUND_REASON} characters (it has ${reason.length})`);
-    if (reason && CONTROL_CHARACTERS.test(reason)) throw new BadUserInputError('reason must not contain control characters');
+    if (reason && reason.length > MAX_REFUND_REASON)
+      throw new BadUserInputError(`reason must be at most ${MAX_REFUND_REASON} characters (it has ${reason.length})`);
+    if (reason && CONTROL_CHARACTERS.test(reason))
+      throw new BadUserInputError('reason must not contain control characters');
     const paymentId = input.paymentId.toLowerCase();
 
     const existing = await this.byKey(auth.workspaceId, key);
@@ -69,9 +77,16 @@ export class RefundService {
   }
 
   /** The same key again: the same refund (finishing it if a crash interrupted it), or CONFLICT for other parameters. */
-  private async replay(auth: AuthContext, existing: PaymentRefund, paymentId: string, amountMinor: number | null): Promise<PaymentRefund> {
+  private async replay(
+    auth: AuthContext,
+    existing: PaymentRefund,
+    paymentId: string,
+    amountMinor: number | null,
+  ): Promise<PaymentRefund> {
     if (existing.paymentId !== paymentId || (amountMinor !== null && amountMinor !== existing.amountMinor)) {
-      throw new ConflictError(`idempotencyKey was already used for a refund of ${existing.amountMinor} on payment ${existing.paymentId}; use a new key for a different refund`);
+      throw new ConflictError(
+        `idempotencyKey was already used for a refund of ${existing.amountMinor} on payment ${existing.paymentId}; use a new key for a different refund`,
+      );
     }
     return existing.providerRefundId ? existing : this.submit(auth, existing);
   }
@@ -81,23 +96,40 @@ export class RefundService {
    * request with the same key that reserved while we waited for the lock is returned instead (`twin`): checking the
    * refundable amount first would refuse the twin of a full refund as "nothing left to refund".
    */
-  private async reserve(auth: AuthContext, paymentId: string, requested: number | null, reason: string | null, key: string): Promise<{ refund: PaymentRefund; twin: boolean }> {
+  private async reserve(
+    auth: AuthContext,
+    paymentId: string,
+    requested: number | null,
+    reason: string | null,
+    key: string,
+  ): Promise<{ refund: PaymentRefund; twin: boolean }> {
     return this.orm.em.fork().transactional(async (tx) => {
       const found = await tx.findOne(InvoicePayment, { id: paymentId, workspaceId: auth.workspaceId });
       if (!found) throw new NotFoundError('No such payment in this workspace');
       await this.settlement.lockInvoice(tx, auth.workspaceId, found.invoiceId);
       const twin = await tx.findOne(PaymentRefund, { workspaceId: auth.workspaceId, idempotencyKey: key });
       if (twin) return { refund: twin, twin: true };
-      const payment = await tx.findOneOrFail(InvoicePayment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const payment = await tx.findOneOrFail(
+        InvoicePayment,
+        { id: paymentId },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+      );
       if (!REFUNDABLE.has(payment.status)) {
-        throw new BadUserInputError(`Payment ${payment.id} is ${payment.status.toUpperCase()}; only SUCCEEDED or PARTIALLY_REFUNDED payments can be refunded`);
+        throw new BadUserInputError(
+          `Payment ${payment.id} is ${payment.status.toUpperCase()}; only SUCCEEDED or PARTIALLY_REFUNDED payments can be refunded`,
+        );
       }
       const refundable = await this.refundable(tx, payment);
       const show = (minor: number) => `${minor} (${formatMinor(minor, payment.currency)} ${payment.currency.trim()})`;
-      if (refundable <= 0) throw new BadUserInputError(`Nothing is left to refund on payment ${payment.id}: refunds already cover ${show(payment.amountMinor)}`);
+      if (refundable <= 0)
+        throw new BadUserInputError(
+          `Nothing is left to refund on payment ${payment.id}: refunds already cover ${show(payment.amountMinor)}`,
+        );
       const amountMinor = requested ?? refundable;
       if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0 || amountMinor > refundable) {
-        throw new BadUserInputError(`amountMinor must be between 1 and ${show(refundable)}, the amount still refundable on this payment (omit it to refund all of it)`);
+        throw new BadUserInputError(
+          `amountMinor must be between 1 and ${show(refundable)}, the amount still refundable on this payment (omit it to refund all of it)`,
+        );
       }
       const issue = this.providers.get(payment.provider).amountIssue(amountMinor, payment.currency.trim());
       if (issue) throw new BadUserInputError(issue);
@@ -122,7 +154,15 @@ export class RefundService {
         actorId: auth.userId,
         action: 'payments.refund.requested',
         provider: payment.provider,
-        details: { refundId: refund.id, paymentId: payment.id, invoiceId: payment.invoiceId, amountMinor, currency: refund.currency, idempotencyKey: key, reason },
+        details: {
+          refundId: refund.id,
+          paymentId: payment.id,
+          invoiceId: payment.invoiceId,
+          amountMinor,
+          currency: refund.currency,
+          idempotencyKey: key,
+          reason,
+        },
       });
       return { refund, twin: false };
     });
@@ -131,20 +171,32 @@ export class RefundService {
   /** Refundable = amount − refunds that succeeded or are pending (pending ones reserve their amount). */
   private async refundable(tx: EntityManager, payment: InvoicePayment): Promise<number> {
     const refunds = await tx.find(PaymentRefund, { paymentId: payment.id });
-    return payment.amountMinor - refunds.filter((refund) => RESERVING.has(refund.status)).reduce((sum, refund) => sum + refund.amountMinor, 0);
+    return (
+      payment.amountMinor -
+      refunds.filter((refund) => RESERVING.has(refund.status)).reduce((sum, refund) => sum + refund.amountMinor, 0)
+    );
   }
 
   /** Calls the provider and records its answer through the settlement path. */
   private async submit(auth: AuthContext, refund: PaymentRefund): Promise<PaymentRefund> {
     const em = this.orm.em.fork();
     const payment = await em.findOneOrFail(InvoicePayment, { id: refund.paymentId });
-    const account = await em.findOne(PaymentProviderAccount, { workspaceId: auth.workspaceId, provider: payment.provider });
+    const account = await em.findOne(PaymentProviderAccount, {
+      workspaceId: auth.workspaceId,
+      provider: payment.provider,
+    });
     const credentials = account ? this.secrets.credentials(account) : null;
     const adapter = this.providers.get(payment.provider);
     let answer: ProviderRefund;
     try {
-      if (!credentials) throw new BadUserInputError(`${payment.provider} is disconnected from this workspace; reconnect it to refund this payment`);
-      if (!payment.providerPaymentId) throw new BadUserInputError(`Payment ${payment.id} has no provider payment id yet; try again once its confirmation has arrived`);
+      if (!credentials)
+        throw new BadUserInputError(
+          `${payment.provider} is disconnected from this workspace; reconnect it to refund this payment`,
+        );
+      if (!payment.providerPaymentId)
+        throw new BadUserInputError(
+          `Payment ${payment.id} has no provider payment id yet; try again once its confirmation has arrived`,
+        );
       answer = await adapter.refund(credentials, {
         providerPaymentId: payment.providerPaymentId,
         amountMinor: refund.amountMinor,
@@ -156,19 +208,47 @@ export class RefundService {
     } catch (error) {
       await em.nativeDelete(PaymentRefund, { id: refund.id, providerRefundId: null });
       if (error instanceof BadUserInputError) throw error;
-      if (error instanceof ProviderRequestError || error instanceof InvalidCredentialsError) throw new BadUserInputError(`The provider refused the refund: ${error.message}`);
+      if (error instanceof ProviderRequestError || error instanceof InvalidCredentialsError)
+        throw new BadUserInputError(`The provider refused the refund: ${error.message}`);
       if (error instanceof ProviderIdempotencyError) {
-        throw new ConflictError('idempotencyKey was already sent to the provider for a refund with other parameters (an earlier attempt with this key asked for a different amount); use a new key');
+        throw new ConflictError(
+          'idempotencyKey was already sent to the provider for a refund with other parameters (an earlier attempt with this key asked for a different amount); use a new key',
+        );
       }
-      this.logger.warn({ workspaceId: auth.workspaceId, paymentId: payment.id, detail: (error as { detail?: string }).detail ?? (error as Error).message }, 'refund request failed');
-      throw new ProviderError('The payment provider could not be reached; no refund was made. Retry with the same idempotencyKey');
+      this.logger.warn(
+        {
+          workspaceId: auth.workspaceId,
+          paymentId: payment.id,
+          detail: (error as { detail?: string }).detail ?? (error as Error).message,
+        },
+        'refund request failed',
+      );
+      throw new ProviderError(
+        'The payment provider could not be reached; no refund was made. Retry with the same idempotencyKey',
+      );
     }
 
-    await this.settlement.apply(payment.provider, auth.workspaceId, {
-      eventId: `api:${answer.providerRefundId}:${answer.status}`,
-      type: 'refund.api',
-      updates: [{ kind: 'refund', providerRefundId: answer.providerRefundId, providerPaymentId: payment.providerPaymentId!, amountMinor: answer.amountMinor, currency: refund.currency, status: answer.status, reason: refund.reason ?? null, localRefundId: refund.id }],
-    }, null);
+    await this.settlement.apply(
+      payment.provider,
+      auth.workspaceId,
+      {
+        eventId: `api:${answer.providerRefundId}:${answer.status}`,
+        type: 'refund.api',
+        updates: [
+          {
+            kind: 'refund',
+            providerRefundId: answer.providerRefundId,
+            providerPaymentId: payment.providerPaymentId!,
+            amountMinor: answer.amountMinor,
+            currency: refund.currency,
+            status: answer.status,
+            reason: refund.reason ?? null,
+            localRefundId: refund.id,
+          },
+        ],
+      },
+      null,
+    );
     return this.adopted(em, refund, answer.providerRefundId);
   }
 
@@ -180,7 +260,11 @@ export class RefundService {
     const ours = await em.fork().findOne(PaymentRefund, { id: refund.id });
     if (ours?.providerRefundId) return ours;
     return em.fork().transactional(async (tx) => {
-      const recorded = await tx.findOneOrFail(PaymentRefund, { provider: refund.provider, providerRefundId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const recorded = await tx.findOneOrFail(
+        PaymentRefund,
+        { provider: refund.provider, providerRefundId },
+        { lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
       await tx.nativeDelete(PaymentRefund, { id: refund.id, providerRefundId: null });
       recorded.idempotencyKey ??= refund.idempotencyKey;
       recorded.reason ??= refund.reason;

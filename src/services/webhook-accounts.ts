@@ -38,11 +38,13 @@ export class WebhookAccounts {
   }
 
   private async load(provider: Provider, host: string): Promise<WebhookAccount | null> {
-    const rows = await this.orm.em.fork().find(
-      PaymentProviderAccount,
-      { provider, secretKeySealed: { $ne: null }, [raw('lower(workspace_domain)')]: host },
-      { orderBy: { updatedAt: 'desc' }, limit: 1 },
-    );
+    const rows = await this.orm.em
+      .fork()
+      .find(
+        PaymentProviderAccount,
+        { provider, secretKeySealed: { $ne: null }, [raw('lower(workspace_domain)')]: host },
+        { orderBy: { updatedAt: 'desc' }, limit: 1 },
+      );
     const account = rows[0];
     if (!account) return null;
     return { workspaceId: account.workspaceId, mode: account.mode, webhookSecret: this.secrets.webhookSecret(account) };
@@ -50,9 +52,13 @@ export class WebhookAccounts {
 }
 
 /** The host a request was sent to: lower-case, port dropped; `X-Forwarded-Host` only behind a trusted proxy. */
-export function requestHost(headers: Record<string, string | string[] | undefined>, trustProxy: boolean): string | null {
+export function requestHost(
+  headers: Record<string, string | string[] | undefined>,
+  trustProxy: boolean,
+): string | null {
   const forwarded = trustProxy ? headers['x-forwarded-host'] : undefined;
-  const raw = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0] ?? (headers.host as string | undefined);
+  const raw =
+    (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0] ?? (headers.host as string | undefined);
   if (!raw) return null;
   const host = raw.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
   return /^[a-z0-9.-]{1,253}$/.test(host) ? host : null;

@@ -1,7 +1,11 @@
 import { LedgerStatus } from '../entities/index.js';
 
 /** Ledger statuses whose amount counts as paid (refunds are subtracted separately). */
-export const PAID_STATUSES: readonly LedgerStatus[] = [LedgerStatus.SUCCEEDED, LedgerStatus.PARTIALLY_REFUNDED, LedgerStatus.REFUNDED];
+export const PAID_STATUSES: readonly LedgerStatus[] = [
+  LedgerStatus.SUCCEEDED,
+  LedgerStatus.PARTIALLY_REFUNDED,
+  LedgerStatus.REFUNDED,
+];
 const PAID_SQL = PAID_STATUSES.map((status) => `'${status}'`).join(', ');
 
 /**
@@ -20,7 +24,8 @@ const statusFor = (paid: string) => `case
       when i.due_date < (now() at time zone 'utc')::date then 'overdue'
       else 'sent' end`;
 
-const SUCCEEDED_REFUNDS = "(select coalesce(sum(amount_minor), 0) from payment_refunds where invoice_id = ? and status = 'succeeded')";
+const SUCCEEDED_REFUNDS =
+  "(select coalesce(sum(amount_minor), 0) from payment_refunds where invoice_id = ? and status = 'succeeded')";
 
 /**
  * Step 1 of a payment event: lock the invoice row, then claim the event in the inbox, but only when the invoice exists

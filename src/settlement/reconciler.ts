@@ -54,7 +54,10 @@ export class Reconciler {
     for (const row of rows) {
       const key = `${row.workspaceId}|${row.provider}`;
       if (!credentials.has(key)) {
-        const account = await em.findOne(PaymentProviderAccount, { workspaceId: row.workspaceId, provider: row.provider });
+        const account = await em.findOne(PaymentProviderAccount, {
+          workspaceId: row.workspaceId,
+          provider: row.provider,
+        });
         credentials.set(key, account ? this.secrets.credentials(account) : null);
       }
       const creds = credentials.get(key);
@@ -62,7 +65,12 @@ export class Reconciler {
       summary.checked++;
       try {
         const checkout = await this.providers.get(row.provider).getCheckout(creds, row.providerReference);
-        const outcome: PaymentUpdate['outcome'] | null = checkout.status === 'complete' && checkout.paid ? 'succeeded' : checkout.status === 'expired' ? 'cancelled' : null;
+        const outcome: PaymentUpdate['outcome'] | null =
+          checkout.status === 'complete' && checkout.paid
+            ? 'succeeded'
+            : checkout.status === 'expired'
+              ? 'cancelled'
+              : null;
         if (!outcome) {
           summary.unchanged++;
           continue;
@@ -71,26 +79,40 @@ export class Reconciler {
           summary[outcome === 'succeeded' ? 'settled' : 'cancelled']++;
           continue;
         }
-        const result = await this.settlement.apply(row.provider, row.workspaceId, {
-          eventId: `reconcile:${row.providerReference}:${outcome}`,
-          type: 'reconcile',
-          updates: [{
-            kind: 'payment',
-            reference: row.providerReference,
-            providerPaymentId: checkout.providerPaymentId,
-            outcome,
-            amountMinor: outcome === 'succeeded' ? checkout.amountMinor : row.amountMinor,
-            currency: checkout.currency || row.currency.trim(),
-            invoiceId: row.invoiceId,
-            metadataWorkspaceId: row.workspaceId,
-            occurredAt: now,
-          }],
-        }, null);
+        const result = await this.settlement.apply(
+          row.provider,
+          row.workspaceId,
+          {
+            eventId: `reconcile:${row.providerReference}:${outcome}`,
+            type: 'reconcile',
+            updates: [
+              {
+                kind: 'payment',
+                reference: row.providerReference,
+                providerPaymentId: checkout.providerPaymentId,
+                outcome,
+                amountMinor: outcome === 'succeeded' ? checkout.amountMinor : row.amountMinor,
+                currency: checkout.currency || row.currency.trim(),
+                invoiceId: row.invoiceId,
+                metadataWorkspaceId: row.workspaceId,
+                occurredAt: now,
+              },
+            ],
+          },
+          null,
+        );
         if (result === 'applied') summary[outcome === 'succeeded' ? 'settled' : 'cancelled']++;
         else summary.unchanged++;
       } catch (error) {
         summary.failed++;
-        this.logger.warn({ workspaceId: row.workspaceId, reference: row.providerReference, reason: error instanceof Error ? error.message : String(error) }, 'reconcile: payment not checked');
+        this.logger.warn(
+          {
+            workspaceId: row.workspaceId,
+            reference: row.providerReference,
+            reason: error instanceof Error ? error.message : String(error),
+          },
+          'reconcile: payment not checked',
+        );
       }
     }
     if (summary.checked) this.logger.info({ ...summary, dryRun: Boolean(options.dryRun) }, 'reconcile pass');

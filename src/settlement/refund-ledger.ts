@@ -30,18 +30,33 @@ export class RefundLedger {
     update: RefundUpdate | ChargeRefundedUpdate,
     lockInvoice: (invoiceId: string) => Promise<Invoice>,
   ): Promise<Invoice> {
-    const found = await tx.findOne(InvoicePayment, { provider, providerPaymentId: update.providerPaymentId, workspaceId });
+    const found = await tx.findOne(InvoicePayment, {
+      provider,
+      providerPaymentId: update.providerPaymentId,
+      workspaceId,
+    });
     // The payment's own event may still be on its way: retried, then dead-lettered.
-    if (!found) throw new SettlementError(`refund event for ${update.providerPaymentId}, which is not in this workspace's ledger`);
+    if (!found)
+      throw new SettlementError(
+        `refund event for ${update.providerPaymentId}, which is not in this workspace's ledger`,
+      );
     const invoice = await lockInvoice(found.invoiceId);
-    const payment = await tx.findOneOrFail(InvoicePayment, { id: found.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+    const payment = await tx.findOneOrFail(
+      InvoicePayment,
+      { id: found.id },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+    );
     // A refund gives back money the payment took: until the ledger has seen the payment succeed (its own event may
     // still be on its way), it waits (retried, then dead-lettered) instead of counting against a payment that took nothing.
     if (!PAID_STATUSES.includes(payment.status)) {
-      throw new SettlementError(`refund event for ${update.providerPaymentId}, whose payment is ${payment.status} in the ledger (its success has not arrived yet)`);
+      throw new SettlementError(
+        `refund event for ${update.providerPaymentId}, whose payment is ${payment.status} in the ledger (its success has not arrived yet)`,
+      );
     }
     if (update.currency !== payment.currency.trim().toUpperCase()) {
-      throw new SettlementError(`refund in ${update.currency} for payment ${payment.providerReference} in ${payment.currency}`);
+      throw new SettlementError(
+        `refund in ${update.currency} for payment ${payment.providerReference} in ${payment.currency}`,
+      );
     }
     const refunds = await tx.find(PaymentRefund, { paymentId: payment.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (update.kind === 'refund') this.applyRefund(tx, payment, refunds, update);
@@ -49,17 +64,28 @@ export class RefundLedger {
       for (const embedded of update.refunds) this.applyRefund(tx, payment, refunds, embedded);
       this.attribute(tx, payment, refunds, update.amountRefundedMinor);
     }
-    payment.refundedMinor = refunds.filter((row) => row.status === RefundState.SUCCEEDED).reduce((sum, row) => sum + row.amountMinor, 0);
-    if (PAID_STATUSES.includes(payment.status)) payment.status = statusAfterRefunds(payment.amountMinor, payment.refundedMinor);
+    payment.refundedMinor = refunds
+      .filter((row) => row.status === RefundState.SUCCEEDED)
+      .reduce((sum, row) => sum + row.amountMinor, 0);
+    if (PAID_STATUSES.includes(payment.status))
+      payment.status = statusAfterRefunds(payment.amountMinor, payment.refundedMinor);
     payment.eventId = eventId;
     return invoice;
   }
 
-  private applyRefund(tx: EntityManager, payment: InvoicePayment, refunds: PaymentRefund[], update: RefundUpdate): void {
+  private applyRefund(
+    tx: EntityManager,
+    payment: InvoicePayment,
+    refunds: PaymentRefund[],
+    update: RefundUpdate,
+  ): void {
     let row =
       refunds.find((candidate) => candidate.providerRefundId === update.providerRefundId) ??
       // A refund requested through our API whose provider answer has not been recorded yet.
-      refunds.find((candidate) => update.localRefundId !== null && candidate.id === update.localRefundId && !candidate.providerRefundId);
+      refunds.find(
+        (candidate) =>
+          update.localRefundId !== null && candidate.id === update.localRefundId && !candidate.providerRefundId,
+      );
     const state = STATES[update.status];
     if (!row) {
       row = tx.create(PaymentRefund, {
@@ -82,7 +108,8 @@ export class RefundLedger {
     row.providerRefundId = update.providerRefundId;
     row.amountMinor = update.amountMinor;
     // Failed and cancelled are final; a succeeded refund can still fail later (bank refunds), never the reverse.
-    if (!TERMINAL.has(row.status) && !(row.status === RefundState.SUCCEEDED && state === RefundState.PENDING)) row.status = state;
+    if (!TERMINAL.has(row.status) && !(row.status === RefundState.SUCCEEDED && state === RefundState.PENDING))
+      row.status = state;
   }
 
   /**
@@ -103,9 +130,16 @@ export class RefundLedger {
    * failure (events arrive in any order), and counting a refund that failed would take money off the invoice that
    * was never given back. Refunds not known yet still count once their own objects arrive.
    */
-  private attribute(tx: EntityManager, payment: InvoicePayment, refunds: PaymentRefund[], cumulativeMinor: number): void {
+  private attribute(
+    tx: EntityManager,
+    payment: InvoicePayment,
+    refunds: PaymentRefund[],
+    cumulativeMinor: number,
+  ): void {
     const placeholderId = unattributedId(payment.providerPaymentId!);
-    const explained = refunds.filter((row) => row.providerRefundId !== placeholderId).reduce((sum, row) => sum + row.amountMinor, 0);
+    const explained = refunds
+      .filter((row) => row.providerRefundId !== placeholderId)
+      .reduce((sum, row) => sum + row.amountMinor, 0);
     const unexplained = cumulativeMinor - explained;
     const placeholder = refunds.find((row) => row.providerRefundId === placeholderId);
     if (unexplained > 0) {

@@ -38,11 +38,15 @@ export function singlePayment(event: InterpretedEvent): PaymentUpdate | null {
 
 /** Checks that need no database: a payment must name an invoice (a uuid) of the workspace it arrived for. */
 function validatePayment({ workspaceId, update }: PaymentItem): SettlementError | null {
-  if (!update.invoiceId) return new SettlementError(`payment ${update.reference} names no invoice (metadata.invoice_id)`);
+  if (!update.invoiceId)
+    return new SettlementError(`payment ${update.reference} names no invoice (metadata.invoice_id)`);
   if (update.metadataWorkspaceId && update.metadataWorkspaceId !== workspaceId) {
-    return new SettlementError(`payment ${update.reference} names workspace ${update.metadataWorkspaceId}, but arrived for workspace ${workspaceId}: not settled`);
+    return new SettlementError(
+      `payment ${update.reference} names workspace ${update.metadataWorkspaceId}, but arrived for workspace ${workspaceId}: not settled`,
+    );
   }
-  if (!UUID.test(update.invoiceId)) return new SettlementError(`invoice id "${update.invoiceId.slice(0, 64)}" is not a uuid`);
+  if (!UUID.test(update.invoiceId))
+    return new SettlementError(`invoice id "${update.invoiceId.slice(0, 64)}" is not a uuid`);
   return null;
 }
 
@@ -74,7 +78,13 @@ export class SettlementService {
       throw new SettlementError('message body is not JSON');
     }
     const envelope = parsed as Partial<EventEnvelope>;
-    if (typeof envelope?.provider !== 'string' || !PROVIDERS.has(envelope.provider) || typeof envelope.workspaceId !== 'string' || !UUID.test(envelope.workspaceId) || envelope.event === undefined) {
+    if (
+      typeof envelope?.provider !== 'string' ||
+      !PROVIDERS.has(envelope.provider) ||
+      typeof envelope.workspaceId !== 'string' ||
+      !UUID.test(envelope.workspaceId) ||
+      envelope.event === undefined
+    ) {
       throw new SettlementError('message is not an event envelope');
     }
     return envelope as EventEnvelope;
@@ -82,7 +92,12 @@ export class SettlementService {
 
   /** Interprets the provider event (outside any transaction: it may call the provider), then applies it once. */
   async settle(envelope: EventEnvelope, meta: { streamSequence?: number } = {}): Promise<SettleOutcome> {
-    return this.apply(envelope.provider as Provider, envelope.workspaceId, await this.interpret(envelope), meta.streamSequence ?? null);
+    return this.apply(
+      envelope.provider as Provider,
+      envelope.workspaceId,
+      await this.interpret(envelope),
+      meta.streamSequence ?? null,
+    );
   }
 
   /**
@@ -109,18 +124,34 @@ export class SettlementService {
     const { provider, workspaceId, eventId, update } = item;
     const invoiceId = update.invoiceId!.toLowerCase();
     const [lock] = await tx.execute<Array<{ currency: string | null; claimed: number }>>(CLAIM_AND_LOCK, [
-      invoiceId, workspaceId, randomUUID(), provider, eventId, workspaceId, item.type, item.streamSequence, update.currency,
+      invoiceId,
+      workspaceId,
+      randomUUID(),
+      provider,
+      eventId,
+      workspaceId,
+      item.type,
+      item.streamSequence,
+      update.currency,
     ]);
     // The invoice may not have reached this database yet: retried with backoff, then dead-lettered.
-    if (lock.currency === null) return new SettlementError(`invoice ${invoiceId} does not exist in workspace ${workspaceId}`);
+    if (lock.currency === null)
+      return new SettlementError(`invoice ${invoiceId} does not exist in workspace ${workspaceId}`);
     if (lock.currency.trim().toUpperCase() !== update.currency) {
-      return new SettlementError(`payment ${update.reference} is in ${update.currency} but invoice ${invoiceId} is in ${lock.currency}`);
+      return new SettlementError(
+        `payment ${update.reference} is in ${update.currency} but invoice ${invoiceId} is in ${lock.currency}`,
+      );
     }
     if (lock.claimed === 0) return 'duplicate';
     if (!(await settleRow(tx, item))) {
       // The reference belongs to another invoice: undo the claim in this transaction, so the event is retried, not lost.
-      const error = new SettlementError(`payment ${update.reference} is recorded for another invoice, not ${invoiceId}`);
-      await tx.execute("update webhook_events set status = 'failed', last_error = ? where provider = ? and event_id = ?", [error.message, provider, eventId]);
+      const error = new SettlementError(
+        `payment ${update.reference} is recorded for another invoice, not ${invoiceId}`,
+      );
+      await tx.execute(
+        "update webhook_events set status = 'failed', last_error = ? where provider = ? and event_id = ?",
+        [error.message, provider, eventId],
+      );
       return error;
     }
     return 'applied';
@@ -130,18 +161,29 @@ export class SettlementService {
   async interpret(envelope: EventEnvelope): Promise<InterpretedEvent> {
     const provider = envelope.provider as Provider;
     try {
-      return await this.providers.get(provider).interpretEvent(envelope.event, await this.credentials(provider, envelope.workspaceId));
+      return await this.providers
+        .get(provider)
+        .interpretEvent(envelope.event, await this.credentials(provider, envelope.workspaceId));
     } catch (error) {
       if (error instanceof SettlementError) throw error;
-      throw new SettlementError(`cannot interpret the ${provider} event: ${error instanceof Error ? error.message : 'unknown error'}`);
+      throw new SettlementError(
+        `cannot interpret the ${provider} event: ${error instanceof Error ? error.message : 'unknown error'}`,
+      );
     }
   }
 
   /** Applies an interpreted event in one unit of work. */
-  async apply(provider: Provider, workspaceId: string, event: InterpretedEvent, streamSequence: number | null): Promise<SettleOutcome> {
+  async apply(
+    provider: Provider,
+    workspaceId: string,
+    event: InterpretedEvent,
+    streamSequence: number | null,
+  ): Promise<SettleOutcome> {
     const payment = singlePayment(event);
     if (payment) {
-      const [outcome] = await this.applyPayments([{ provider, workspaceId, eventId: event.eventId, type: event.type, update: payment, streamSequence }]);
+      const [outcome] = await this.applyPayments([
+        { provider, workspaceId, eventId: event.eventId, type: event.type, update: payment, streamSequence },
+      ]);
       if (outcome instanceof Error) throw outcome;
       return outcome;
     }
@@ -154,7 +196,15 @@ export class SettlementService {
                stream_sequence = coalesce(excluded.stream_sequence, webhook_events.stream_sequence), processed_at = now()
            where webhook_events.status = 'failed'
          returning id`,
-        [randomUUID(), provider, event.eventId, workspaceId, event.type, event.updates.length ? 'applied' : 'ignored', streamSequence],
+        [
+          randomUUID(),
+          provider,
+          event.eventId,
+          workspaceId,
+          event.type,
+          event.updates.length ? 'applied' : 'ignored',
+          streamSequence,
+        ],
       );
       if (claimed.length === 0) return 'duplicate';
       if (event.updates.length === 0) return 'ignored';
@@ -166,10 +216,20 @@ export class SettlementService {
           const problem = validatePayment(item);
           if (problem) throw problem;
           const invoice = await this.lockInvoice(tx, workspaceId, update.invoiceId!);
-          if (invoice.currency.trim().toUpperCase() !== update.currency) throw new SettlementError(`payment ${update.reference} is in ${update.currency} but invoice ${invoice.id} is in ${invoice.currency}`);
-          if (!(await settleRow(tx, item))) throw new SettlementError(`payment ${update.reference} is recorded for another invoice, not ${invoice.id}`);
+          if (invoice.currency.trim().toUpperCase() !== update.currency)
+            throw new SettlementError(
+              `payment ${update.reference} is in ${update.currency} but invoice ${invoice.id} is in ${invoice.currency}`,
+            );
+          if (!(await settleRow(tx, item)))
+            throw new SettlementError(`payment ${update.reference} is recorded for another invoice, not ${invoice.id}`);
         } else {
-          touched.add((await this.refunds.apply(tx, provider, workspaceId, event.eventId, update, (id) => this.lockInvoice(tx, workspaceId, id))).id);
+          touched.add(
+            (
+              await this.refunds.apply(tx, provider, workspaceId, event.eventId, update, (id) =>
+                this.lockInvoice(tx, workspaceId, id),
+              )
+            ).id,
+          );
         }
         await tx.flush(); // later updates of the same event (a Mollie payment's refunds) look rows up by query
       }
@@ -179,7 +239,10 @@ export class SettlementService {
   }
 
   /** Remembers why an event failed (the unit of work rolled back), for the DLQ and ops. Never overwrites a success. */
-  async recordFailure(envelope: Pick<EventEnvelope, 'provider' | 'workspaceId'> & { eventId: string; type: string }, error: string): Promise<void> {
+  async recordFailure(
+    envelope: Pick<EventEnvelope, 'provider' | 'workspaceId'> & { eventId: string; type: string },
+    error: string,
+  ): Promise<void> {
     await this.orm.em.fork().execute(
       `insert into webhook_events (id, provider, event_id, workspace_id, type, status, attempts, last_error)
        values (?, ?, ?, ?, ?, 'failed', 1, ?)
@@ -194,10 +257,12 @@ export class SettlementService {
   async lastError(msgId: string): Promise<string | null> {
     const index = msgId.indexOf(':');
     if (index < 0) return null;
-    const rows = await this.orm.em.fork().execute<Array<{ last_error: string | null }>>(
-      'select last_error from webhook_events where provider = ? and event_id = ?',
-      [msgId.slice(0, index), msgId.slice(index + 1)],
-    );
+    const rows = await this.orm.em
+      .fork()
+      .execute<Array<{ last_error: string | null }>>(
+        'select last_error from webhook_events where provider = ? and event_id = ?',
+        [msgId.slice(0, index), msgId.slice(index + 1)],
+      );
     return rows[0]?.last_error ?? null;
   }
 
@@ -209,7 +274,11 @@ export class SettlementService {
 
   async lockInvoice(tx: EntityManager, workspaceId: string, invoiceId: string): Promise<Invoice> {
     if (!UUID.test(invoiceId)) throw new SettlementError(`invoice id "${invoiceId.slice(0, 64)}" is not a uuid`);
-    const invoice = await tx.findOne(Invoice, { id: invoiceId.toLowerCase(), workspaceId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const invoice = await tx.findOne(
+      Invoice,
+      { id: invoiceId.toLowerCase(), workspaceId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
     // The invoice may not have reached this database yet: retried with backoff, then dead-lettered.
     if (!invoice) throw new SettlementError(`invoice ${invoiceId} does not exist in workspace ${workspaceId}`);
     return invoice;
@@ -220,9 +289,22 @@ export class SettlementService {
 async function settleRow(tx: EntityManager, { provider, workspaceId, eventId, update }: PaymentItem): Promise<boolean> {
   const invoiceId = update.invoiceId!.toLowerCase();
   const settled = await tx.execute<Array<{ status: string }>>(SETTLE_PAYMENT, [
-    randomUUID(), workspaceId, invoiceId, provider, update.reference, update.providerPaymentId, eventId, LEDGER_STATUS[update.outcome],
-    update.amountMinor, update.currency, update.outcome === 'succeeded' ? update.occurredAt : null,
-    invoiceId, provider, update.reference, invoiceId, invoiceId,
+    randomUUID(),
+    workspaceId,
+    invoiceId,
+    provider,
+    update.reference,
+    update.providerPaymentId,
+    eventId,
+    LEDGER_STATUS[update.outcome],
+    update.amountMinor,
+    update.currency,
+    update.outcome === 'succeeded' ? update.occurredAt : null,
+    invoiceId,
+    provider,
+    update.reference,
+    invoiceId,
+    invoiceId,
   ]);
   return settled.length > 0;
 }

@@ -13,12 +13,23 @@ const PAY_LINK = `query ($reps: [_Any!]!, $amount: SafeInt) {
 const LEDGER = `query ($reps: [_Any!]!) {
   _entities(representations: $reps) { ... on Invoice { payments { id provider providerReference status amount { amountMinor currency } refunded { amountMinor } } } }
 }`;
-const REFUND = 'mutation ($input: RefundPaymentInput!) { refundPayment(input: $input) { status amount { amountMinor } } }';
+const REFUND =
+  'mutation ($input: RefundPaymentInput!) { refundPayment(input: $input) { status amount { amountMinor } } }';
 
-interface LedgerEntry { id: string; provider: string; providerReference: string; status: string; amount: { amountMinor: number; currency: string }; refunded: { amountMinor: number } }
+interface LedgerEntry {
+  id: string;
+  provider: string;
+  providerReference: string;
+  status: string;
+  amount: { amountMinor: number; currency: string };
+  refunded: { amountMinor: number };
+}
 
 /** The same scenarios for every provider: adding one means writing its driver, not new tests. */
-describe.each([['stripe', () => new StripeDriver()], ['mollie', () => new MollieDriver()]] as const)('provider conformance: %s', (_name, makeDriver) => {
+describe.each([
+  ['stripe', () => new StripeDriver()],
+  ['mollie', () => new MollieDriver()],
+] as const)('provider conformance: %s', (_name, makeDriver) => {
   const driver: ProviderDriver = makeDriver();
   let service: TestService;
   let caller: TestCaller;
@@ -36,9 +47,20 @@ describe.each([['stripe', () => new StripeDriver()], ['mollie', () => new Mollie
   });
 
   const sql = <T>(query: string, params: unknown[] = []) => service.orm.em.getConnection().execute<T[]>(query, params);
-  const invoiceOf = async (invoice: InvoiceFixture) => (await sql<{ status: string; paid_minor: string }>('select status, paid_minor from invoices where id = ?', [invoice.id]))[0];
+  const invoiceOf = async (invoice: InvoiceFixture) =>
+    (
+      await sql<{ status: string; paid_minor: string }>('select status, paid_minor from invoices where id = ?', [
+        invoice.id,
+      ])
+    )[0];
   const ledgerOf = async (invoice: InvoiceFixture) =>
-    (await service.gql<{ _entities: Array<{ payments: LedgerEntry[] }> }>(LEDGER, { reps: [{ __typename: 'Invoice', id: invoice.id }] }, await tokenFor(caller))).data!._entities[0].payments;
+    (
+      await service.gql<{ _entities: Array<{ payments: LedgerEntry[] }> }>(
+        LEDGER,
+        { reps: [{ __typename: 'Invoice', id: invoice.id }] },
+        await tokenFor(caller),
+      )
+    ).data!._entities[0].payments;
   const untilInvoice = (invoice: InvoiceFixture, status: string, paid: number) =>
     eventually(async () => {
       const row = await invoiceOf(invoice);
@@ -46,8 +68,9 @@ describe.each([['stripe', () => new StripeDriver()], ['mollie', () => new Mollie
     });
   /** Follows the invoice's pay link like a customer's browser; returns the provider's checkout URL and reference. */
   const checkout = async (invoice: InvoiceFixture, amount?: number) => {
-    const result = await service.gql<{ _entities: Array<{ payLink: { url: string; provider: string; amountDue: { amountMinor: number } } }> }>(
-      PAY_LINK, { reps: [{ __typename: 'Invoice', id: invoice.id }], amount }, await tokenFor(caller));
+    const result = await service.gql<{
+      _entities: Array<{ payLink: { url: string; provider: string; amountDue: { amountMinor: number } } }>;
+    }>(PAY_LINK, { reps: [{ __typename: 'Invoice', id: invoice.id }], amount }, await tokenFor(caller));
     const link = result.data!._entities[0].payLink;
     expect(link.provider).toBe(driver.provider);
     const redirect = await fetch(link.url.replace(/^https?:\/\/[^/]+/, service.url), { redirect: 'manual' });
@@ -64,12 +87,23 @@ describe.each([['stripe', () => new StripeDriver()], ['mollie', () => new Mollie
     return { invoice, reference: session.reference, paymentId: (await ledgerOf(invoice))[0].id };
   };
   const refund = async (paymentId: string, amountMinor?: number) =>
-    service.gql<{ refundPayment: { status: string } }>(REFUND, { input: { paymentId, amountMinor, idempotencyKey: `conf-${Math.random()}` } }, await tokenFor(caller));
+    service.gql<{ refundPayment: { status: string } }>(
+      REFUND,
+      { input: { paymentId, amountMinor, idempotencyKey: `conf-${Math.random()}` } },
+      await tokenFor(caller),
+    );
 
   it('pay link → hosted checkout → confirmation → invoice paid, with one SUCCEEDED ledger row', async () => {
     const { invoice, reference } = await paid(12_000);
     expect(reference).toMatch(driver.referencePattern);
-    expect(await ledgerOf(invoice)).toEqual([expect.objectContaining({ provider: driver.provider, providerReference: reference, status: 'SUCCEEDED', amount: { amountMinor: 12_000, currency: 'EUR' } })]);
+    expect(await ledgerOf(invoice)).toEqual([
+      expect.objectContaining({
+        provider: driver.provider,
+        providerReference: reference,
+        status: 'SUCCEEDED',
+        amount: { amountMinor: 12_000, currency: 'EUR' },
+      }),
+    ]);
   });
 
   it('a partial-amount link leaves the invoice partial', async () => {
@@ -107,17 +141,20 @@ describe.each([['stripe', () => new StripeDriver()], ['mollie', () => new Mollie
     expect((await refund(part.paymentId, 1_500)).errors).toBeUndefined();
     await driver.settleRefunds(part.reference);
     await untilInvoice(part.invoice, 'partial', 4_500);
-    expect((await ledgerOf(part.invoice))[0]).toMatchObject({ status: 'PARTIALLY_REFUNDED', refunded: { amountMinor: 1_500 } });
+    expect((await ledgerOf(part.invoice))[0]).toMatchObject({
+      status: 'PARTIALLY_REFUNDED',
+      refunded: { amountMinor: 1_500 },
+    });
   });
 
-  it('a refund seen only through the provider\'s notification is recorded', async () => {
+  it("a refund seen only through the provider's notification is recorded", async () => {
     const { invoice, reference } = await paid(8_000);
     await driver.dashboardRefund(reference, 2_000, 'EUR');
     await driver.settleRefunds(reference);
     await untilInvoice(invoice, 'partial', 6_000);
   });
 
-  it('a notification about another account\'s payment is never settled', async () => {
+  it("a notification about another account's payment is never settled", async () => {
     const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 1_000 });
     const status = await driver.foreignNotification(service, caller, invoice.id, 1_000);
     expect(status).toBe(driver.foreignStatus);
@@ -147,8 +184,15 @@ describe('switching the active provider', () => {
     await stripe.connect(service, caller);
     const token = await tokenFor(caller);
     const linkOf = async (invoice: InvoiceFixture) =>
-      (await service.gql<{ _entities: Array<{ payLink: { url: string; provider: string } }> }>(PAY_LINK, { reps: [{ __typename: 'Invoice', id: invoice.id }] }, token)).data!._entities[0].payLink;
-    const follow = async (url: string) => (await fetch(url.replace(/^https?:\/\/[^/]+/, service.url), { redirect: 'manual' })).headers.get('location')!;
+      (
+        await service.gql<{ _entities: Array<{ payLink: { url: string; provider: string } }> }>(
+          PAY_LINK,
+          { reps: [{ __typename: 'Invoice', id: invoice.id }] },
+          token,
+        )
+      ).data!._entities[0].payLink;
+    const follow = async (url: string) =>
+      (await fetch(url.replace(/^https?:\/\/[^/]+/, service.url), { redirect: 'manual' })).headers.get('location')!;
 
     const first = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 2_500 });
     const second = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 2_500 });
@@ -165,10 +209,19 @@ describe('switching the active provider', () => {
     await mollie.pay(target);
 
     const shape = async (invoice: InvoiceFixture) => {
-      await eventually(async () => (await service.orm.em.getConnection().execute<Array<{ status: string }>>('select status from invoices where id = ?', [invoice.id]))[0].status === 'paid');
+      await eventually(
+        async () =>
+          (
+            await service.orm.em
+              .getConnection()
+              .execute<Array<{ status: string }>>('select status from invoices where id = ?', [invoice.id])
+          )[0].status === 'paid',
+      );
       const [row] = await service.orm.em.getConnection().execute<Array<Record<string, unknown>>>(
         `select i.status, i.paid_minor, p.status as payment_status, p.amount_minor, p.currency, p.refunded_minor
-         from invoices i join invoice_payments p on p.invoice_id = i.id where i.id = ?`, [invoice.id]);
+         from invoices i join invoice_payments p on p.invoice_id = i.id where i.id = ?`,
+        [invoice.id],
+      );
       return row;
     };
     expect(await shape(first)).toEqual(await shape(second));

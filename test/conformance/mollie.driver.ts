@@ -72,11 +72,21 @@ export class MollieDriver implements ProviderDriver {
     const response = await fetch(`${this.fake.url}/v2/payments`, {
       method: 'POST',
       headers: { authorization: `Bearer ${mollieKey()}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ amount: { currency: 'EUR', value: formatMinor(amountMinor, 'EUR') }, description: 'foreign', redirectUrl: 'https://example.com', metadata: { workspace_id: caller.workspaceId, invoice_id: invoiceId } }),
+      body: JSON.stringify({
+        amount: { currency: 'EUR', value: formatMinor(amountMinor, 'EUR') },
+        description: 'foreign',
+        redirectUrl: 'https://example.com',
+        metadata: { workspace_id: caller.workspaceId, invoice_id: invoiceId },
+      }),
     });
     const foreign = (await response.json()) as { id: string };
     await this.fake.setPaymentStatus(foreign.id, 'paid');
     // Mollie's notification: `id=tr_…`, form-encoded, no signature, sent to the workspace's host.
-    return postWithHost(`${service.url}/api/finance/payments/mollie/webhook`, caller.workspaceDomain, `id=${foreign.id}`, { 'content-type': 'application/x-www-form-urlencoded' });
+    return postWithHost(
+      `${service.url}/api/finance/payments/mollie/webhook`,
+      caller.workspaceDomain,
+      `id=${foreign.id}`,
+      { 'content-type': 'application/x-www-form-urlencoded' },
+    );
   }
 }

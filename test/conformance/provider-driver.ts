@@ -33,5 +33,10 @@ export interface ProviderDriver {
    * A paid payment of another account whose metadata names `invoiceId` of this workspace, notified to this workspace's
    * webhook URL (a service that trusted it would settle the invoice); returns the HTTP status.
    */
-  foreignNotification(service: TestService, caller: TestCaller, invoiceId: string, amountMinor: number): Promise<number>;
+  foreignNotification(
+    service: TestService,
+    caller: TestCaller,
+    invoiceId: string,
+    amountMinor: number,
+  ): Promise<number>;
 }

@@ -62,7 +62,15 @@ export class StripeDriver implements ProviderDriver {
 
   async foreignNotification(service: TestService, caller: TestCaller, invoiceId: string, amountMinor: number) {
     // An event of another Stripe account, signed with that account's secret.
-    const event = this.fake.buildEvent('checkout.session.completed', { id: 'cs_test_foreign', object: 'checkout.session', amount_total: amountMinor, currency: 'eur', client_reference_id: invoiceId, metadata: { workspace_id: caller.workspaceId, invoice_id: invoiceId }, payment_status: 'paid' });
+    const event = this.fake.buildEvent('checkout.session.completed', {
+      id: 'cs_test_foreign',
+      object: 'checkout.session',
+      amount_total: amountMinor,
+      currency: 'eur',
+      client_reference_id: invoiceId,
+      metadata: { workspace_id: caller.workspaceId, invoice_id: invoiceId },
+      payment_status: 'paid',
+    });
     const result = await this.fake.deliverEvent(event, {
       targetUrl: `${service.url}/api/finance/payments/stripe/webhook`,
       host: caller.workspaceDomain,

@@ -13,9 +13,10 @@ import { newCaller, tokenFor, type TestCaller } from '../helpers/tokens.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
-const PAY_LINK = 'query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Invoice { payLink { url } payments { status } } } }';
+const PAY_LINK =
+  'query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Invoice { payLink { url } payments { status } } } }';
 
-describe('the customer\'s pay flow in a real browser (Chromium + fake Stripe checkout)', () => {
+describe("the customer's pay flow in a real browser (Chromium + fake Stripe checkout)", () => {
   let service: TestService;
   let stripe: FakeStripe;
   let browser: Browser;
@@ -23,10 +24,14 @@ describe('the customer\'s pay flow in a real browser (Chromium + fake Stripe che
   let caller: TestCaller;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (npm test's pretest does this)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (npm test's pretest does this)`);
     mkdirSync(ARTIFACTS, { recursive: true });
     const port = await freePort();
-    ({ service, stripe } = await startWithFakeStripe({ PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }));
+    ({ service, stripe } = await startWithFakeStripe({
+      PORT: String(port),
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    }));
     stripe.autoDeliver = { baseUrl: service.url };
     caller = newCaller(['owner']);
     await connectStripe(service, caller, { keys: testKeys('test', false) });
@@ -34,7 +39,15 @@ describe('the customer\'s pay flow in a real browser (Chromium + fake Stripe che
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -45,7 +58,13 @@ describe('the customer\'s pay flow in a real browser (Chromium + fake Stripe che
   });
 
   const payLinkOf = async (invoiceId: string) =>
-    (await service.gql<{ _entities: Array<{ payLink: { url: string } }> }>(PAY_LINK, { reps: [{ __typename: 'Invoice', id: invoiceId }] }, await tokenFor(caller))).data!._entities[0].payLink.url;
+    (
+      await service.gql<{ _entities: Array<{ payLink: { url: string } }> }>(
+        PAY_LINK,
+        { reps: [{ __typename: 'Invoice', id: invoiceId }] },
+        await tokenFor(caller),
+      )
+    ).data!._entities[0].payLink.url;
   /** The invoice status as the Invoices subgraph serves it over GraphQL. */
   const statusOf = async (invoiceId: string) => {
     const response = await fetch(invoices.url, {
@@ -64,7 +83,11 @@ describe('the customer\'s pay flow in a real browser (Chromium + fake Stripe che
   };
 
   it('pay link → Stripe checkout → Pay → success page → invoice paid', async () => {
-    const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, number: 'INV-BROWSER-1', totalMinor: 4_990 });
+    const invoice = await insertInvoice(service.orm, {
+      workspaceId: caller.workspaceId,
+      number: 'INV-BROWSER-1',
+      totalMinor: 4_990,
+    });
     const page = await browser.newPage();
     await page.goto(await payLinkOf(invoice.id));
     await expect.poll(() => page.title()).toBe('Fake Stripe Checkout');
@@ -81,7 +104,11 @@ describe('the customer\'s pay flow in a real browser (Chromium + fake Stripe che
   });
 
   it('pay link → Stripe checkout → Cancel → cancel page → invoice still unpaid', async () => {
-    const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, number: 'INV-BROWSER-2', totalMinor: 1_250 });
+    const invoice = await insertInvoice(service.orm, {
+      workspaceId: caller.workspaceId,
+      number: 'INV-BROWSER-2',
+      totalMinor: 1_250,
+    });
     const page = await browser.newPage();
     await page.goto(await payLinkOf(invoice.id));
     await expect.poll(() => page.title()).toBe('Fake Stripe Checkout');
@@ -92,7 +119,11 @@ describe('the customer\'s pay flow in a real browser (Chromium + fake Stripe che
     pageShowsNoInvoiceData(text, invoice);
     await page.screenshot({ path: join(ARTIFACTS, 'pay-3-cancel.png') });
     expect(await statusOf(invoice.id)).toBe('sent');
-    const ledger = await service.gql<{ _entities: Array<{ payments: Array<{ status: string }> }> }>(PAY_LINK, { reps: [{ __typename: 'Invoice', id: invoice.id }] }, await tokenFor(caller));
+    const ledger = await service.gql<{ _entities: Array<{ payments: Array<{ status: string }> }> }>(
+      PAY_LINK,
+      { reps: [{ __typename: 'Invoice', id: invoice.id }] },
+      await tokenFor(caller),
+    );
     expect(ledger.data!._entities[0].payments).toEqual([{ status: 'PENDING' }]);
     await page.close();
   });

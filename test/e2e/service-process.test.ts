@@ -18,7 +18,9 @@ describe('the service as a process (what `npm start` runs)', () => {
     const url = new URL(testEnv().DATABASE_URL);
     url.pathname = `/${database}`;
     // NODE_ENV is not 'test' here: libraries that act on signals outside tests (Apollo Server does) must not interfere.
-    const service = await spawnService(testEnv({ PORT: String(port), DATABASE_URL: url.toString(), NODE_ENV: 'development' }));
+    const service = await spawnService(
+      testEnv({ PORT: String(port), DATABASE_URL: url.toString(), NODE_ENV: 'development' }),
+    );
     const ready = await fetch(`${service.url}/readyz`);
     expect(await ready.json()).toMatchObject({ status: 'ready', checks: { postgres: 'ok', nats: 'ok' } });
     const sdl = await fetch(`${service.url}/graphql`, {
@@ -47,7 +49,14 @@ describe('the service as a process (what `npm start` runs)', () => {
   it.each([
     [{ PORT: 'abc' }, 'PORT'],
     [{ NODE_ENV: 'production', AUTH_JWT_SECRET: '', PAYMENTS_ENCRYPTION_KEYS: '' }, 'AUTH_JWT_SECRET'],
-    [{ NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-production-secret-that-is-long-enough', PAYMENTS_ENCRYPTION_KEYS: '' }, 'PAYMENTS_ENCRYPTION_KEYS'],
+    [
+      {
+        NODE_ENV: 'production',
+        AUTH_JWT_SECRET: 'a-production-secret-that-is-long-enough',
+        PAYMENTS_ENCRYPTION_KEYS: '',
+      },
+      'PAYMENTS_ENCRYPTION_KEYS',
+    ],
   ])('refuses bad configuration %j with one line naming %s and exit code 1', async (env, variable) => {
     const result = await runToExit({ ...testEnv(), ...env });
     expect(result.code).toBe(1);

@@ -13,12 +13,14 @@ import { startTcpProxy } from '../helpers/tcp-proxy.js';
 async function pool<T, R>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index], index);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index], index);
+      }
+    }),
+  );
   return results;
 }
 
@@ -32,12 +34,22 @@ describe('settlement by worker processes', () => {
   let prefix: string;
   const workers: ServiceProcess[] = [];
   const workerEnv = async (extra: Record<string, string> = {}) =>
-    testEnv({ PORT: String(await freePort()), NATS_SUBJECT_PREFIX: prefix, SETTLEMENT_CONCURRENCY: '8', SETTLEMENT_ACK_WAIT_MS: ACK_WAIT_MS, LOG_LEVEL: 'warn', ...extra });
+    testEnv({
+      PORT: String(await freePort()),
+      NATS_SUBJECT_PREFIX: prefix,
+      SETTLEMENT_CONCURRENCY: '8',
+      SETTLEMENT_ACK_WAIT_MS: ACK_WAIT_MS,
+      LOG_LEVEL: 'warn',
+      ...extra,
+    });
 
   beforeAll(async () => {
     prefix = uniquePrefix();
     // The API in-process (it only ingests: role api); workers are real child processes a test can kill.
-    ({ service: api, stripe } = await startWithFakeStripe({ NATS_SUBJECT_PREFIX: prefix, SETTLEMENT_ACK_WAIT_MS: ACK_WAIT_MS }, ['--role', 'api']));
+    ({ service: api, stripe } = await startWithFakeStripe(
+      { NATS_SUBJECT_PREFIX: prefix, SETTLEMENT_ACK_WAIT_MS: ACK_WAIT_MS },
+      ['--role', 'api'],
+    ));
     ws = await StripeWorkspace.connect(api, stripe);
   });
   afterAll(async () => {
@@ -57,9 +69,13 @@ describe('settlement by worker processes', () => {
   /** Sends `count` distinct payment events spread over the invoices; returns what each invoice must end at. */
   const burst = async (invoices: InvoiceFixture[], count: number, onSent?: (index: number) => void) => {
     const expected = new Map(invoices.map((invoice) => [invoice.id, 0]));
-    const plan = Array.from({ length: count }, (_, index) => ({ invoice: invoices[index % invoices.length], amount: 100 + (index % 7) * 10 }));
+    const plan = Array.from({ length: count }, (_, index) => ({
+      invoice: invoices[index % invoices.length],
+      amount: 100 + (index % 7) * 10,
+    }));
     const statuses = await pool(plan, 16, async ({ invoice, amount }, index) => {
-      const status = (await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: amount }))).status;
+      const status = (await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: amount })))
+        .status;
       if (status === 200) expected.set(invoice.id, expected.get(invoice.id)! + amount);
       onSent?.(index);
       return status;
@@ -68,14 +84,25 @@ describe('settlement by worker processes', () => {
   };
 
   it('200 events for 20 invoices at concurrency 16, settled by two worker processes, add up exactly', async () => {
-    workers.push(await spawnService(await workerEnv(), ['--role', 'worker']), await spawnService(await workerEnv(), ['--role', 'worker']));
-    const invoices = await Promise.all(Array.from({ length: 20 }, () => insertInvoice(api.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 1_000_000 })));
+    workers.push(
+      await spawnService(await workerEnv(), ['--role', 'worker']),
+      await spawnService(await workerEnv(), ['--role', 'worker']),
+    );
+    const invoices = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        insertInvoice(api.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 1_000_000 }),
+      ),
+    );
     const { expected, statuses } = await burst(invoices, 200);
     expect(statuses.every((status) => status === 200)).toBe(true);
-    await eventually(async () => {
-      const paid = await paidOf(invoices);
-      return invoices.every((invoice) => paid.get(invoice.id) === expected.get(invoice.id));
-    }, 30_000, 100);
+    await eventually(
+      async () => {
+        const paid = await paidOf(invoices);
+        return invoices.every((invoice) => paid.get(invoice.id) === expected.get(invoice.id));
+      },
+      30_000,
+      100,
+    );
     // Both processes took part.
     const metrics = await Promise.all(workers.map(async (worker) => (await fetch(`${worker.url}/metrics`)).text()));
     for (const text of metrics) expect(text).toMatch(/payments_events_total\{result="applied"\} [1-9]/);
@@ -88,17 +115,25 @@ describe('settlement by worker processes', () => {
     const env = await workerEnv();
     let worker = await spawnService(env, ['--role', 'worker']);
     workers.push(worker);
-    const invoices = await Promise.all(Array.from({ length: 10 }, () => insertInvoice(api.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 1_000_000 })));
+    const invoices = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        insertInvoice(api.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 1_000_000 }),
+      ),
+    );
     const { expected } = await burst(invoices, 150, (index) => {
       if (index === 60) worker.child.kill('SIGKILL');
     });
     await worker.exited;
     worker = await spawnService(env, ['--role', 'worker']);
     workers.push(worker);
-    await eventually(async () => {
-      const paid = await paidOf(invoices);
-      return invoices.every((invoice) => paid.get(invoice.id) === expected.get(invoice.id));
-    }, 20_000, 200);
+    await eventually(
+      async () => {
+        const paid = await paidOf(invoices);
+        return invoices.every((invoice) => paid.get(invoice.id) === expected.get(invoice.id));
+      },
+      20_000,
+      200,
+    );
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     workers.splice(0);
@@ -109,16 +144,23 @@ describe('settlement by worker processes', () => {
     const proxy = await startTcpProxy('127.0.0.1', 5432);
     const databaseUrl = new URL(testEnv().DATABASE_URL);
     databaseUrl.port = String(proxy.port);
-    const worker = await spawnService(await workerEnv({ DATABASE_URL: databaseUrl.toString(), SETTLEMENT_BACKOFF_MS: '300,600,1200,2400,4800' }), ['--role', 'worker']);
+    const worker = await spawnService(
+      await workerEnv({ DATABASE_URL: databaseUrl.toString(), SETTLEMENT_BACKOFF_MS: '300,600,1200,2400,4800' }),
+      ['--role', 'worker'],
+    );
     workers.push(worker);
     try {
       const invoice = await insertInvoice(api.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 4_000 });
       proxy.cut();
-      expect((await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 4_000 }))).status).toBe(200);
+      expect(
+        (await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 4_000 }))).status,
+      ).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const admin = new Client({ connectionString: testEnv().DATABASE_URL });
       await admin.connect();
-      expect((await admin.query('select status from invoices where id = $1', [invoice.id])).rows[0].status).toBe('sent');
+      expect((await admin.query('select status from invoices where id = $1', [invoice.id])).rows[0].status).toBe(
+        'sent',
+      );
       await admin.end();
       proxy.restore();
       await eventually(async () => (await paidOf([invoice])).get(invoice.id) === 4_000, 20_000, 200);

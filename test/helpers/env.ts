@@ -27,7 +27,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
   };
 }
 
-export const testConfig = (extra: Record<string, string> = {}, argv: string[] = []): Config => loadConfig(testEnv(extra), argv);
+export const testConfig = (extra: Record<string, string> = {}, argv: string[] = []): Config =>
+  loadConfig(testEnv(extra), argv);
 
 /** A brand-new empty database (for migration tests); returns its URL and a drop function. */
 export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {

@@ -14,7 +14,10 @@ export interface InvoiceFixture {
 }
 
 /** Inserts an invoice row the way the Invoices service would (plain SQL, not through our entities). */
-export async function insertInvoice(orm: MikroORM, values: Partial<InvoiceFixture> & { workspaceId: string }): Promise<InvoiceFixture> {
+export async function insertInvoice(
+  orm: MikroORM,
+  values: Partial<InvoiceFixture> & { workspaceId: string },
+): Promise<InvoiceFixture> {
   const invoice: InvoiceFixture = {
     id: randomUUID(),
     number: `INV-${Math.floor(Math.random() * 1e6)}`,
@@ -29,20 +32,49 @@ export async function insertInvoice(orm: MikroORM, values: Partial<InvoiceFixtur
   await orm.em.getConnection().execute(
     `insert into invoices (id, workspace_id, number, status, currency, total_minor, paid_minor, due_date, customer_email, customer_name)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'Customer Ltd')`,
-    [invoice.id, invoice.workspaceId, invoice.number, invoice.status, invoice.currency, invoice.totalMinor, invoice.paidMinor, invoice.dueDate, invoice.customerEmail],
+    [
+      invoice.id,
+      invoice.workspaceId,
+      invoice.number,
+      invoice.status,
+      invoice.currency,
+      invoice.totalMinor,
+      invoice.paidMinor,
+      invoice.dueDate,
+      invoice.customerEmail,
+    ],
   );
   return invoice;
 }
 
 export async function insertPayment(
   orm: MikroORM,
-  values: { workspaceId: string; invoiceId: string; amountMinor: number; currency?: string; status?: string; createdAt?: Date; provider?: string },
+  values: {
+    workspaceId: string;
+    invoiceId: string;
+    amountMinor: number;
+    currency?: string;
+    status?: string;
+    createdAt?: Date;
+    provider?: string;
+  },
 ): Promise<string> {
   const id = randomUUID();
   await orm.em.getConnection().execute(
     `insert into invoice_payments (id, workspace_id, invoice_id, provider, provider_reference, status, amount_minor, currency, created_at, updated_at)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [id, values.workspaceId, values.invoiceId, values.provider ?? 'stripe', `cs_test_${randomUUID().replace(/-/g, '')}`, values.status ?? 'succeeded', values.amountMinor, values.currency ?? 'EUR', values.createdAt ?? new Date(), values.createdAt ?? new Date()],
+    [
+      id,
+      values.workspaceId,
+      values.invoiceId,
+      values.provider ?? 'stripe',
+      `cs_test_${randomUUID().replace(/-/g, '')}`,
+      values.status ?? 'succeeded',
+      values.amountMinor,
+      values.currency ?? 'EUR',
+      values.createdAt ?? new Date(),
+      values.createdAt ?? new Date(),
+    ],
   );
   return id;
 }

@@ -12,7 +12,8 @@ async function deleteStreams(namePrefix: string) {
   if (!nc) return;
   try {
     const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) if (name.startsWith(namePrefix)) await jsm.streams.delete(name).catch(() => undefined);
+    for await (const name of jsm.streams.names())
+      if (name.startsWith(namePrefix)) await jsm.streams.delete(name).catch(() => undefined);
   } finally {
     await nc.close();
   }

@@ -8,7 +8,11 @@ const PAY_LINK = 'query ($reps: [_Any!]!) { _entities(representations: $reps) { 
 
 /** Follows an invoice's pay link to the fake checkout and returns the session id (the click creates the PENDING row). */
 export async function openCheckout(service: TestService, caller: TestCaller, invoice: InvoiceFixture): Promise<string> {
-  const result = await service.gql<{ _entities: Array<{ payLink: { url: string } | null }> }>(PAY_LINK, { reps: [{ __typename: 'Invoice', id: invoice.id }] }, await tokenFor(caller));
+  const result = await service.gql<{ _entities: Array<{ payLink: { url: string } | null }> }>(
+    PAY_LINK,
+    { reps: [{ __typename: 'Invoice', id: invoice.id }] },
+    await tokenFor(caller),
+  );
   const url = result.data?._entities[0]?.payLink?.url;
   if (!url) throw new Error(`no pay link: ${JSON.stringify(result)}`);
   const redirect = await fetch(url.replace(/^https?:\/\/[^/]+/, service.url), { redirect: 'manual' });
@@ -27,7 +31,16 @@ export async function paidInvoice(
   const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 10_000, ...values });
   const sessionId = await openCheckout(service, caller, invoice);
   const { paymentIntent } = await stripe.completeSession(sessionId);
-  await eventually(async () => (await service.orm.em.getConnection().execute<Array<{ status: string }>>('select status from invoices where id = ?', [invoice.id]))[0].status === 'paid');
-  const [row] = await service.orm.em.getConnection().execute<Array<{ id: string }>>("select id from invoice_payments where provider_reference = ?", [sessionId]);
+  await eventually(
+    async () =>
+      (
+        await service.orm.em
+          .getConnection()
+          .execute<Array<{ status: string }>>('select status from invoices where id = ?', [invoice.id])
+      )[0].status === 'paid',
+  );
+  const [row] = await service.orm.em
+    .getConnection()
+    .execute<Array<{ id: string }>>('select id from invoice_payments where provider_reference = ?', [sessionId]);
   return { invoice, sessionId, paymentId: row.id, paymentIntent: paymentIntent.id };
 }

@@ -36,12 +36,17 @@ export async function startPrivateNats(): Promise<PrivateNats> {
 
   async function start(): Promise<void> {
     if (child) return;
-    const proc = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     running.add(proc);
     let startLog = '';
     await new Promise<void>((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`nats-server on ${port} not ready within 10 s:\n${log}`)), 10_000);
+      const deadline = setTimeout(
+        () => reject(new Error(`nats-server on ${port} not ready within 10 s:\n${log}`)),
+        10_000,
+      );
       const onData = (chunk: Buffer) => {
         log += chunk.toString();
         startLog += chunk.toString();

@@ -12,9 +12,16 @@ export interface ServiceProcess {
 }
 
 /** Runs the built service as a child process (as `npm start` does) and waits until `/readyz` answers 200. */
-export async function spawnService(env: Record<string, string>, args: string[] = [], readyWithinMs = 60_000): Promise<ServiceProcess> {
+export async function spawnService(
+  env: Record<string, string>,
+  args: string[] = [],
+  readyWithinMs = 60_000,
+): Promise<ServiceProcess> {
   const port = env.PORT;
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -36,9 +43,15 @@ export async function spawnService(env: Record<string, string>, args: string[] =
 }
 
 /** Runs the built service expecting it to fail at start; returns its exit code and output. */
-export function runToExit(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; output: string }> {
+export function runToExit(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

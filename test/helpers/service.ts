@@ -20,7 +20,11 @@ export interface TestService extends RunningService {
   logs: LogCapture;
   /** SQL statements seen since the last reset. */
   queries: string[];
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<GqlResult<T>>;
 }
 
 export interface GqlResult<T> {

@@ -57,7 +57,16 @@ export class StripeWorkspace {
     );
   }
 
-  send(event: FakeEvent, overrides: { host?: string; timestamp?: number; signatureOverride?: string | null; payload?: string; secret?: string } = {}) {
+  send(
+    event: FakeEvent,
+    overrides: {
+      host?: string;
+      timestamp?: number;
+      signatureOverride?: string | null;
+      payload?: string;
+      secret?: string;
+    } = {},
+  ) {
     return this.stripe.deliverEvent(event, {
       targetUrl: `${this.service.url}${WEBHOOK_PATH}`,
       host: overrides.host ?? this.caller.workspaceDomain,
@@ -70,13 +79,18 @@ export class StripeWorkspace {
 }
 
 /** Polls until `check` returns a truthy value (or times out with the last value in the message). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000, intervalMs = 25): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  check: () => Promise<T>,
+  timeoutMs = 10_000,
+  intervalMs = 25,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T;
   for (;;) {
     last = await check();
     if (last) return last as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

@@ -26,7 +26,10 @@ export const SAVE_STRIPE_KEYS = `mutation ($input: SaveStripeKeysInput!) {
 }`;
 
 /** The service wired to a fresh fake Stripe (STRIPE_API_URL), with the fake delivering webhooks back to it. */
-export async function startWithFakeStripe(env: Record<string, string> = {}, argv: string[] = []): Promise<{ service: TestService; stripe: FakeStripe }> {
+export async function startWithFakeStripe(
+  env: Record<string, string> = {},
+  argv: string[] = [],
+): Promise<{ service: TestService; stripe: FakeStripe }> {
   const stripe = await startFakeStripe();
   const service = await startTestService({ STRIPE_API_URL: stripe.url, ...env }, argv);
   return { service, stripe };

@@ -8,7 +8,16 @@ import type { TestService } from '../helpers/service.js';
 import { startWithFakeStripe } from '../helpers/stripe.js';
 import { eventually, StripeWorkspace } from '../helpers/stripe-events.js';
 
-interface DlqEntry { seq: number; provider: string; eventId: string; type: string; workspaceId: string; deliveries: number; lastError: string; deadAt: string }
+interface DlqEntry {
+  seq: number;
+  provider: string;
+  eventId: string;
+  type: string;
+  workspaceId: string;
+  deliveries: number;
+  lastError: string;
+  deadAt: string;
+}
 
 describe('dead letters, replay and the ops CLI', () => {
   let service: TestService;
@@ -16,7 +25,11 @@ describe('dead letters, replay and the ops CLI', () => {
   let ws: StripeWorkspace;
   let env: Record<string, string>;
   beforeAll(async () => {
-    ({ service, stripe } = await startWithFakeStripe({ SETTLEMENT_MAX_DELIVER: '3', SETTLEMENT_BACKOFF_MS: '50,100', DLQ_RETRY_INTERVAL_MS: '3600000' }));
+    ({ service, stripe } = await startWithFakeStripe({
+      SETTLEMENT_MAX_DELIVER: '3',
+      SETTLEMENT_BACKOFF_MS: '50,100',
+      DLQ_RETRY_INTERVAL_MS: '3600000',
+    }));
     ws = await StripeWorkspace.connect(service, stripe);
     env = testEnv({ NATS_SUBJECT_PREFIX: service.names.prefix, STRIPE_API_URL: stripe.url });
   });
@@ -28,21 +41,41 @@ describe('dead letters, replay and the ops CLI', () => {
   const ops = (...args: string[]) => runOpsCli(env, args);
   const dlq = async () => JSON.parse((await ops('dlq', 'list', '--json')).stdout) as DlqEntry[];
   const invoiceRow = async (id: string) =>
-    (await service.orm.em.getConnection().execute<Array<{ status: string; paid_minor: string }>>('select status, paid_minor from invoices where id = ?', [id]))[0];
+    (
+      await service.orm.em
+        .getConnection()
+        .execute<Array<{ status: string; paid_minor: string }>>(
+          'select status, paid_minor from invoices where id = ?',
+          [id],
+        )
+    )[0];
 
   it('dead-letters an event for a missing invoice, lists it with its error, and replays it once the invoice exists', async () => {
     const invoiceId = randomUUID();
     const event = ws.sessionEvent('checkout.session.completed', invoiceId, { amountMinor: 2_500 });
     expect((await ws.send(event)).status).toBe(200);
-    const entry = await eventually(async () => (await dlq()).find((candidate) => candidate.eventId === event.id), 15_000, 200);
-    expect(entry).toMatchObject({ provider: 'stripe', type: 'checkout.session.completed', workspaceId: ws.caller.workspaceId, deliveries: 3 });
+    const entry = await eventually(
+      async () => (await dlq()).find((candidate) => candidate.eventId === event.id),
+      15_000,
+      200,
+    );
+    expect(entry).toMatchObject({
+      provider: 'stripe',
+      type: 'checkout.session.completed',
+      workspaceId: ws.caller.workspaceId,
+      deliveries: 3,
+    });
     expect(entry.lastError).toContain(`invoice ${invoiceId} does not exist`);
 
     const table = await ops('dlq', 'list');
     expect(table.stdout).toContain(event.id);
     expect(table.stdout).toMatch(/SEQ\s+PROVIDER\s+EVENT ID/);
     const status = JSON.parse((await ops('status', '--json')).stdout);
-    expect(status).toMatchObject({ stream: { messages: expect.any(Number) }, consumer: { pending: expect.any(Number), ackPending: expect.any(Number), redelivered: expect.any(Number) }, dlq: { messages: 1 } });
+    expect(status).toMatchObject({
+      stream: { messages: expect.any(Number) },
+      consumer: { pending: expect.any(Number), ackPending: expect.any(Number), redelivered: expect.any(Number) },
+      dlq: { messages: 1 },
+    });
 
     await insertInvoice(service.orm, { id: invoiceId, workspaceId: ws.caller.workspaceId, totalMinor: 2_500 });
     const replayed = await ops('dlq', 'replay', String(entry.seq));
@@ -64,9 +97,16 @@ describe('dead letters, replay and the ops CLI', () => {
 
   it('never settles metadata naming another workspace: it is dead-lettered with a clear error, and can be dropped', async () => {
     const invoice = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 1_000 });
-    const foreign = ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 1_000, workspaceId: randomUUID() });
+    const foreign = ws.sessionEvent('checkout.session.completed', invoice.id, {
+      amountMinor: 1_000,
+      workspaceId: randomUUID(),
+    });
     await ws.send(foreign);
-    const entry = await eventually(async () => (await dlq()).find((candidate) => candidate.eventId === foreign.id), 15_000, 200);
+    const entry = await eventually(
+      async () => (await dlq()).find((candidate) => candidate.eventId === foreign.id),
+      15_000,
+      200,
+    );
     expect(entry.lastError).toMatch(/names workspace .* but arrived for workspace/);
     expect(await invoiceRow(invoice.id)).toEqual({ status: 'sent', paid_minor: '0' });
     expect((await ops('dlq', 'drop', String(entry.seq))).stdout).toContain(`dropped DLQ #${entry.seq}`);
@@ -83,15 +123,41 @@ describe('dead letters, replay and the ops CLI', () => {
 
 describe('automatic DLQ retries', () => {
   it('retries dead letters on an interval, so an event whose invoice arrives late still settles', async () => {
-    const { service, stripe } = await startWithFakeStripe({ SETTLEMENT_MAX_DELIVER: '2', SETTLEMENT_BACKOFF_MS: '50', DLQ_RETRY_INTERVAL_MS: '1500', DLQ_MAX_AUTO_RETRIES: '5' });
+    const { service, stripe } = await startWithFakeStripe({
+      SETTLEMENT_MAX_DELIVER: '2',
+      SETTLEMENT_BACKOFF_MS: '50',
+      DLQ_RETRY_INTERVAL_MS: '1500',
+      DLQ_MAX_AUTO_RETRIES: '5',
+    });
     try {
       const ws = await StripeWorkspace.connect(service, stripe);
       const invoiceId = randomUUID();
       const event = ws.sessionEvent('checkout.session.completed', invoiceId, { amountMinor: 900 });
       await ws.send(event);
-      await eventually(async () => (await service.orm.em.getConnection().execute<Array<{ n: string }>>("select count(*) as n from webhook_events where event_id = ? and status = 'failed' and attempts >= 2", [event.id]))[0].n === '1', 10_000, 100);
+      await eventually(
+        async () =>
+          (
+            await service.orm.em
+              .getConnection()
+              .execute<Array<{ n: string }>>(
+                "select count(*) as n from webhook_events where event_id = ? and status = 'failed' and attempts >= 2",
+                [event.id],
+              )
+          )[0].n === '1',
+        10_000,
+        100,
+      );
       await insertInvoice(service.orm, { id: invoiceId, workspaceId: ws.caller.workspaceId, totalMinor: 900 });
-      await eventually(async () => (await service.orm.em.getConnection().execute<Array<{ status: string }>>('select status from invoices where id = ?', [invoiceId]))[0].status === 'paid', 15_000, 200);
+      await eventually(
+        async () =>
+          (
+            await service.orm.em
+              .getConnection()
+              .execute<Array<{ status: string }>>('select status from invoices where id = ?', [invoiceId])
+          )[0].status === 'paid',
+        15_000,
+        200,
+      );
     } finally {
       await service.stop();
       await stripe.close();

@@ -25,26 +25,45 @@ describe('payments-ops keys reencrypt', () => {
     await service.orm.em.getConnection().execute(
       `insert into payment_provider_accounts (id, workspace_id, workspace_domain, provider, mode, active, secret_key_sealed, webhook_secret_sealed)
        values (?, ?, 'rotate.workestra.test', 'stripe', 'test', true, ?, ?)`,
-      [randomUUID(), workspaceId, old.seal(account, 'secretKey', 'sk_test_rotate_me_1234'), old.seal(account, 'webhookSecret', 'whsec_rotate_me_5678')],
+      [
+        randomUUID(),
+        workspaceId,
+        old.seal(account, 'secretKey', 'sk_test_rotate_me_1234'),
+        old.seal(account, 'webhookSecret', 'whsec_rotate_me_5678'),
+      ],
     );
     const env = testEnv({ NATS_SUBJECT_PREFIX: service.names.prefix, PAYMENTS_ENCRYPTION_KEYS: `${NEW},${OLD}` });
     const dry = await runOpsCli(env, ['keys', 'reencrypt', '--workspace', workspaceId, '--dry-run']);
     expect(dry.stdout).toMatch(/would re-encrypt 1 of 1 /);
     const sealedOf = async () =>
-      (await service.orm.em.getConnection().execute<Array<{ secret_key_sealed: string; webhook_secret_sealed: string }>>(
-        'select secret_key_sealed, webhook_secret_sealed from payment_provider_accounts where workspace_id = ?', [workspaceId]))[0];
+      (
+        await service.orm.em
+          .getConnection()
+          .execute<Array<{ secret_key_sealed: string; webhook_secret_sealed: string }>>(
+            'select secret_key_sealed, webhook_secret_sealed from payment_provider_accounts where workspace_id = ?',
+            [workspaceId],
+          )
+      )[0];
     expect((await sealedOf()).secret_key_sealed.split('.')[1]).toBe('old');
 
     const run = await runOpsCli(env, ['keys', 'reencrypt', '--workspace', workspaceId]);
     expect(run.code).toBe(0);
     const resealed = await sealedOf();
-    expect([resealed.secret_key_sealed.split('.')[1], resealed.webhook_secret_sealed.split('.')[1]]).toEqual(['new', 'new']);
+    expect([resealed.secret_key_sealed.split('.')[1], resealed.webhook_secret_sealed.split('.')[1]]).toEqual([
+      'new',
+      'new',
+    ]);
     const retired = new AccountSecrets(parseKeyRing(NEW)); // the old key is gone from the ring
     expect(retired.open(account, 'secretKey', resealed.secret_key_sealed)).toBe('sk_test_rotate_me_1234');
     expect(retired.open(account, 'webhookSecret', resealed.webhook_secret_sealed)).toBe('whsec_rotate_me_5678');
-    expect((await runOpsCli(env, ['keys', 'reencrypt', '--workspace', workspaceId])).stdout).toMatch(/re-encrypted 0 of 1 /);
+    expect((await runOpsCli(env, ['keys', 'reencrypt', '--workspace', workspaceId])).stdout).toMatch(
+      /re-encrypted 0 of 1 /,
+    );
     // Accounts the ring cannot open (other keys) are reported with exit code 1, never half-written.
-    const foreign = await runOpsCli({ ...env, PAYMENTS_ENCRYPTION_KEYS: `other:${Buffer.alloc(32, 3).toString('base64')}` }, ['keys', 'reencrypt', '--workspace', workspaceId]);
+    const foreign = await runOpsCli(
+      { ...env, PAYMENTS_ENCRYPTION_KEYS: `other:${Buffer.alloc(32, 3).toString('base64')}` },
+      ['keys', 'reencrypt', '--workspace', workspaceId],
+    );
     expect(foreign.code).toBe(1);
     expect(foreign.stdout).toContain('1 could not be decrypted');
     expect(await sealedOf()).toEqual(resealed);

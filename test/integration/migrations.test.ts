@@ -4,7 +4,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openOrm } from '../../src/db/orm.js';
 import { freshDatabase } from '../helpers/env.js';
 
-const TABLES = ['audit_log', 'invoice_payments', 'invoices', 'pay_links', 'payment_provider_accounts', 'payment_refunds', 'webhook_events'];
+const TABLES = [
+  'audit_log',
+  'invoice_payments',
+  'invoices',
+  'pay_links',
+  'payment_provider_accounts',
+  'payment_refunds',
+  'webhook_events',
+];
 
 async function withClient<T>(url: string, run: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
@@ -31,18 +39,35 @@ describe('migrations', () => {
     await again.close();
 
     await withClient(db.url, async (client) => {
-      const tables = await client.query("select table_name from information_schema.tables where table_schema = 'public' and table_name <> 'payments_migrations' order by 1");
+      const tables = await client.query(
+        "select table_name from information_schema.tables where table_schema = 'public' and table_name <> 'payments_migrations' order by 1",
+      );
       expect(tables.rows.map((row) => row.table_name)).toEqual(TABLES);
-      const columns = await client.query("select column_name from information_schema.columns where table_name = 'invoices' order by ordinal_position");
+      const columns = await client.query(
+        "select column_name from information_schema.columns where table_name = 'invoices' order by ordinal_position",
+      );
       expect(columns.rows.map((row) => row.column_name)).toEqual([
-        'id', 'workspace_id', 'number', 'status', 'currency', 'total_minor', 'paid_minor', 'due_date', 'customer_email', 'customer_name', 'created_at', 'updated_at',
+        'id',
+        'workspace_id',
+        'number',
+        'status',
+        'currency',
+        'total_minor',
+        'paid_minor',
+        'due_date',
+        'customer_email',
+        'customer_name',
+        'created_at',
+        'updated_at',
       ]);
       const money = await client.query(
         "select table_name, column_name, data_type from information_schema.columns where column_name like '%minor' order by 1, 2",
       );
       expect(money.rows.every((row) => row.data_type === 'bigint')).toBe(true);
       expect(money.rows.length).toBeGreaterThanOrEqual(6);
-      const uniques = await client.query("select conname from pg_constraint c join pg_namespace n on n.oid = c.connamespace where contype = 'u' and nspname = 'public' order by 1");
+      const uniques = await client.query(
+        "select conname from pg_constraint c join pg_namespace n on n.oid = c.connamespace where contype = 'u' and nspname = 'public' order by 1",
+      );
       expect(uniques.rows.map((row) => row.conname)).toEqual([
         'invoice_payments_provider_reference_unique',
         'pay_links_token_unique',
@@ -52,7 +77,8 @@ describe('migrations', () => {
         'webhook_events_provider_event_unique',
       ]);
       // The inbox key really rejects a second copy of an event.
-      const insert = "insert into webhook_events (id, provider, event_id, workspace_id, type, status) values ($1, 'stripe', 'evt_1', $2, 't', 'applied')";
+      const insert =
+        "insert into webhook_events (id, provider, event_id, workspace_id, type, status) values ($1, 'stripe', 'evt_1', $2, 't', 'applied')";
       await client.query(insert, [randomUUID(), randomUUID()]);
       await expect(client.query(insert, [randomUUID(), randomUUID()])).rejects.toThrow(/duplicate key/);
     });
@@ -65,13 +91,21 @@ describe('migrations', () => {
     await withClient(db.url, async (client) => {
       await client.query(`create table invoices (id uuid primary key, workspace_id uuid not null, number text not null, status text not null,
         currency char(3) not null, total_minor bigint not null, due_date date, legacy_note text)`);
-      await client.query("insert into invoices values ($1, $2, 'INV-1', 'sent', 'EUR', 12345, '2030-01-01', 'keep me')", [id, randomUUID()]);
+      await client.query(
+        "insert into invoices values ($1, $2, 'INV-1', 'sent', 'EUR', 12345, '2030-01-01', 'keep me')",
+        [id, randomUUID()],
+      );
     });
     const orm = await openOrm(db.url);
     await orm.close();
     await withClient(db.url, async (client) => {
-      const { rows } = await client.query('select number, total_minor, paid_minor, legacy_note, customer_email from invoices where id = $1', [id]);
-      expect(rows).toEqual([{ number: 'INV-1', total_minor: '12345', paid_minor: '0', legacy_note: 'keep me', customer_email: null }]);
+      const { rows } = await client.query(
+        'select number, total_minor, paid_minor, legacy_note, customer_email from invoices where id = $1',
+        [id],
+      );
+      expect(rows).toEqual([
+        { number: 'INV-1', total_minor: '12345', paid_minor: '0', legacy_note: 'keep me', customer_email: null },
+      ]);
     });
   });
 

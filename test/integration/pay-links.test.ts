@@ -9,7 +9,11 @@ const PAY_LINK = `query ($reps: [_Any!]!, $amount: SafeInt) {
   _entities(representations: $reps) { ... on Invoice { payLink(amountMinor: $amount) { url provider amountDue { amountMinor currency amount } } } }
 }`;
 
-type Link = { url: string; provider: string; amountDue: { amountMinor: number; currency: string; amount: string } } | null;
+type Link = {
+  url: string;
+  provider: string;
+  amountDue: { amountMinor: number; currency: string; amount: string };
+} | null;
 
 describe('pay links and hosted checkout', () => {
   let service: TestService;
@@ -25,41 +29,84 @@ describe('pay links and hosted checkout', () => {
     await stripe?.close();
   });
 
-  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) => service.orm.em.getConnection().execute<T[]>(query, params);
+  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) =>
+    service.orm.em.getConnection().execute<T[]>(query, params);
   const payLink = async (invoice: InvoiceFixture, amount?: number, who: TestCaller = caller) => {
-    const result = await service.gql<{ _entities: Array<{ payLink: Link }> }>(PAY_LINK, { reps: [{ __typename: 'Invoice', id: invoice.id }], amount }, await tokenFor(who));
+    const result = await service.gql<{ _entities: Array<{ payLink: Link }> }>(
+      PAY_LINK,
+      { reps: [{ __typename: 'Invoice', id: invoice.id }], amount },
+      await tokenFor(who),
+    );
     return { link: result.data?._entities[0]?.payLink ?? null, errors: result.errors };
   };
   /** Follows a pay link the way a browser would, but against our local server. */
-  const click = (link: NonNullable<Link>) => fetch(link.url.replace('https://pay.workestra.test', service.url), { redirect: 'manual' });
-  const sessionCreates = () => stripe.requests.filter((request) => request.method === 'POST' && request.path === '/v1/checkout/sessions');
+  const click = (link: NonNullable<Link>) =>
+    fetch(link.url.replace('https://pay.workestra.test', service.url), { redirect: 'manual' });
+  const sessionCreates = () =>
+    stripe.requests.filter((request) => request.method === 'POST' && request.path === '/v1/checkout/sessions');
 
   it('exists only for sent, overdue and partial invoices with a balance', async () => {
     for (const status of ['draft', 'paid', 'void']) {
-      expect((await payLink(await insertInvoice(service.orm, { workspaceId: caller.workspaceId, status }))).link, status).toBeNull();
+      expect(
+        (await payLink(await insertInvoice(service.orm, { workspaceId: caller.workspaceId, status }))).link,
+        status,
+      ).toBeNull();
     }
-    expect((await payLink(await insertInvoice(service.orm, { workspaceId: caller.workspaceId, status: 'sent', totalMinor: 500, paidMinor: 500 }))).link).toBeNull();
+    expect(
+      (
+        await payLink(
+          await insertInvoice(service.orm, {
+            workspaceId: caller.workspaceId,
+            status: 'sent',
+            totalMinor: 500,
+            paidMinor: 500,
+          }),
+        )
+      ).link,
+    ).toBeNull();
     for (const status of ['sent', 'overdue', 'partial']) {
-      const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, status, totalMinor: 12_000, paidMinor: status === 'partial' ? 2_000 : 0 });
+      const invoice = await insertInvoice(service.orm, {
+        workspaceId: caller.workspaceId,
+        status,
+        totalMinor: 12_000,
+        paidMinor: status === 'partial' ? 2_000 : 0,
+      });
       const { link } = await payLink(invoice);
-      expect(link, status).toMatchObject({ provider: 'STRIPE', url: expect.stringMatching(/^https:\/\/pay\.workestra\.test\/pay\/[A-Za-z0-9_-]{32}$/) });
-      expect(link!.amountDue).toEqual(status === 'partial' ? { amountMinor: 10_000, currency: 'EUR', amount: '100.00' } : { amountMinor: 12_000, currency: 'EUR', amount: '120.00' });
+      expect(link, status).toMatchObject({
+        provider: 'STRIPE',
+        url: expect.stringMatching(/^https:\/\/pay\.workestra\.test\/pay\/[A-Za-z0-9_-]{32}$/),
+      });
+      expect(link!.amountDue).toEqual(
+        status === 'partial'
+          ? { amountMinor: 10_000, currency: 'EUR', amount: '100.00' }
+          : { amountMinor: 12_000, currency: 'EUR', amount: '120.00' },
+      );
     }
   });
 
   it('is null without a provider, with card payments off, and for another workspace', async () => {
     const bare = newCaller(['owner']);
-    expect((await payLink(await insertInvoice(service.orm, { workspaceId: bare.workspaceId }), undefined, bare)).link).toBeNull();
+    expect(
+      (await payLink(await insertInvoice(service.orm, { workspaceId: bare.workspaceId }), undefined, bare)).link,
+    ).toBeNull();
     const noCards = newCaller(['owner']);
     await connectStripe(service, noCards, { offerCardPayments: false });
-    expect((await payLink(await insertInvoice(service.orm, { workspaceId: noCards.workspaceId }), undefined, noCards)).link).toBeNull();
+    expect(
+      (await payLink(await insertInvoice(service.orm, { workspaceId: noCards.workspaceId }), undefined, noCards)).link,
+    ).toBeNull();
     const mine = await insertInvoice(service.orm, { workspaceId: caller.workspaceId });
-    const result = await service.gql<{ _entities: unknown[] }>(PAY_LINK, { reps: [{ __typename: 'Invoice', id: mine.id }] }, await tokenFor(bare));
+    const result = await service.gql<{ _entities: unknown[] }>(
+      PAY_LINK,
+      { reps: [{ __typename: 'Invoice', id: mine.id }] },
+      await tokenFor(bare),
+    );
     expect(result.data?._entities).toEqual([null]);
   });
 
   it('resolves 100 invoices with payments, payLink and providerSettings in a constant number of statements', async () => {
-    const invoices = await Promise.all(Array.from({ length: 100 }, () => insertInvoice(service.orm, { workspaceId: caller.workspaceId })));
+    const invoices = await Promise.all(
+      Array.from({ length: 100 }, () => insertInvoice(service.orm, { workspaceId: caller.workspaceId })),
+    );
     const query = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Invoice {
       payments { id } payLink { url } providerSettings { provider } } } }`;
     const reps = invoices.map((invoice) => ({ __typename: 'Invoice', id: invoice.id }));
@@ -93,7 +140,14 @@ describe('pay links and hosted checkout', () => {
   });
 
   it('redirects to a Checkout Session created with exactly the agreed parameters, and records it PENDING', async () => {
-    const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, number: 'INV-2041', totalMinor: 15_000, paidMinor: 5_000, status: 'partial', customerEmail: 'payer@example.com' });
+    const invoice = await insertInvoice(service.orm, {
+      workspaceId: caller.workspaceId,
+      number: 'INV-2041',
+      totalMinor: 15_000,
+      paidMinor: 5_000,
+      status: 'partial',
+      customerEmail: 'payer@example.com',
+    });
     const link = (await payLink(invoice)).link!;
     stripe.clearRequests();
     const response = await click(link);
@@ -101,29 +155,47 @@ describe('pay links and hosted checkout', () => {
     const [create] = sessionCreates();
     expect(create.body).toEqual({
       mode: 'payment',
-      line_items: [{ quantity: '1', price_data: { currency: 'eur', unit_amount: '10000', product_data: { name: 'Invoice INV-2041' } } }],
+      line_items: [
+        {
+          quantity: '1',
+          price_data: { currency: 'eur', unit_amount: '10000', product_data: { name: 'Invoice INV-2041' } },
+        },
+      ],
       customer_email: 'payer@example.com',
       client_reference_id: invoice.id,
       metadata: { workspace_id: caller.workspaceId, invoice_id: invoice.id, pay_link_id: expect.any(String) },
-      payment_intent_data: { metadata: { workspace_id: caller.workspaceId, invoice_id: invoice.id, pay_link_id: expect.any(String) } },
+      payment_intent_data: {
+        metadata: { workspace_id: caller.workspaceId, invoice_id: invoice.id, pay_link_id: expect.any(String) },
+      },
       success_url: 'https://pay.workestra.test/pay/success?session_id={CHECKOUT_SESSION_ID}',
       cancel_url: 'https://pay.workestra.test/pay/cancel',
     });
     expect(create.idempotencyKey).toMatch(/^workestra-paylink-[0-9a-f-]{36}-10000-0$/);
     const session = [...stripe.sessions.values()].find((candidate) => candidate.client_reference_id === invoice.id)!;
     expect(response.headers.get('location')).toBe(session.url);
-    const ledger = await sql('select status, provider_reference, amount_minor, currency from invoice_payments where invoice_id = ?', [invoice.id]);
-    expect(ledger).toEqual([{ status: 'pending', provider_reference: session.id, amount_minor: '10000', currency: 'EUR' }]);
+    const ledger = await sql(
+      'select status, provider_reference, amount_minor, currency from invoice_payments where invoice_id = ?',
+      [invoice.id],
+    );
+    expect(ledger).toEqual([
+      { status: 'pending', provider_reference: session.id, amount_minor: '10000', currency: 'EUR' },
+    ]);
   });
 
   it('reuses the open session on a second click, and replaces it when the balance changes', async () => {
-    const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 8_000, customerEmail: null });
+    const invoice = await insertInvoice(service.orm, {
+      workspaceId: caller.workspaceId,
+      totalMinor: 8_000,
+      customerEmail: null,
+    });
     const link = (await payLink(invoice)).link!;
     const first = (await click(link)).headers.get('location');
     stripe.clearRequests();
     expect((await click(link)).headers.get('location')).toBe(first);
     expect(sessionCreates()).toHaveLength(0);
-    expect(stripe.requests.some((request) => request.method === 'GET' && request.path.startsWith('/v1/checkout/sessions/'))).toBe(true);
+    expect(
+      stripe.requests.some((request) => request.method === 'GET' && request.path.startsWith('/v1/checkout/sessions/')),
+    ).toBe(true);
     const firstId = [...stripe.sessions.values()].find((session) => session.url === first)!.id;
     expect(stripe.sessions.get(firstId)!.customer_email ?? null).toBeNull();
 
@@ -133,8 +205,14 @@ describe('pay links and hosted checkout', () => {
     expect(sessionCreates()).toHaveLength(1);
     expect(sessionCreates()[0].body).toMatchObject({ line_items: [{ price_data: { unit_amount: '5000' } }] });
     expect(stripe.sessions.get(firstId)!.status).toBe('expired');
-    const ledger = await sql<{ status: string; amount_minor: string }>('select status, amount_minor from invoice_payments where invoice_id = ? order by created_at', [invoice.id]);
-    expect(ledger).toEqual([{ status: 'cancelled', amount_minor: '8000' }, { status: 'pending', amount_minor: '5000' }]);
+    const ledger = await sql<{ status: string; amount_minor: string }>(
+      'select status, amount_minor from invoice_payments where invoice_id = ? order by created_at',
+      [invoice.id],
+    );
+    expect(ledger).toEqual([
+      { status: 'cancelled', amount_minor: '8000' },
+      { status: 'pending', amount_minor: '5000' },
+    ]);
   });
 
   it('does not hand out a session that expires within 10 minutes', async () => {
@@ -148,24 +226,40 @@ describe('pay links and hosted checkout', () => {
   });
 
   it('charges exact amounts in zero- and three-decimal currencies', async () => {
-    const yen = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, currency: 'JPY', totalMinor: 5_000 });
+    const yen = await insertInvoice(service.orm, {
+      workspaceId: caller.workspaceId,
+      currency: 'JPY',
+      totalMinor: 5_000,
+    });
     expect((await payLink(yen)).link!.amountDue).toEqual({ amountMinor: 5000, currency: 'JPY', amount: '5000' });
     stripe.clearRequests();
     await click((await payLink(yen)).link!);
-    expect(sessionCreates()[0].body).toMatchObject({ line_items: [{ price_data: { currency: 'jpy', unit_amount: '5000' } }] });
+    expect(sessionCreates()[0].body).toMatchObject({
+      line_items: [{ price_data: { currency: 'jpy', unit_amount: '5000' } }],
+    });
 
-    const dinar = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, currency: 'KWD', totalMinor: 12_345 });
+    const dinar = await insertInvoice(service.orm, {
+      workspaceId: caller.workspaceId,
+      currency: 'KWD',
+      totalMinor: 12_345,
+    });
     // Stripe needs three-decimal amounts to end in 0: the full-balance link charges 12.340, never more than owed.
     expect((await payLink(dinar)).link!.amountDue).toEqual({ amountMinor: 12_340, currency: 'KWD', amount: '12.340' });
     stripe.clearRequests();
     expect((await click((await payLink(dinar)).link!)).status).toBe(303);
-    expect(sessionCreates()[0].body).toMatchObject({ line_items: [{ price_data: { currency: 'kwd', unit_amount: '12340' } }] });
+    expect(sessionCreates()[0].body).toMatchObject({
+      line_items: [{ price_data: { currency: 'kwd', unit_amount: '12340' } }],
+    });
     expect((await payLink(dinar, 1_235)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect((await payLink(dinar, 1_230)).link!.amountDue.amount).toBe('1.230');
   });
 
   it('explains paid, void, disconnected and unknown links without showing invoice data', async () => {
-    const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, number: 'INV-SECRET-77', totalMinor: 9_900 });
+    const invoice = await insertInvoice(service.orm, {
+      workspaceId: caller.workspaceId,
+      number: 'INV-SECRET-77',
+      totalMinor: 9_900,
+    });
     const link = (await payLink(invoice)).link!;
     const pageOf = async () => {
       const response = await click(link);

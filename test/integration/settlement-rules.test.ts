@@ -25,8 +25,29 @@ describe('settlement rules (the SQL itself)', () => {
   /** Runs the settle statement for one event and returns the ledger row's status afterwards. */
   const upsert = async (workspaceId: string, invoiceId: string, reference: string, status: string, amount: number) => {
     const em = orm.em.fork();
-    await em.execute(SETTLE_PAYMENT, [randomUUID(), workspaceId, invoiceId, 'stripe', reference, 'pi_x', `evt_${randomUUID()}`, status, amount, 'EUR', null, invoiceId, 'stripe', reference, invoiceId, invoiceId]);
-    return (await em.execute<Array<{ status: string }>>('select status from invoice_payments where provider_reference = ?', [reference]))[0].status;
+    await em.execute(SETTLE_PAYMENT, [
+      randomUUID(),
+      workspaceId,
+      invoiceId,
+      'stripe',
+      reference,
+      'pi_x',
+      `evt_${randomUUID()}`,
+      status,
+      amount,
+      'EUR',
+      null,
+      invoiceId,
+      'stripe',
+      reference,
+      invoiceId,
+      invoiceId,
+    ]);
+    return (
+      await em.execute<Array<{ status: string }>>('select status from invoice_payments where provider_reference = ?', [
+        reference,
+      ])
+    )[0].status;
   };
 
   it.each([
@@ -62,9 +83,28 @@ describe('settlement rules (the SQL itself)', () => {
     const reference = `cs_test_${randomUUID()}`;
     await upsert(workspaceId, first.id, reference, 'pending', 500);
     const em = orm.em.fork();
-    const updated = await em.execute(SETTLE_PAYMENT, [randomUUID(), workspaceId, second.id, 'stripe', reference, 'pi_x', 'evt_x', 'succeeded', 500, 'EUR', null, second.id, 'stripe', reference, second.id, second.id]);
+    const updated = await em.execute(SETTLE_PAYMENT, [
+      randomUUID(),
+      workspaceId,
+      second.id,
+      'stripe',
+      reference,
+      'pi_x',
+      'evt_x',
+      'succeeded',
+      500,
+      'EUR',
+      null,
+      second.id,
+      'stripe',
+      reference,
+      second.id,
+      second.id,
+    ]);
     expect(updated).toEqual([]);
-    expect(await em.execute('select invoice_id, status from invoice_payments where provider_reference = ?', [reference])).toEqual([{ invoice_id: first.id, status: 'pending' }]);
+    expect(
+      await em.execute('select invoice_id, status from invoice_payments where provider_reference = ?', [reference]),
+    ).toEqual([{ invoice_id: first.id, status: 'pending' }]);
   });
 
   it('a success updates the amount to what was charged; a late non-success leaves amount and event id alone', async () => {
@@ -73,21 +113,50 @@ describe('settlement rules (the SQL itself)', () => {
     const reference = `cs_test_${randomUUID()}`;
     await upsert(workspaceId, invoice.id, reference, 'pending', 900);
     await upsert(workspaceId, invoice.id, reference, 'succeeded', 1000);
-    const [before] = await orm.em.fork().execute<Array<{ amount_minor: string; event_id: string }>>('select amount_minor, event_id from invoice_payments where provider_reference = ?', [reference]);
+    const [before] = await orm.em
+      .fork()
+      .execute<Array<{ amount_minor: string; event_id: string }>>(
+        'select amount_minor, event_id from invoice_payments where provider_reference = ?',
+        [reference],
+      );
     await upsert(workspaceId, invoice.id, reference, 'cancelled', 1);
-    const [after] = await orm.em.fork().execute<Array<{ amount_minor: string; event_id: string }>>('select amount_minor, event_id from invoice_payments where provider_reference = ?', [reference]);
+    const [after] = await orm.em
+      .fork()
+      .execute<Array<{ amount_minor: string; event_id: string }>>(
+        'select amount_minor, event_id from invoice_payments where provider_reference = ?',
+        [reference],
+      );
     expect(before.amount_minor).toBe('1000');
     expect(after).toEqual(before);
   });
 
   it('a batch commits its good events and gives each bad one its own error, writing nothing for it', async () => {
-    const settlement = new SettlementService(orm, new ProviderRegistry([]), new AccountSecrets(parseKeyRing(TEST_ENCRYPTION_KEYS)), createLogger('silent'));
+    const settlement = new SettlementService(
+      orm,
+      new ProviderRegistry([]),
+      new AccountSecrets(parseKeyRing(TEST_ENCRYPTION_KEYS)),
+      createLogger('silent'),
+    );
     const workspaceId = randomUUID();
     const invoice = await insertInvoice(orm, { workspaceId, totalMinor: 1000 });
     const other = await insertInvoice(orm, { workspaceId, totalMinor: 1000 });
     const item = (eventId: string, invoiceId: string, amountMinor: number, currency = 'EUR') => ({
-      provider: Provider.STRIPE, workspaceId, eventId, type: 'checkout.session.completed', streamSequence: null,
-      update: { kind: 'payment' as const, reference: `cs_test_${randomUUID()}`, providerPaymentId: null, outcome: 'succeeded' as const, amountMinor, currency, invoiceId, metadataWorkspaceId: workspaceId, occurredAt: new Date() },
+      provider: Provider.STRIPE,
+      workspaceId,
+      eventId,
+      type: 'checkout.session.completed',
+      streamSequence: null,
+      update: {
+        kind: 'payment' as const,
+        reference: `cs_test_${randomUUID()}`,
+        providerPaymentId: null,
+        outcome: 'succeeded' as const,
+        amountMinor,
+        currency,
+        invoiceId,
+        metadataWorkspaceId: workspaceId,
+        occurredAt: new Date(),
+      },
     });
     const good = item(`evt_${randomUUID()}`, invoice.id, 400);
     const outcomes = await settlement.applyPayments([
@@ -99,11 +168,30 @@ describe('settlement rules (the SQL itself)', () => {
       good,
     ]);
     expect(outcomes.map((outcome) => (outcome instanceof Error ? outcome.message : outcome))).toEqual([
-      'applied', expect.stringMatching(/^invoice .* does not exist/), expect.stringMatching(/is in USD but invoice/), expect.stringMatching(/names workspace .* but arrived for/), 'applied', 'duplicate',
+      'applied',
+      expect.stringMatching(/^invoice .* does not exist/),
+      expect.stringMatching(/is in USD but invoice/),
+      expect.stringMatching(/names workspace .* but arrived for/),
+      'applied',
+      'duplicate',
     ]);
-    const rows = await orm.em.fork().execute<Array<{ id: string; status: string; paid_minor: string }>>('select id, status, paid_minor from invoices where id in (?, ?)', [invoice.id, other.id]);
-    expect(new Map(rows.map((row) => [row.id, [row.status, row.paid_minor]]))).toEqual(new Map([[invoice.id, ['partial', '400']], [other.id, ['paid', '1000']]]));
-    expect(await orm.em.fork().execute('select count(*)::int as n from webhook_events where workspace_id = ?', [workspaceId])).toEqual([{ n: 2 }]);
+    const rows = await orm.em
+      .fork()
+      .execute<Array<{ id: string; status: string; paid_minor: string }>>(
+        'select id, status, paid_minor from invoices where id in (?, ?)',
+        [invoice.id, other.id],
+      );
+    expect(new Map(rows.map((row) => [row.id, [row.status, row.paid_minor]]))).toEqual(
+      new Map([
+        [invoice.id, ['partial', '400']],
+        [other.id, ['paid', '1000']],
+      ]),
+    );
+    expect(
+      await orm.em
+        .fork()
+        .execute('select count(*)::int as n from webhook_events where workspace_id = ?', [workspaceId]),
+    ).toEqual([{ n: 2 }]);
   });
 
   const today = new Date().toISOString().slice(0, 10);
@@ -124,12 +212,19 @@ describe('settlement rules (the SQL itself)', () => {
     const invoice = await insertInvoice(orm, { workspaceId, status, totalMinor: total, dueDate: due });
     if (settled) await insertPayment(orm, { workspaceId, invoiceId: invoice.id, amountMinor: settled });
     await insertPayment(orm, { workspaceId, invoiceId: invoice.id, amountMinor: 777, status: 'pending' });
-    const [row] = await orm.em.fork().execute<Array<{ status: string; paid_minor: string }>>(RECOMPUTE_INVOICE, [invoice.id, invoice.id, invoice.id]);
+    const [row] = await orm.em
+      .fork()
+      .execute<Array<{ status: string; paid_minor: string }>>(RECOMPUTE_INVOICE, [invoice.id, invoice.id, invoice.id]);
     expect(row).toEqual({ status: expected, paid_minor: String(settled) });
     // The payment statement computes the same: a settled payment added on top of the recomputed state.
     if (status !== 'draft' && status !== 'void') {
       await upsert(workspaceId, invoice.id, `cs_test_${randomUUID()}`, 'succeeded', total);
-      const [after] = await orm.em.fork().execute<Array<{ status: string; paid_minor: string }>>('select status, paid_minor from invoices where id = ?', [invoice.id]);
+      const [after] = await orm.em
+        .fork()
+        .execute<Array<{ status: string; paid_minor: string }>>(
+          'select status, paid_minor from invoices where id = ?',
+          [invoice.id],
+        );
       expect(after).toEqual({ status: 'paid', paid_minor: String(settled + total) });
     }
   });

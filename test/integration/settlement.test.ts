@@ -7,8 +7,17 @@ import { connectStripe, startWithFakeStripe, testKeys } from '../helpers/stripe.
 import { newCaller, tokenFor } from '../helpers/tokens.js';
 import { eventually, StripeWorkspace } from '../helpers/stripe-events.js';
 
-interface InvoiceRow { status: string; paid_minor: string }
-interface LedgerRow { status: string; provider_reference: string; event_id: string | null; amount_minor: string; paid_at: string | null }
+interface InvoiceRow {
+  status: string;
+  paid_minor: string;
+}
+interface LedgerRow {
+  status: string;
+  provider_reference: string;
+  event_id: string | null;
+  amount_minor: string;
+  paid_at: string | null;
+}
 
 describe('settlement of Stripe events (webhook → JetStream → worker → PostgreSQL)', () => {
   let service: TestService;
@@ -24,16 +33,28 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
   });
 
   const sql = <T>(query: string, params: unknown[] = []) => service.orm.em.getConnection().execute<T[]>(query, params);
-  const invoiceOf = async (invoice: InvoiceFixture) => (await sql<InvoiceRow>('select status, paid_minor from invoices where id = ?', [invoice.id]))[0];
+  const invoiceOf = async (invoice: InvoiceFixture) =>
+    (await sql<InvoiceRow>('select status, paid_minor from invoices where id = ?', [invoice.id]))[0];
   const ledgerOf = (invoice: InvoiceFixture) =>
-    sql<LedgerRow>('select status, provider_reference, event_id, amount_minor, paid_at from invoice_payments where invoice_id = ? order by created_at', [invoice.id]);
+    sql<LedgerRow>(
+      'select status, provider_reference, event_id, amount_minor, paid_at from invoice_payments where invoice_id = ? order by created_at',
+      [invoice.id],
+    );
   const untilInvoice = (invoice: InvoiceFixture, expected: Partial<InvoiceRow>) =>
     eventually(async () => {
       const row = await invoiceOf(invoice);
       return Object.entries(expected).every(([key, value]) => row[key as keyof InvoiceRow] === value) ? row : null;
     });
   const processed = (eventId: string) =>
-    eventually(async () => (await sql<{ status: string }>("select status from webhook_events where provider = 'stripe' and event_id = ? and status <> 'failed'", [eventId]))[0]);
+    eventually(
+      async () =>
+        (
+          await sql<{ status: string }>(
+            "select status from webhook_events where provider = 'stripe' and event_id = ? and status <> 'failed'",
+            [eventId],
+          )
+        )[0],
+    );
 
   it('marks the invoice paid and records the payment with reference, event id, amount and time', async () => {
     const invoice = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 12_500 });
@@ -43,7 +64,12 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     await untilInvoice(invoice, { status: 'paid', paid_minor: '12500' });
     const latency = Date.now() - sent;
     const [row] = await ledgerOf(invoice);
-    expect(row).toMatchObject({ status: 'succeeded', provider_reference: (event.data.object as { id: string }).id, event_id: event.id, amount_minor: '12500' });
+    expect(row).toMatchObject({
+      status: 'succeeded',
+      provider_reference: (event.data.object as { id: string }).id,
+      event_id: event.id,
+      amount_minor: '12500',
+    });
     expect(Math.abs(new Date(row.paid_at!).getTime() - event.created * 1000)).toBeLessThan(1000);
     expect(latency).toBeLessThan(5000);
   });
@@ -58,17 +84,25 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
 
   it('follows unpaid → async succeeded, async failed, and expired', async () => {
     const invoice = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 3_000 });
-    const completed = ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 3_000, paymentStatus: 'unpaid' });
+    const completed = ws.sessionEvent('checkout.session.completed', invoice.id, {
+      amountMinor: 3_000,
+      paymentStatus: 'unpaid',
+    });
     const sessionId = (completed.data.object as { id: string }).id;
     await ws.send(completed);
     await processed(completed.id);
     expect((await ledgerOf(invoice)).map((row) => row.status)).toEqual(['pending']);
     expect(await invoiceOf(invoice)).toEqual({ status: 'sent', paid_minor: '0' });
-    await ws.send(ws.sessionEvent('checkout.session.async_payment_succeeded', invoice.id, { amountMinor: 3_000, sessionId }));
+    await ws.send(
+      ws.sessionEvent('checkout.session.async_payment_succeeded', invoice.id, { amountMinor: 3_000, sessionId }),
+    );
     await untilInvoice(invoice, { status: 'paid', paid_minor: '3000' });
 
     const failing = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 3_000 });
-    const failed = ws.sessionEvent('checkout.session.async_payment_failed', failing.id, { amountMinor: 3_000, paymentStatus: 'unpaid' });
+    const failed = ws.sessionEvent('checkout.session.async_payment_failed', failing.id, {
+      amountMinor: 3_000,
+      paymentStatus: 'unpaid',
+    });
     await ws.send(failed);
     await processed(failed.id);
     expect((await ledgerOf(failing)).map((row) => row.status)).toEqual(['failed']);
@@ -89,7 +123,12 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     await untilInvoice(invoice, { paid_minor: '7000' });
     for (let i = 0; i < 5; i++) expect((await ws.send(event)).status).toBe(200);
     // A different event id for the same session (Stripe retrying a new event) must not add money either.
-    await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 7_000, sessionId: (event.data.object as { id: string }).id }));
+    await ws.send(
+      ws.sessionEvent('checkout.session.completed', invoice.id, {
+        amountMinor: 7_000,
+        sessionId: (event.data.object as { id: string }).id,
+      }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await invoiceOf(invoice)).toEqual({ status: 'partial', paid_minor: '7000' });
     expect(await ledgerOf(invoice)).toHaveLength(1);
@@ -101,7 +140,11 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     const sessionId = (succeeded.data.object as { id: string }).id;
     await ws.send(succeeded);
     await untilInvoice(invoice, { status: 'paid' });
-    for (const type of ['checkout.session.completed', 'checkout.session.expired', 'checkout.session.async_payment_failed']) {
+    for (const type of [
+      'checkout.session.completed',
+      'checkout.session.expired',
+      'checkout.session.async_payment_failed',
+    ]) {
       const late = ws.sessionEvent(type, invoice.id, { amountMinor: 2_000, sessionId, paymentStatus: 'unpaid' });
       await ws.send(late);
       await processed(late.id);
@@ -111,7 +154,11 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
   });
 
   it('records payments on draft and void invoices without changing their status, and keeps overpayments', async () => {
-    const draft = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId, status: 'draft', totalMinor: 1_000 });
+    const draft = await insertInvoice(service.orm, {
+      workspaceId: ws.caller.workspaceId,
+      status: 'draft',
+      totalMinor: 1_000,
+    });
     await ws.send(ws.sessionEvent('checkout.session.completed', draft.id, { amountMinor: 1_000 }));
     await untilInvoice(draft, { paid_minor: '1000' });
     expect((await invoiceOf(draft)).status).toBe('draft');
@@ -122,7 +169,11 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
   });
 
   it('settles a session the service never saw when its metadata names an invoice of the workspace', async () => {
-    const invoice = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId, currency: 'JPY', totalMinor: 5_000 });
+    const invoice = await insertInvoice(service.orm, {
+      workspaceId: ws.caller.workspaceId,
+      currency: 'JPY',
+      totalMinor: 5_000,
+    });
     await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 5_000, currency: 'jpy' }));
     await untilInvoice(invoice, { status: 'paid', paid_minor: '5000' });
   });
@@ -132,14 +183,21 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     const event = ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 700 });
     const payload = JSON.stringify(event);
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const status = await postWithHost(`${service.url}/api/finance/payments/stripe/webhook`, ws.caller.workspaceDomain, payload, {
-      'content-type': 'application/json',
-      'stripe-signature': stripe.signPayload(payload, ws.secret),
-      traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
-    });
+    const status = await postWithHost(
+      `${service.url}/api/finance/payments/stripe/webhook`,
+      ws.caller.workspaceDomain,
+      payload,
+      {
+        'content-type': 'application/json',
+        'stripe-signature': stripe.signPayload(payload, ws.secret),
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+      },
+    );
     expect(status).toBe(200);
     await untilInvoice(invoice, { status: 'paid' });
-    const lines = service.logs.lines.map((line) => JSON.parse(line) as { traceId?: string; msg: string; eventId?: string });
+    const lines = service.logs.lines.map(
+      (line) => JSON.parse(line) as { traceId?: string; msg: string; eventId?: string },
+    );
     const traced = lines.filter((line) => line.traceId === traceId).map((line) => line.msg);
     expect(traced).toEqual(expect.arrayContaining(['webhook stored', 'event settled']));
   });
@@ -161,7 +219,9 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
       { reps: [{ __typename: 'Invoice', id: own.id }] },
       await tokenFor(owner),
     );
-    const redirect = await fetch(result.data!._entities[0].payLink.url.replace(/^https?:\/\/[^/]+/, service.url), { redirect: 'manual' });
+    const redirect = await fetch(result.data!._entities[0].payLink.url.replace(/^https?:\/\/[^/]+/, service.url), {
+      redirect: 'manual',
+    });
     const checkoutUrl = redirect.headers.get('location')!;
     const paid = await fetch(`${checkoutUrl}/complete`, { method: 'POST', redirect: 'manual' });
     expect(paid.status).toBe(303);

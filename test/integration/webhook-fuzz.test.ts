@@ -51,7 +51,11 @@ beforeAll(async () => {
   stripeWs = await StripeWorkspace.connect(service, stripe);
   mollieCaller = newCaller(['owner']);
   mollieKey = `test_${randomBytes(16).toString('hex')}`;
-  const saved = await service.gql('mutation ($input: SaveMollieKeysInput!) { saveMollieKeys(input: $input) { active } }', { input: { apiKey: mollieKey, mode: 'TEST', offerCardPayments: true } }, await tokenFor(mollieCaller));
+  const saved = await service.gql(
+    'mutation ($input: SaveMollieKeysInput!) { saveMollieKeys(input: $input) { active } }',
+    { input: { apiKey: mollieKey, mode: 'TEST', offerCardPayments: true } },
+    await tokenFor(mollieCaller),
+  );
   if (saved.errors) throw new Error(`saveMollieKeys failed: ${JSON.stringify(saved.errors)}`);
 });
 
@@ -63,12 +67,22 @@ afterAll(async () => {
 const storedMessages = async () => (await jsm.streams.info(service.names.eventsStream)).state.messages;
 const sql = <T>(query: string, params: unknown[]) => service.orm.em.getConnection().execute<T[]>(query, params);
 const inboxIds = async (provider: string, workspaceId: string) =>
-  (await sql<{ event_id: string }>('select event_id from webhook_events where provider = ? and workspace_id = ?', [provider, workspaceId])).map((row) => row.event_id);
+  (
+    await sql<{ event_id: string }>('select event_id from webhook_events where provider = ? and workspace_id = ?', [
+      provider,
+      workspaceId,
+    ])
+  ).map((row) => row.event_id);
 /** Answers ≥ 500 the service itself counted (also those a client that hung up never saw). */
-const serverErrors = async () => (await service.metrics.httpRequests.get()).values.filter((value) => Number(value.labels.status) >= 500).reduce((sum, value) => sum + value.value, 0);
+const serverErrors = async () =>
+  (await service.metrics.httpRequests.get()).values
+    .filter((value) => Number(value.labels.status) >= 500)
+    .reduce((sum, value) => sum + value.value, 0);
 
 function describeCase(fuzz: FuzzCase): string {
-  const head = fuzz.wire.headers.map(([name, value]) => `${name}: ${value === null ? '' : value.toString('latin1').slice(0, 120)}`).join(' | ');
+  const head = fuzz.wire.headers
+    .map(([name, value]) => `${name}: ${value === null ? '' : value.toString('latin1').slice(0, 120)}`)
+    .join(' | ');
   const body = fuzz.wire.body.toString('latin1');
   return `${fuzz.wire.method} ${fuzz.wire.target.slice(0, 100)} [${head}] body(${fuzz.wire.body.length}) ${JSON.stringify(body.slice(0, 160))} framing ${JSON.stringify(fuzz.wire.framing)}; expected ${JSON.stringify(fuzz.expectation)}`;
 }
@@ -81,7 +95,8 @@ async function check(fuzz: FuzzCase, provider: 'stripe' | 'mollie', workspaceId:
   const note = `${describeCase(fuzz)}; got ${answer.status} ${answer.body.slice(0, 200)}`;
   expect(answer.timedOut, `no answer within 10 s: ${note}`).toBe(false);
   // a sender that hung up gets no answer; give the handler a moment to finish its side
-  if (fuzz.expectation.kind === 'no-answer' || answer.status === 0) await new Promise((resolve) => setTimeout(resolve, 25));
+  if (fuzz.expectation.kind === 'no-answer' || answer.status === 0)
+    await new Promise((resolve) => setTimeout(resolve, 25));
   expect(answer.status, `5xx: ${note}`).toBeLessThan(500);
   expect(await serverErrors(), `the service answered a 5xx: ${note}`).toBe(errorsBefore);
   const ok = answer.status >= 200 && answer.status < 300;
@@ -92,22 +107,31 @@ async function check(fuzz: FuzzCase, provider: 'stripe' | 'mollie', workspaceId:
     if (expectation.status !== undefined) expect(answer.status, note).toBe(expectation.status);
   }
   // only node's own parser (or a hang-up) may end a connection without an answer
-  if (answer.status === 0) expect(expectation.kind === 'no-answer' || (expectation.kind === 'reject' && expectation.stage === Stage.transport), `no answer: ${note}`).toBe(true);
+  if (answer.status === 0)
+    expect(
+      expectation.kind === 'no-answer' || (expectation.kind === 'reject' && expectation.stage === Stage.transport),
+      `no answer: ${note}`,
+    ).toBe(true);
   if (expectation.kind === 'no-answer') expect(ok, note).toBe(false);
 
   const stored = (await storedMessages()) - before;
   let eventId: string | null = null;
   if (ok) {
     expect(stored, `a 2xx must have stored exactly one message: ${note}`).toBe(1);
-    const message = await jsm.streams.getMessage(service.names.eventsStream, { last_by_subj: service.names.eventSubject(provider, workspaceId) });
+    const message = await jsm.streams.getMessage(service.names.eventsStream, {
+      last_by_subj: service.names.eventSubject(provider, workspaceId),
+    });
     const msgId = message!.header.get('Nats-Msg-Id');
     const envelope = message!.json<{ provider: string; workspaceId: string; event: { id: string } }>();
-    eventId = provider === 'stripe' ? msgId.replace(/^stripe:/, '') : msgId.replace(/^mollie:/, '').replace(/@[^@]*$/, '');
+    eventId =
+      provider === 'stripe' ? msgId.replace(/^stripe:/, '') : msgId.replace(/^mollie:/, '').replace(/@[^@]*$/, '');
     expect(fuzz.candidates, `stored ${msgId}: ${note}`).toContain(eventId);
     expect(envelope).toMatchObject({ provider, workspaceId, event: { id: eventId } });
   } else {
     expect(stored, `a rejected request stored a message: ${note}`).toBe(0);
-    const [{ count }] = await sql<{ count: string }>('select count(*) from webhook_events where event_id like ?', [`%${fuzz.token}%`]);
+    const [{ count }] = await sql<{ count: string }>('select count(*) from webhook_events where event_id like ?', [
+      `%${fuzz.token}%`,
+    ]);
     expect(Number(count), `a rejected request left an inbox row: ${note}`).toBe(0);
   }
   expect((await fetch(`${service.url}/healthz`)).status, `the service stopped answering after: ${note}`).toBe(200);
@@ -122,71 +146,117 @@ async function expectInbox(provider: string, workspaceId: string, expected: Set<
 
 /** Run before the random cases: the valid request itself and both sides of the 512 KiB limit. */
 const UNCHANGED = { host: { k: 'exact' }, route: { k: 'exact' }, headers: [], framing: { k: 'length' } } as const;
-const STRIPE_EXAMPLES: Array<[StripeCaseMutations]> = [{ k: 'as-is', pretty: true } as const, { k: 'pad', over: 0 } as const, { k: 'pad', over: 1 } as const].map((body) => [
-  { ...UNCHANGED, headers: [], body, timestamp: { k: 'now' }, signature: { k: 'valid' } },
-]);
-const MOLLIE_EXAMPLES: Array<[MollieCaseMutations]> = [{ k: 'valid', encoded: false } as const, { k: 'pad', over: 0 } as const, { k: 'pad', over: 1 } as const].map((body) => [
-  { ...UNCHANGED, headers: [], body },
-]);
+const STRIPE_EXAMPLES: Array<[StripeCaseMutations]> = [
+  { k: 'as-is', pretty: true } as const,
+  { k: 'pad', over: 0 } as const,
+  { k: 'pad', over: 1 } as const,
+].map((body) => [{ ...UNCHANGED, headers: [], body, timestamp: { k: 'now' }, signature: { k: 'valid' } }]);
+const MOLLIE_EXAMPLES: Array<[MollieCaseMutations]> = [
+  { k: 'valid', encoded: false } as const,
+  { k: 'pad', over: 0 } as const,
+  { k: 'pad', over: 1 } as const,
+].map((body) => [{ ...UNCHANGED, headers: [], body }]);
 
 describe('webhook fuzzer', () => {
-  it(`Stripe: ${RUNS} mutated signed requests — no 5xx, 2xx exactly for valid ones, stored exactly when 2xx`, async () => {
-    const invoice = await insertInvoice(service.orm, { workspaceId: stripeWs.caller.workspaceId, totalMinor: 1_000_000_000 });
-    const accepted = new Set<string>();
-    const ctx = { provider: 'stripe' as const, host: stripeWs.caller.workspaceDomain, otherHost: mollieCaller.workspaceDomain, secret: stripeWs.secret };
-    await fc.assert(
-      fc.asyncProperty(stripeCase, async (mutations) => {
-        const event = stripeWs.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 1 }) as unknown as Record<string, unknown>;
-        const fuzz = buildStripeCase(mutations, { ...ctx, event, nowS: Math.floor(Date.now() / 1000) });
-        const stored = await check(fuzz, 'stripe', stripeWs.caller.workspaceId);
-        if (stored) accepted.add(stored);
-      }),
-      { numRuns: RUNS, seed: SEED, examples: STRIPE_EXAMPLES },
-    );
-    expect(accepted.size).toBeGreaterThan(0);
-    await expectInbox('stripe', stripeWs.caller.workspaceId, accepted);
-  }, TIMEOUT_MS);
+  it(
+    `Stripe: ${RUNS} mutated signed requests — no 5xx, 2xx exactly for valid ones, stored exactly when 2xx`,
+    async () => {
+      const invoice = await insertInvoice(service.orm, {
+        workspaceId: stripeWs.caller.workspaceId,
+        totalMinor: 1_000_000_000,
+      });
+      const accepted = new Set<string>();
+      const ctx = {
+        provider: 'stripe' as const,
+        host: stripeWs.caller.workspaceDomain,
+        otherHost: mollieCaller.workspaceDomain,
+        secret: stripeWs.secret,
+      };
+      await fc.assert(
+        fc.asyncProperty(stripeCase, async (mutations) => {
+          const event = stripeWs.sessionEvent('checkout.session.completed', invoice.id, {
+            amountMinor: 1,
+          }) as unknown as Record<string, unknown>;
+          const fuzz = buildStripeCase(mutations, { ...ctx, event, nowS: Math.floor(Date.now() / 1000) });
+          const stored = await check(fuzz, 'stripe', stripeWs.caller.workspaceId);
+          if (stored) accepted.add(stored);
+        }),
+        { numRuns: RUNS, seed: SEED, examples: STRIPE_EXAMPLES },
+      );
+      expect(accepted.size).toBeGreaterThan(0);
+      await expectInbox('stripe', stripeWs.caller.workspaceId, accepted);
+    },
+    TIMEOUT_MS,
+  );
 
-  it(`Mollie: ${RUNS} mutated notifications — no 5xx, 2xx exactly for valid ones, stored exactly when 2xx`, async () => {
-    const accepted = new Set<string>();
-    const ctx = { provider: 'mollie' as const, host: mollieCaller.workspaceDomain, otherHost: stripeWs.caller.workspaceDomain };
-    await fc.assert(
-      fc.asyncProperty(mollieCase, async (mutations) => {
-        const fuzz = buildMollieCase(mutations, { ...ctx, token: `fz${randomBytes(8).toString('hex').slice(0, 10)}` });
-        const stored = await check(fuzz, 'mollie', mollieCaller.workspaceId);
-        if (stored) accepted.add(stored);
-      }),
-      { numRuns: RUNS, seed: SEED, examples: MOLLIE_EXAMPLES },
-    );
-    expect(accepted.size).toBeGreaterThan(0);
-    // ids no Mollie account knows: acknowledged, fetched back by the worker, recorded as ignored
-    await expectInbox('mollie', mollieCaller.workspaceId, new Set([...accepted].map((id) => `${id}:unknown`)));
-  }, TIMEOUT_MS);
+  it(
+    `Mollie: ${RUNS} mutated notifications — no 5xx, 2xx exactly for valid ones, stored exactly when 2xx`,
+    async () => {
+      const accepted = new Set<string>();
+      const ctx = {
+        provider: 'mollie' as const,
+        host: mollieCaller.workspaceDomain,
+        otherHost: stripeWs.caller.workspaceDomain,
+      };
+      await fc.assert(
+        fc.asyncProperty(mollieCase, async (mutations) => {
+          const fuzz = buildMollieCase(mutations, {
+            ...ctx,
+            token: `fz${randomBytes(8).toString('hex').slice(0, 10)}`,
+          });
+          const stored = await check(fuzz, 'mollie', mollieCaller.workspaceId);
+          if (stored) accepted.add(stored);
+        }),
+        { numRuns: RUNS, seed: SEED, examples: MOLLIE_EXAMPLES },
+      );
+      expect(accepted.size).toBeGreaterThan(0);
+      // ids no Mollie account knows: acknowledged, fetched back by the worker, recorded as ignored
+      await expectInbox('mollie', mollieCaller.workspaceId, new Set([...accepted].map((id) => `${id}:unknown`)));
+    },
+    TIMEOUT_MS,
+  );
 
   it('still accepts and settles a fresh valid Stripe event and Mollie notification afterwards', async () => {
-    const stripeInvoice = await insertInvoice(service.orm, { workspaceId: stripeWs.caller.workspaceId, totalMinor: 2_500 });
+    const stripeInvoice = await insertInvoice(service.orm, {
+      workspaceId: stripeWs.caller.workspaceId,
+      totalMinor: 2_500,
+    });
     const event = stripeWs.sessionEvent('checkout.session.completed', stripeInvoice.id, { amountMinor: 2_500 });
     expect((await stripeWs.send(event)).status).toBe(200);
 
-    const mollieInvoice = await insertInvoice(service.orm, { workspaceId: mollieCaller.workspaceId, totalMinor: 10_000 });
+    const mollieInvoice = await insertInvoice(service.orm, {
+      workspaceId: mollieCaller.workspaceId,
+      totalMinor: 10_000,
+    });
     const created = await fetch(`${mollie.url}/v2/payments`, {
       method: 'POST',
       headers: { authorization: `Bearer ${mollieKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ amount: { currency: 'EUR', value: '100.00' }, description: 'fuzz check', redirectUrl: 'https://example.com', metadata: { workspace_id: mollieCaller.workspaceId, invoice_id: mollieInvoice.id } }),
+      body: JSON.stringify({
+        amount: { currency: 'EUR', value: '100.00' },
+        description: 'fuzz check',
+        redirectUrl: 'https://example.com',
+        metadata: { workspace_id: mollieCaller.workspaceId, invoice_id: mollieInvoice.id },
+      }),
     });
     const payment = (await created.json()) as { id: string };
     await mollie.setPaymentStatus(payment.id, 'paid');
     const notification: WireRequest = {
       method: 'POST',
       target: MOLLIE_PATH,
-      headers: [['Host', mollieCaller.workspaceDomain], ['Content-Type', 'application/x-www-form-urlencoded']],
+      headers: [
+        ['Host', mollieCaller.workspaceDomain],
+        ['Content-Type', 'application/x-www-form-urlencoded'],
+      ],
       body: Buffer.from(`id=${payment.id}`),
       framing: { kind: 'length' },
     };
     expect((await sendWire(service.port, notification)).status).toBe(200);
 
-    const status = async (id: string) => (await sql<{ status: string }>('select status from invoices where id = ?', [id]))[0].status;
-    await eventually(async () => (await status(stripeInvoice.id)) === 'paid' && (await status(mollieInvoice.id)) === 'paid');
+    const status = async (id: string) =>
+      (await sql<{ status: string }>('select status from invoices where id = ?', [id]))[0].status;
+    await eventually(
+      async () => (await status(stripeInvoice.id)) === 'paid' && (await status(mollieInvoice.id)) === 'paid',
+    );
 
     // nothing above or before was answered 5xx, not even to a client that had already gone
     expect(await serverErrors()).toBe(0);
@@ -209,7 +279,10 @@ describe('regressions found by the fuzzer', () => {
   });
 
   it('refuses a signed Stripe event whose type holds a line break with 400 (was 500: not a valid NATS header)', async () => {
-    expect(await sendType('checkout.session.completed\r\nNats-Msg-Id: stripe:evt_forged')).toEqual({ status: 400, stored: 0 });
+    expect(await sendType('checkout.session.completed\r\nNats-Msg-Id: stripe:evt_forged')).toEqual({
+      status: 400,
+      stored: 0,
+    });
     expect(await sendType('a\nb')).toEqual({ status: 400, stored: 0 });
   });
 
@@ -219,12 +292,18 @@ describe('regressions found by the fuzzer', () => {
 
   it('does not count a sender that hangs up mid-body as a server error (was a 500 and an error log)', async () => {
     // Summed over providers: the fuzz cases above may have counted aborted Mollie requests too (one series each).
-    const aborted = async () => (await service.metrics.webhooks.get()).values.filter((value) => value.labels.outcome === 'aborted').reduce((sum, value) => sum + value.value, 0);
+    const aborted = async () =>
+      (await service.metrics.webhooks.get()).values
+        .filter((value) => value.labels.outcome === 'aborted')
+        .reduce((sum, value) => sum + value.value, 0);
     const [errorsBefore, abortedBefore] = [await serverErrors(), await aborted()];
     const answer = await sendWire(service.port, {
       method: 'POST',
       target: STRIPE_PATH,
-      headers: [['Host', stripeWs.caller.workspaceDomain], ['Content-Type', 'application/json']],
+      headers: [
+        ['Host', stripeWs.caller.workspaceDomain],
+        ['Content-Type', 'application/json'],
+      ],
       body: Buffer.from('{"id":"evt_never_finished","object":"event"}'),
       framing: { kind: 'hangup', sendBytes: 0 },
     });

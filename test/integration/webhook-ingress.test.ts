@@ -23,7 +23,8 @@ describe('Stripe webhook ingress', () => {
     await stripe?.close();
   });
 
-  const storedMessages = async () => (await (await jetstreamManager(service.nats)).streams.info(service.names.eventsStream)).state.messages;
+  const storedMessages = async () =>
+    (await (await jetstreamManager(service.nats)).streams.info(service.names.eventsStream)).state.messages;
   const event = () => ws.sessionEvent('checkout.session.completed', invoiceId, { amountMinor: 1_000 });
 
   it('stores a verified event once (Nats-Msg-Id = provider:event id) and answers 200 to duplicates', async () => {
@@ -37,9 +38,15 @@ describe('Stripe webhook ingress', () => {
     expect(JSON.parse(again.body)).toEqual({ received: true, duplicate: true });
     expect(await storedMessages()).toBe(before + 1);
     const jsm = await jetstreamManager(service.nats);
-    const stored = await jsm.streams.getMessage(service.names.eventsStream, { last_by_subj: service.names.eventSubject('stripe', ws.caller.workspaceId) });
+    const stored = await jsm.streams.getMessage(service.names.eventsStream, {
+      last_by_subj: service.names.eventSubject('stripe', ws.caller.workspaceId),
+    });
     expect(stored!.header.get('Nats-Msg-Id')).toBe(`stripe:${first.id}`);
-    expect(stored!.json<{ workspaceId: string; provider: string; event: { id: string } }>()).toMatchObject({ workspaceId: ws.caller.workspaceId, provider: 'stripe', event: { id: first.id } });
+    expect(stored!.json<{ workspaceId: string; provider: string; event: { id: string } }>()).toMatchObject({
+      workspaceId: ws.caller.workspaceId,
+      provider: 'stripe',
+      event: { id: first.id },
+    });
   });
 
   it('matches the host case-insensitively and ignores its port', async () => {
@@ -50,7 +57,7 @@ describe('Stripe webhook ingress', () => {
     ['a bad signature', { signatureOverride: `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` }, 400],
     ['a missing signature header', { signatureOverride: null }, 400],
     ['a signature older than 300 s', { timestamp: Math.floor(Date.now() / 1000) - 301 }, 400],
-    ['another endpoint\'s secret', { secret: 'whsec_not_the_right_secret_123' }, 400],
+    ["another endpoint's secret", { secret: 'whsec_not_the_right_secret_123' }, 400],
     ['an unknown host', { host: 'nobody.workestra.test' }, 404],
   ])('refuses %s and stores nothing', async (_name, overrides, status) => {
     const before = await storedMessages();
@@ -101,7 +108,9 @@ describe('Stripe webhook ingress', () => {
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toMatch(/payments_webhook_requests_total\{provider="stripe",outcome="stored"\} [1-9]/);
     expect(metrics).toMatch(/payments_webhook_requests_total\{provider="stripe",outcome="rejected"\} [1-9]/);
-    expect(metrics).toMatch(/payments_http_requests_total\{method="POST",route="\/api\/finance\/payments\/:provider\/webhook",status="200"\} [1-9]/);
+    expect(metrics).toMatch(
+      /payments_http_requests_total\{method="POST",route="\/api\/finance\/payments\/:provider\/webhook",status="200"\} [1-9]/,
+    );
     expect(metrics).toMatch(/payments_http_requests_total\{method="POST",route="\/graphql",status="200"\} [1-9]/);
   });
 });
@@ -115,7 +124,9 @@ describe('webhook ingress when JetStream cannot store the event', () => {
     try {
       const ws = await StripeWorkspace.connect(service, stripe);
       const invoice = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId });
-      expect((await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 500 }))).status).toBe(200);
+      expect(
+        (await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 500 }))).status,
+      ).toBe(200);
       await nats.stop();
       const started = Date.now();
       const down = await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 500 }));

@@ -34,12 +34,25 @@ const asObject = (value: unknown): Json => (typeof value === 'object' && value !
 
 /** What one provider event says, in the model's own words. */
 export type ModelFact =
-  | { kind: 'payment'; reference: string; invoiceId: string; amountMinor: number; paymentIntent: string | null; outcome: PaymentState }
+  | {
+      kind: 'payment';
+      reference: string;
+      invoiceId: string;
+      amountMinor: number;
+      paymentIntent: string | null;
+      outcome: PaymentState;
+    }
   | { kind: 'refund'; id: string; paymentIntent: string; amountMinor: number; state: RefundState }
   | { kind: 'charge_refunded'; paymentIntent: string; cumulativeMinor: number }
   | { kind: 'none' };
 
-const REFUND_STATES: Record<string, RefundState> = { pending: 'pending', requires_action: 'pending', succeeded: 'succeeded', failed: 'failed', canceled: 'cancelled' };
+const REFUND_STATES: Record<string, RefundState> = {
+  pending: 'pending',
+  requires_action: 'pending',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  canceled: 'cancelled',
+};
 
 /** Reads a Stripe event (as JSON on the wire) into a fact. */
 export function factOf(event: Json): ModelFact {
@@ -47,10 +60,17 @@ export function factOf(event: Json): ModelFact {
   const type = String(event.type);
   if (type.startsWith('checkout.session.')) {
     const outcome: PaymentState | null =
-      type === 'checkout.session.completed' ? (object.payment_status === 'paid' ? 'succeeded' : 'pending')
-        : type === 'checkout.session.async_payment_succeeded' ? 'succeeded'
-          : type === 'checkout.session.async_payment_failed' ? 'failed'
-            : type === 'checkout.session.expired' ? 'cancelled' : null;
+      type === 'checkout.session.completed'
+        ? object.payment_status === 'paid'
+          ? 'succeeded'
+          : 'pending'
+        : type === 'checkout.session.async_payment_succeeded'
+          ? 'succeeded'
+          : type === 'checkout.session.async_payment_failed'
+            ? 'failed'
+            : type === 'checkout.session.expired'
+              ? 'cancelled'
+              : null;
     if (!outcome) return { kind: 'none' };
     return {
       kind: 'payment',
@@ -67,10 +87,15 @@ export function factOf(event: Json): ModelFact {
       id: String(object.id),
       paymentIntent: String(object.payment_intent),
       amountMinor: Number(object.amount),
-      state: type === 'refund.failed' ? 'failed' : REFUND_STATES[String(object.status)] ?? 'pending',
+      state: type === 'refund.failed' ? 'failed' : (REFUND_STATES[String(object.status)] ?? 'pending'),
     };
   }
-  if (type === 'charge.refunded') return { kind: 'charge_refunded', paymentIntent: String(object.payment_intent), cumulativeMinor: Number(object.amount_refunded) };
+  if (type === 'charge.refunded')
+    return {
+      kind: 'charge_refunded',
+      paymentIntent: String(object.payment_intent),
+      cumulativeMinor: Number(object.amount_refunded),
+    };
   return { kind: 'none' };
 }
 
@@ -117,7 +142,8 @@ export class LedgerModel {
    * the ledger has not seen yet waits: the payment's own event is still on its way (retried, then dead-lettered).
    */
   canApply(fact: ModelFact): boolean {
-    if (fact.kind === 'refund' || fact.kind === 'charge_refunded') return this.paymentByIntent(fact.paymentIntent)?.state === 'succeeded';
+    if (fact.kind === 'refund' || fact.kind === 'charge_refunded')
+      return this.paymentByIntent(fact.paymentIntent)?.state === 'succeeded';
     return true;
   }
 
@@ -135,7 +161,11 @@ export class LedgerModel {
         state,
       });
     } else if (fact.kind === 'refund') this.applyRefund(fact.id, fact.paymentIntent, fact.amountMinor, fact.state);
-    else if (fact.kind === 'charge_refunded') this.cumulative.set(fact.paymentIntent, Math.max(this.cumulative.get(fact.paymentIntent) ?? 0, fact.cumulativeMinor));
+    else if (fact.kind === 'charge_refunded')
+      this.cumulative.set(
+        fact.paymentIntent,
+        Math.max(this.cumulative.get(fact.paymentIntent) ?? 0, fact.cumulativeMinor),
+      );
   }
 
   /** Also the path of a refund answered by the provider to our own API call. */
@@ -146,14 +176,16 @@ export class LedgerModel {
 
   succeededRefundsOf(paymentIntent: string): number {
     let sum = 0;
-    for (const refund of this.refunds.values()) if (refund.paymentIntent === paymentIntent && refund.state === 'succeeded') sum += refund.amountMinor;
+    for (const refund of this.refunds.values())
+      if (refund.paymentIntent === paymentIntent && refund.state === 'succeeded') sum += refund.amountMinor;
     return sum;
   }
 
   /** Σ amounts of the invoice's payments that took money (before refunds). */
   paidPaymentsOf(invoiceId: string): number {
     let sum = 0;
-    for (const payment of this.payments.values()) if (payment.invoiceId === invoiceId && payment.state === 'succeeded') sum += payment.amountMinor;
+    for (const payment of this.payments.values())
+      if (payment.invoiceId === invoiceId && payment.state === 'succeeded') sum += payment.amountMinor;
     return sum;
   }
 
@@ -161,7 +193,8 @@ export class LedgerModel {
   knownRefundsOf(invoiceId: string): number {
     let sum = 0;
     for (const payment of this.payments.values()) {
-      if (payment.invoiceId === invoiceId && payment.paymentIntent) sum += this.succeededRefundsOf(payment.paymentIntent);
+      if (payment.invoiceId === invoiceId && payment.paymentIntent)
+        sum += this.succeededRefundsOf(payment.paymentIntent);
     }
     return sum;
   }
@@ -172,7 +205,9 @@ export class LedgerModel {
    * state), and never for more than the largest cumulative seen. Once every refund object is known it is 0.
    */
   unattributedAllowance(paymentIntent: string, providerRefunds: Array<{ id: string; amountMinor: number }>): number {
-    const unknown = providerRefunds.filter((refund) => !this.refunds.has(refund.id)).reduce((sum, refund) => sum + refund.amountMinor, 0);
+    const unknown = providerRefunds
+      .filter((refund) => !this.refunds.has(refund.id))
+      .reduce((sum, refund) => sum + refund.amountMinor, 0);
     return Math.min(this.cumulative.get(paymentIntent) ?? 0, unknown);
   }
 }

@@ -18,20 +18,63 @@ export type Command =
   | { kind: 'pay'; session: number; paid: boolean }
   | { kind: 'async'; session: number; succeeded: boolean }
   | { kind: 'expire'; session: number }
-  | { kind: 'dashboardRefund'; session: number; refund: number; percent: number | null; status: 'succeeded' | 'pending' | 'failed' }
+  | {
+      kind: 'dashboardRefund';
+      session: number;
+      refund: number;
+      percent: number | null;
+      status: 'succeeded' | 'pending' | 'failed';
+    }
   /** `twins`: two concurrent calls with one key; `again`: the same call once more afterwards (a client's retry). */
-  | { kind: 'apiRefund'; session: number; refund: number; percent: number | null; status: 'succeeded' | 'pending'; twins: boolean; again?: boolean }
+  | {
+      kind: 'apiRefund';
+      session: number;
+      refund: number;
+      percent: number | null;
+      status: 'succeeded' | 'pending';
+      twins: boolean;
+      again?: boolean;
+    }
   | { kind: 'settleRefund'; refund: number; status: 'succeeded' | 'failed' | 'canceled' }
   | { kind: 'deliver'; picks: Array<{ fresh: boolean; index: number; copies: number }>; batch: boolean }
   | { kind: 'retry' }
   /** Regression tests: the first undelivered event of each type, one after the other. */
   | { kind: 'deliverTypes'; types: string[] }
-  | { kind: 'edit'; invoice: number; change: { total: number } | { status: 'void' | 'draft' | 'sent' } | { dueDate: string } };
+  | {
+      kind: 'edit';
+      invoice: number;
+      change: { total: number } | { status: 'void' | 'draft' | 'sent' } | { dueDate: string };
+    };
 
-interface InvoiceRow { id: string; status: string; paid_minor: string; total_minor: string; due_date: string | null; updated_at: Date }
-interface PaymentRow { id: string; provider_reference: string; invoice_id: string; status: string; amount_minor: string; refunded_minor: string; provider_payment_id: string | null }
-interface RefundRow { provider_refund_id: string | null; payment_id: string; status: string; amount_minor: string; idempotency_key: string | null }
-interface Snapshot { invoices: InvoiceRow[]; payments: PaymentRow[]; refunds: RefundRow[] }
+interface InvoiceRow {
+  id: string;
+  status: string;
+  paid_minor: string;
+  total_minor: string;
+  due_date: string | null;
+  updated_at: Date;
+}
+interface PaymentRow {
+  id: string;
+  provider_reference: string;
+  invoice_id: string;
+  status: string;
+  amount_minor: string;
+  refunded_minor: string;
+  provider_payment_id: string | null;
+}
+interface RefundRow {
+  provider_refund_id: string | null;
+  payment_id: string;
+  status: string;
+  amount_minor: string;
+  idempotency_key: string | null;
+}
+interface Snapshot {
+  invoices: InvoiceRow[];
+  payments: PaymentRow[];
+  refunds: RefundRow[];
+}
 
 const PAID_FAMILY = new Set(['succeeded', 'partially_refunded', 'refunded']);
 const REFUND = `mutation ($input: RefundPaymentInput!) { refundPayment(input: $input) { id providerRefundId status amount { amountMinor } } }`;
@@ -70,7 +113,11 @@ export class History {
 
   async setUp(totals: number[], dueDates: Array<string | null>): Promise<void> {
     for (const [index, totalMinor] of totals.entries()) {
-      const invoice = await insertInvoice(this.service.orm, { workspaceId: this.caller.workspaceId, totalMinor, dueDate: dueDates[index] ?? null });
+      const invoice = await insertInvoice(this.service.orm, {
+        workspaceId: this.caller.workspaceId,
+        totalMinor,
+        dueDate: dueDates[index] ?? null,
+      });
       this.invoices.push(invoice.id);
       this.fields.set(invoice.id, { status: 'sent', totalMinor, dueDate: dueDates[index] ?? null });
     }
@@ -89,7 +136,11 @@ export class History {
     for (let round = 0; round < 6 && (this.undelivered.length > 0 || this.refused.size > 0); round += 1) {
       while (this.undelivered.length > 0) {
         const picks = order.slice(0, 6).map((index) => ({ fresh: true, index, copies: 1 }));
-        await this.run({ kind: 'deliver', picks: picks.length > 0 ? picks : [{ fresh: true, index: 0, copies: 1 }], batch: round % 2 === 0 });
+        await this.run({
+          kind: 'deliver',
+          picks: picks.length > 0 ? picks : [{ fresh: true, index: 0, copies: 1 }],
+          batch: round % 2 === 0,
+        });
       }
       await this.run({ kind: 'retry' });
     }
@@ -105,7 +156,12 @@ export class History {
         const amount = Math.max(50, Math.round((this.fields.get(invoiceId)!.totalMinor * command.percent) / 100));
         const session = await this.stripe.checkout.sessions.create({
           mode: 'payment',
-          line_items: [{ quantity: 1, price_data: { currency: 'eur', unit_amount: amount, product_data: { name: 'Invoice (model test)' } } }],
+          line_items: [
+            {
+              quantity: 1,
+              price_data: { currency: 'eur', unit_amount: amount, product_data: { name: 'Invoice (model test)' } },
+            },
+          ],
           success_url: 'https://example.test/pay/success',
           cancel_url: 'https://example.test/pay/cancel',
           client_reference_id: invoiceId,
@@ -116,13 +172,15 @@ export class History {
       }
       case 'pay': {
         const session = this.session(command.session);
-        if (session?.status === 'open') await this.fake.completeSession(session.id, { paymentStatus: command.paid ? 'paid' : 'unpaid' });
+        if (session?.status === 'open')
+          await this.fake.completeSession(session.id, { paymentStatus: command.paid ? 'paid' : 'unpaid' });
         break;
       }
       case 'async': {
         const session = this.session(command.session);
         const intent = session?.payment_intent ? this.fake.paymentIntents.get(session.payment_intent) : undefined;
-        if (session?.payment_status === 'unpaid' && intent?.status === 'processing') await this.fake.asyncPaymentResult(session.id, command.succeeded ? 'succeeded' : 'failed');
+        if (session?.payment_status === 'unpaid' && intent?.status === 'processing')
+          await this.fake.asyncPaymentResult(session.id, command.succeeded ? 'succeeded' : 'failed');
         break;
       }
       case 'expire': {
@@ -135,7 +193,10 @@ export class History {
         if (!charge) break;
         const remaining = charge.amount_captured - charge.amount_refunded;
         this.fake.nextRefundStatus = command.status;
-        const refund = await this.fake.refundOutsideApi(String(charge.payment_intent), command.percent === null ? undefined : Math.max(1, Math.floor((remaining * command.percent) / 100)));
+        const refund = await this.fake.refundOutsideApi(
+          String(charge.payment_intent),
+          command.percent === null ? undefined : Math.max(1, Math.floor((remaining * command.percent) / 100)),
+        );
         this.fake.nextRefundStatus = null;
         this.providerRefunds.push(refund.id);
         this.refundLabels.set(command.refund, refund.id);
@@ -155,7 +216,10 @@ export class History {
       case 'deliverTypes':
         for (const type of command.types) {
           const index = this.undelivered.findIndex((event) => event.type === type);
-          if (index < 0) throw new Error(`no undelivered ${type} event (undelivered: ${this.undelivered.map((event) => event.type).join(', ')})`);
+          if (index < 0)
+            throw new Error(
+              `no undelivered ${type} event (undelivered: ${this.undelivered.map((event) => event.type).join(', ')})`,
+            );
           await this.deliverGroup(this.undelivered.splice(index, 1), false, touched);
         }
         break;
@@ -183,22 +247,28 @@ export class History {
     const intent = session?.payment_intent ? this.fake.paymentIntents.get(session.payment_intent) : undefined;
     const chargeId = typeof intent?.latest_charge === 'string' ? intent.latest_charge : intent?.latest_charge?.id;
     const charge = chargeId ? this.fake.charges.get(chargeId) : undefined;
-    return charge && charge.status === 'succeeded' && charge.amount_captured > charge.amount_refunded ? charge : undefined;
+    return charge && charge.status === 'succeeded' && charge.amount_captured > charge.amount_refunded
+      ? charge
+      : undefined;
   }
 
   /** `refundPayment` through GraphQL (optionally two concurrent twins with one key), checked against the model. */
   private async apiRefund(command: Extract<Command, { kind: 'apiRefund' }>, touched: Set<string>): Promise<void> {
     const session = this.session(command.session);
     if (!session) return;
-    const [row] = await this.sql<PaymentRow>('select * from invoice_payments where provider = ? and provider_reference = ?', ['stripe', session.id]);
+    const [row] = await this.sql<PaymentRow>(
+      'select * from invoice_payments where provider = ? and provider_reference = ?',
+      ['stripe', session.id],
+    );
     if (!row) return;
     const modelPayment = this.model.payments.get(session.id);
     const charge = this.refundableCharge(command.session);
-    const reserved = this.previous!.refunds
-      .filter((refund) => refund.payment_id === row.id && (refund.status === 'succeeded' || refund.status === 'pending'))
-      .reduce((sum, refund) => sum + Number(refund.amount_minor), 0);
+    const reserved = this.previous!.refunds.filter(
+      (refund) => refund.payment_id === row.id && (refund.status === 'succeeded' || refund.status === 'pending'),
+    ).reduce((sum, refund) => sum + Number(refund.amount_minor), 0);
     const ourRefundable = Number(row.amount_minor) - reserved;
-    const amount = command.percent === null ? null : Math.max(1, Math.floor((Number(row.amount_minor) * command.percent) / 100));
+    const amount =
+      command.percent === null ? null : Math.max(1, Math.floor((Number(row.amount_minor) * command.percent) / 100));
     const requested = amount ?? ourRefundable;
     const providerRemaining = charge ? charge.amount_captured - charge.amount_refunded : 0;
     const refundsBefore = this.fake.refunds.size;
@@ -208,39 +278,66 @@ export class History {
     const input = { paymentId: row.id, idempotencyKey, ...(amount === null ? {} : { amountMinor: amount }) };
     const token = await tokenFor(this.caller);
     const calls = command.twins ? 2 : 1;
-    const call = () => this.service.gql<{ refundPayment: { id: string; providerRefundId: string; status: string; amount: { amountMinor: number } } }>(REFUND, { input }, token);
+    const call = () =>
+      this.service.gql<{
+        refundPayment: { id: string; providerRefundId: string; status: string; amount: { amountMinor: number } };
+      }>(REFUND, { input }, token);
     const answers = await Promise.all(Array.from({ length: calls }, call));
     this.fake.nextRefundStatus = null;
     if (command.again) answers.push(await call());
 
     const succeeded = answers.filter((answer) => !answer.errors);
-    const mustSucceed = modelPayment?.state === 'succeeded' && requested >= 1 && requested <= ourRefundable && requested <= providerRemaining;
-    if (mustSucceed) expect(answers.map((answer) => answer.errors ?? null), `refundPayment of ${requested} (refundable ${ourRefundable}, provider ${providerRemaining})`).toEqual(answers.map(() => null));
+    const mustSucceed =
+      modelPayment?.state === 'succeeded' &&
+      requested >= 1 &&
+      requested <= ourRefundable &&
+      requested <= providerRemaining;
+    if (mustSucceed)
+      expect(
+        answers.map((answer) => answer.errors ?? null),
+        `refundPayment of ${requested} (refundable ${ourRefundable}, provider ${providerRemaining})`,
+      ).toEqual(answers.map(() => null));
     for (const answer of answers) {
       if (answer.errors) expect(answer.errors.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     }
     if (succeeded.length === 0) {
       expect(this.fake.refunds.size, 'a refused refund made no refund at the provider').toBe(refundsBefore);
-      expect(await this.sql('select 1 from payment_refunds where workspace_id = ? and idempotency_key = ?', [this.caller.workspaceId, idempotencyKey])).toEqual([]);
+      expect(
+        await this.sql('select 1 from payment_refunds where workspace_id = ? and idempotency_key = ?', [
+          this.caller.workspaceId,
+          idempotencyKey,
+        ]),
+      ).toEqual([]);
       return;
     }
     const first = succeeded[0].data!.refundPayment;
-    for (const answer of succeeded) expect(answer.data!.refundPayment.id, 'twins with one key get one refund').toBe(first.id);
+    for (const answer of succeeded)
+      expect(answer.data!.refundPayment.id, 'twins with one key get one refund').toBe(first.id);
     expect(this.fake.refunds.size, 'one refund at the provider per key').toBe(refundsBefore + 1);
     const providerRefund = this.fake.refunds.get(first.providerRefundId)!;
     expect(providerRefund.amount).toBe(first.amount.amountMinor);
     this.providerRefunds.push(providerRefund.id);
     this.refundLabels.set(command.refund, providerRefund.id);
     // The service recorded the provider's answer: the model takes it the same way.
-    this.model.applyRefund(providerRefund.id, String(providerRefund.payment_intent), providerRefund.amount, command.status);
+    this.model.applyRefund(
+      providerRefund.id,
+      String(providerRefund.payment_intent),
+      providerRefund.amount,
+      command.status,
+    );
     touched.add(row.invoice_id);
   }
 
-  private async deliver(picks: Array<{ fresh: boolean; index: number; copies: number }>, batch: boolean, touched: Set<string>): Promise<void> {
+  private async deliver(
+    picks: Array<{ fresh: boolean; index: number; copies: number }>,
+    batch: boolean,
+    touched: Set<string>,
+  ): Promise<void> {
     const group: FakeEvent[] = [];
     for (const pick of picks) {
       let event: FakeEvent | undefined;
-      if (pick.fresh && this.undelivered.length > 0) [event] = this.undelivered.splice(pick.index % this.undelivered.length, 1);
+      if (pick.fresh && this.undelivered.length > 0)
+        [event] = this.undelivered.splice(pick.index % this.undelivered.length, 1);
       else if (this.delivered.length > 0) event = this.delivered[pick.index % this.delivered.length];
       if (!event) continue;
       for (let copy = 0; copy < pick.copies; copy += 1) group.push(event);
@@ -254,7 +351,12 @@ export class History {
    */
   private async deliverGroup(group: FakeEvent[], batch: boolean, touched: Set<string>): Promise<void> {
     const settlement = this.service.services.settlement;
-    const envelopes = group.map((event): EventEnvelope => ({ provider: 'stripe', workspaceId: this.caller.workspaceId, receivedAt: new Date().toISOString(), event: JSON.parse(JSON.stringify(event)) }));
+    const envelopes = group.map((event): EventEnvelope => ({
+      provider: 'stripe',
+      workspaceId: this.caller.workspaceId,
+      receivedAt: new Date().toISOString(),
+      event: JSON.parse(JSON.stringify(event)),
+    }));
     const outcomes: Array<SettleOutcome | Error> = new Array(group.length);
     const single: number[] = [];
     const items: Array<{ index: number; item: PaymentItem }> = [];
@@ -262,15 +364,33 @@ export class History {
       for (const [index, envelope] of envelopes.entries()) {
         const interpreted = await settlement.interpret(envelope);
         const update = singlePayment(interpreted);
-        if (update) items.push({ index, item: { provider: Provider.STRIPE, workspaceId: this.caller.workspaceId, eventId: interpreted.eventId, type: interpreted.type, update, streamSequence: null } });
+        if (update)
+          items.push({
+            index,
+            item: {
+              provider: Provider.STRIPE,
+              workspaceId: this.caller.workspaceId,
+              eventId: interpreted.eventId,
+              type: interpreted.type,
+              update,
+              streamSequence: null,
+            },
+          });
         else single.push(index);
       }
     } else single.push(...group.keys());
     await Promise.all([
       items.length > 0
-        ? settlement.applyPayments(items.map(({ item }) => item)).then((results) => results.forEach((result, at) => (outcomes[items[at].index] = result)))
+        ? settlement
+            .applyPayments(items.map(({ item }) => item))
+            .then((results) => results.forEach((result, at) => (outcomes[items[at].index] = result)))
         : Promise.resolve(),
-      ...single.map((index) => settlement.settle(envelopes[index]).then((result) => (outcomes[index] = result), (error: Error) => (outcomes[index] = error))),
+      ...single.map((index) =>
+        settlement.settle(envelopes[index]).then(
+          (result) => (outcomes[index] = result),
+          (error: Error) => (outcomes[index] = error),
+        ),
+      ),
     ]);
 
     // Judge the outcomes against the model as it stood before the group (all of the group ran concurrently).
@@ -282,15 +402,24 @@ export class History {
       const fact = factOf(event as unknown as Record<string, unknown>);
       facts.set(event.id, fact);
       if (outcome instanceof Error) {
-        expect(outcome, `${event.type} ${event.id} failed with something other than a SettlementError: ${outcome.message}`).toBeInstanceOf(SettlementError);
+        expect(
+          outcome,
+          `${event.type} ${event.id} failed with something other than a SettlementError: ${outcome.message}`,
+        ).toBeInstanceOf(SettlementError);
         expect(appliedBefore.has(event.id), `${event.id} was applied before, yet failed`).toBe(false);
-        expect(this.model.canApply(fact), `${event.type} ${event.id} could apply now but failed: ${outcome.message}`).toBe(false);
+        expect(
+          this.model.canApply(fact),
+          `${event.type} ${event.id} could apply now but failed: ${outcome.message}`,
+        ).toBe(false);
         this.refused.set(event.id, event);
         this.refusals += 1;
       } else if (outcome === 'duplicate') {
         this.duplicates += 1;
         // A duplicate must be an event applied before (or by a twin in this group): never one that was lost.
-        expect(appliedBefore.has(event.id) || group.some((other, at) => other.id === event.id && at !== index), `${event.id} answered duplicate but was never applied`).toBe(true);
+        expect(
+          appliedBefore.has(event.id) || group.some((other, at) => other.id === event.id && at !== index),
+          `${event.id} answered duplicate but was never applied`,
+        ).toBe(true);
       } else {
         expect(appliedBefore.has(event.id), `${event.type} ${event.id} was applied twice`).toBe(false);
         appliedNow.set(event.id, (appliedNow.get(event.id) ?? 0) + 1);
@@ -301,8 +430,14 @@ export class History {
       const fact = facts.get(eventId)!;
       if (fact.kind === 'refund' || fact.kind === 'charge_refunded') {
         // A refund counts only against a payment that took money (before the group, or by a success in this group).
-        const succeedsHere = [...facts.values()].some((other) => other.kind === 'payment' && other.outcome === 'succeeded' && other.paymentIntent === fact.paymentIntent);
-        expect(this.model.canApply(fact) || succeedsHere, `${eventId} (${fact.kind}) applied to a payment that has not succeeded`).toBe(true);
+        const succeedsHere = [...facts.values()].some(
+          (other) =>
+            other.kind === 'payment' && other.outcome === 'succeeded' && other.paymentIntent === fact.paymentIntent,
+        );
+        expect(
+          this.model.canApply(fact) || succeedsHere,
+          `${eventId} (${fact.kind}) applied to a payment that has not succeeded`,
+        ).toBe(true);
       }
     }
     for (const event of group) if (!this.delivered.includes(event)) this.delivered.push(event);
@@ -317,7 +452,8 @@ export class History {
 
   private invoiceOfFact(fact: ModelFact): string | null {
     if (fact.kind === 'payment') return fact.invoiceId;
-    if (fact.kind === 'refund' || fact.kind === 'charge_refunded') return this.model.paymentByIntent(fact.paymentIntent)?.invoiceId ?? null;
+    if (fact.kind === 'refund' || fact.kind === 'charge_refunded')
+      return this.model.paymentByIntent(fact.paymentIntent)?.invoiceId ?? null;
     return null;
   }
 
@@ -340,8 +476,10 @@ export class History {
   private collectEvents(): void {
     const events = this.fake.events;
     for (const event of events.slice(this.seenEvents)) {
-      const object = event.data.object as { metadata?: { workspace_id?: string } ; payment_intent?: string };
-      const ours = object.metadata?.workspace_id === this.caller.workspaceId || (typeof object.payment_intent === 'string' && this.ownsIntent(object.payment_intent));
+      const object = event.data.object as { metadata?: { workspace_id?: string }; payment_intent?: string };
+      const ours =
+        object.metadata?.workspace_id === this.caller.workspaceId ||
+        (typeof object.payment_intent === 'string' && this.ownsIntent(object.payment_intent));
       if (ours) this.undelivered.push(event);
     }
     this.seenEvents = events.length;
@@ -358,9 +496,18 @@ export class History {
   private async snapshot(): Promise<Snapshot> {
     const ids = this.invoices;
     const [invoices, payments, refunds] = await Promise.all([
-      this.sql<InvoiceRow>('select id, status, paid_minor, total_minor, to_char(due_date, \'YYYY-MM-DD\') as due_date, updated_at from invoices where id in (?) order by id', [ids]),
-      this.sql<PaymentRow>('select id, provider_reference, invoice_id, status, amount_minor, refunded_minor, provider_payment_id from invoice_payments where invoice_id in (?) order by provider_reference', [ids]),
-      this.sql<RefundRow>('select provider_refund_id, payment_id, status, amount_minor, idempotency_key from payment_refunds where invoice_id in (?) order by provider_refund_id', [ids]),
+      this.sql<InvoiceRow>(
+        "select id, status, paid_minor, total_minor, to_char(due_date, 'YYYY-MM-DD') as due_date, updated_at from invoices where id in (?) order by id",
+        [ids],
+      ),
+      this.sql<PaymentRow>(
+        'select id, provider_reference, invoice_id, status, amount_minor, refunded_minor, provider_payment_id from invoice_payments where invoice_id in (?) order by provider_reference',
+        [ids],
+      ),
+      this.sql<RefundRow>(
+        'select provider_refund_id, payment_id, status, amount_minor, idempotency_key from payment_refunds where invoice_id in (?) order by provider_refund_id',
+        [ids],
+      ),
     ]);
     return { invoices, payments, refunds };
   }
@@ -374,53 +521,97 @@ export class History {
     // Forward-only payment rows: money taken is never undone, a terminal row only ever becomes paid.
     for (const row of now.payments) {
       const old = before.payments.find((candidate) => candidate.provider_reference === row.provider_reference);
-      if (old && PAID_FAMILY.has(old.status)) expect(PAID_FAMILY.has(row.status), `${row.provider_reference}: ${old.status} → ${row.status}\n${context()}`).toBe(true);
-      if (old && (old.status === 'failed' || old.status === 'cancelled')) expect([old.status, 'succeeded', 'partially_refunded', 'refunded'], context()).toContain(row.status);
+      if (old && PAID_FAMILY.has(old.status))
+        expect(
+          PAID_FAMILY.has(row.status),
+          `${row.provider_reference}: ${old.status} → ${row.status}\n${context()}`,
+        ).toBe(true);
+      if (old && (old.status === 'failed' || old.status === 'cancelled'))
+        expect([old.status, 'succeeded', 'partially_refunded', 'refunded'], context()).toContain(row.status);
     }
     // Refunds: failed and cancelled are final (the unattributed placeholder is a stand-in, set again by each total).
     for (const row of now.refunds.filter((refund) => !refund.provider_refund_id?.startsWith('unattributed:'))) {
       const old = before.refunds.find((candidate) => candidate.provider_refund_id === row.provider_refund_id);
-      if (old && (old.status === 'failed' || old.status === 'cancelled')) expect(row.status, `${row.provider_refund_id}\n${context()}`).toBe(old.status);
+      if (old && (old.status === 'failed' || old.status === 'cancelled'))
+        expect(row.status, `${row.provider_refund_id}\n${context()}`).toBe(old.status);
     }
 
     // The ledger equals the model: one row per provider payment and per provider refund, with the model's state.
-    const modelPayments = [...this.model.payments.values()].map((payment) => ({ reference: payment.reference, invoiceId: payment.invoiceId, state: payment.state, amount: payment.amountMinor })).sort((a, b) => (a.reference < b.reference ? -1 : 1));
-    const dbPayments = now.payments.map((row) => ({ reference: row.provider_reference, invoiceId: row.invoice_id, state: PAID_FAMILY.has(row.status) ? 'succeeded' : row.status, amount: Number(row.amount_minor) }));
+    const modelPayments = [...this.model.payments.values()]
+      .map((payment) => ({
+        reference: payment.reference,
+        invoiceId: payment.invoiceId,
+        state: payment.state,
+        amount: payment.amountMinor,
+      }))
+      .sort((a, b) => (a.reference < b.reference ? -1 : 1));
+    const dbPayments = now.payments.map((row) => ({
+      reference: row.provider_reference,
+      invoiceId: row.invoice_id,
+      state: PAID_FAMILY.has(row.status) ? 'succeeded' : row.status,
+      amount: Number(row.amount_minor),
+    }));
     expect(dbPayments, `payments\n${context()}`).toEqual(modelPayments);
     const placeholders = now.refunds.filter((row) => row.provider_refund_id?.startsWith('unattributed:'));
-    const dbRefunds = now.refunds.filter((row) => !placeholders.includes(row)).map((row) => ({ id: row.provider_refund_id, state: row.status, amount: Number(row.amount_minor) }));
-    const modelRefunds = [...this.model.refunds.values()].map((refund) => ({ id: refund.id, state: refund.state, amount: refund.amountMinor })).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const dbRefunds = now.refunds
+      .filter((row) => !placeholders.includes(row))
+      .map((row) => ({ id: row.provider_refund_id, state: row.status, amount: Number(row.amount_minor) }));
+    const modelRefunds = [...this.model.refunds.values()]
+      .map((refund) => ({ id: refund.id, state: refund.state, amount: refund.amountMinor }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
     expect(dbRefunds, `refunds\n${context()}`).toEqual(modelRefunds);
 
     for (const row of now.payments) {
-      const own = now.refunds.filter((refund) => refund.payment_id === row.id && refund.status === 'succeeded').reduce((sum, refund) => sum + Number(refund.amount_minor), 0);
+      const own = now.refunds
+        .filter((refund) => refund.payment_id === row.id && refund.status === 'succeeded')
+        .reduce((sum, refund) => sum + Number(refund.amount_minor), 0);
       expect(Number(row.refunded_minor), `refunded_minor of ${row.provider_reference}\n${context()}`).toBe(own);
       // Refunded never exceeds what the payment took (a payment that took nothing has nothing refunded).
-      expect(own, `refunds of ${row.provider_reference} (${row.status})\n${context()}`).toBeLessThanOrEqual(PAID_FAMILY.has(row.status) ? Number(row.amount_minor) : 0);
+      expect(own, `refunds of ${row.provider_reference} (${row.status})\n${context()}`).toBeLessThanOrEqual(
+        PAID_FAMILY.has(row.status) ? Number(row.amount_minor) : 0,
+      );
       if (PAID_FAMILY.has(row.status)) {
         const expected = own === 0 ? 'succeeded' : own >= Number(row.amount_minor) ? 'refunded' : 'partially_refunded';
         expect(row.status, `${row.provider_reference} with ${own} refunded\n${context()}`).toBe(expected);
       }
-      const placeholder = placeholders.filter((refund) => refund.payment_id === row.id && refund.status === 'succeeded').reduce((sum, refund) => sum + Number(refund.amount_minor), 0);
+      const placeholder = placeholders
+        .filter((refund) => refund.payment_id === row.id && refund.status === 'succeeded')
+        .reduce((sum, refund) => sum + Number(refund.amount_minor), 0);
       if (row.provider_payment_id) {
-        const atProvider = [...this.fake.refunds.values()].filter((refund) => refund.payment_intent === row.provider_payment_id).map((refund) => ({ id: refund.id, amountMinor: refund.amount }));
-        expect(placeholder, `unattributed refunds of ${row.provider_reference}\n${context()}`).toBeLessThanOrEqual(this.model.unattributedAllowance(row.provider_payment_id, atProvider));
+        const atProvider = [...this.fake.refunds.values()]
+          .filter((refund) => refund.payment_intent === row.provider_payment_id)
+          .map((refund) => ({ id: refund.id, amountMinor: refund.amount }));
+        expect(placeholder, `unattributed refunds of ${row.provider_reference}\n${context()}`).toBeLessThanOrEqual(
+          this.model.unattributedAllowance(row.provider_payment_id, atProvider),
+        );
       }
     }
 
     // paid_minor = Σ payments that took money − Σ succeeded refunds; the status follows the rule after every settlement.
     for (const row of now.invoices) {
-      const placeholder = placeholders.filter((refund) => now.payments.some((payment) => payment.id === refund.payment_id && payment.invoice_id === row.id) && refund.status === 'succeeded').reduce((sum, refund) => sum + Number(refund.amount_minor), 0);
+      const placeholder = placeholders
+        .filter(
+          (refund) =>
+            now.payments.some((payment) => payment.id === refund.payment_id && payment.invoice_id === row.id) &&
+            refund.status === 'succeeded',
+        )
+        .reduce((sum, refund) => sum + Number(refund.amount_minor), 0);
       const paid = Math.max(0, this.model.paidPaymentsOf(row.id) - this.model.knownRefundsOf(row.id) - placeholder);
       expect(Number(row.paid_minor), `paid_minor of invoice ${row.id}\n${context()}`).toBe(paid);
       const old = before.invoices.find((candidate) => candidate.id === row.id)!;
       // What the Invoices service owns (total, due date) is never rewritten by settlement.
       const owned = this.fields.get(row.id)!;
-      expect({ total: Number(row.total_minor), due: row.due_date }, `invoice ${row.id}\n${context()}`).toEqual({ total: owned.totalMinor, due: owned.dueDate });
+      expect({ total: Number(row.total_minor), due: row.due_date }, `invoice ${row.id}\n${context()}`).toEqual({
+        total: owned.totalMinor,
+        due: owned.dueDate,
+      });
       if (touched.has(row.id)) {
         // Read under the lock: the status the Invoices service left (draft and void stay), today's total and due date.
         const fields = { status: old.status, totalMinor: Number(row.total_minor), dueDate: row.due_date };
-        expect(row.status, `status of invoice ${row.id} (paid ${paid} of ${row.total_minor}, due ${row.due_date})\n${context()}`).toBe(expectedStatus(fields, paid, today()));
+        expect(
+          row.status,
+          `status of invoice ${row.id} (paid ${paid} of ${row.total_minor}, due ${row.due_date})\n${context()}`,
+        ).toBe(expectedStatus(fields, paid, today()));
       } else if (!edited) {
         // Nothing settled for it: the row is exactly as it was (a duplicate or a refused event writes nothing).
         expect({ ...row }, `invoice ${row.id} changed without a settlement\n${context()}`).toEqual({ ...old });
@@ -437,18 +628,36 @@ export class History {
       const intent = session.payment_intent ? this.fake.paymentIntents.get(session.payment_intent) : undefined;
       const row = now.payments.find((payment) => payment.provider_reference === id);
       const truth =
-        session.status === 'expired' ? 'cancelled'
-          : session.status === 'open' ? null
-            : session.payment_status === 'paid' ? 'succeeded'
-              : intent?.status === 'processing' ? 'pending' : 'failed';
-      expect(row ? (PAID_FAMILY.has(row.status) ? 'succeeded' : row.status) : null, `session ${id} (${session.status}/${session.payment_status})`).toBe(truth);
+        session.status === 'expired'
+          ? 'cancelled'
+          : session.status === 'open'
+            ? null
+            : session.payment_status === 'paid'
+              ? 'succeeded'
+              : intent?.status === 'processing'
+                ? 'pending'
+                : 'failed';
+      expect(
+        row ? (PAID_FAMILY.has(row.status) ? 'succeeded' : row.status) : null,
+        `session ${id} (${session.status}/${session.payment_status})`,
+      ).toBe(truth);
       if (row && truth === 'succeeded') expect(Number(row.amount_minor)).toBe(session.amount_total);
     }
     for (const id of this.providerRefunds) {
       const refund = this.fake.refunds.get(id)!;
       const rows = now.refunds.filter((row) => row.provider_refund_id === id);
-      expect(rows.map((row) => [row.status, Number(row.amount_minor)]), `refund ${id}`).toEqual([[refund.status === 'canceled' ? 'cancelled' : refund.status, refund.amount]]);
+      expect(
+        rows.map((row) => [row.status, Number(row.amount_minor)]),
+        `refund ${id}`,
+      ).toEqual([[refund.status === 'canceled' ? 'cancelled' : refund.status, refund.amount]]);
     }
-    expect(now.refunds.filter((row) => row.provider_refund_id === null || (row.provider_refund_id.startsWith('unattributed:') && row.status !== 'cancelled')), 'no reservation or unattributed amount is left once every refund is known').toEqual([]);
+    expect(
+      now.refunds.filter(
+        (row) =>
+          row.provider_refund_id === null ||
+          (row.provider_refund_id.startsWith('unattributed:') && row.status !== 'cancelled'),
+      ),
+      'no reservation or unattributed amount is left once every refund is known',
+    ).toEqual([]);
   }
 }

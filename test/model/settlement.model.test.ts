@@ -39,21 +39,40 @@ const sessionScript = fc.record({
     { maxLength: 3 },
   ),
 });
-type SessionScript = (typeof sessionScript) extends fc.Arbitrary<infer T> ? T : never;
+type SessionScript = typeof sessionScript extends fc.Arbitrary<infer T> ? T : never;
 
 /** The provider actions of one session, in causal order (opened, paid, refunded, the refund settled). */
 function actionsOf(script: SessionScript, label: number): Command[] {
   const actions: Command[] = [{ kind: 'open', session: label, invoice: script.invoice, percent: script.percent }];
   if (script.fate === 'expired') actions.push({ kind: 'expire', session: label });
   if (script.fate === 'paid') actions.push({ kind: 'pay', session: label, paid: true });
-  if (script.fate === 'unpaid' || script.fate === 'asyncSucceeded' || script.fate === 'asyncFailed') actions.push({ kind: 'pay', session: label, paid: false });
-  if (script.fate === 'asyncSucceeded' || script.fate === 'asyncFailed') actions.push({ kind: 'async', session: label, succeeded: script.fate === 'asyncSucceeded' });
+  if (script.fate === 'unpaid' || script.fate === 'asyncSucceeded' || script.fate === 'asyncFailed')
+    actions.push({ kind: 'pay', session: label, paid: false });
+  if (script.fate === 'asyncSucceeded' || script.fate === 'asyncFailed')
+    actions.push({ kind: 'async', session: label, succeeded: script.fate === 'asyncSucceeded' });
   if (script.fate === 'paid' || script.fate === 'asyncSucceeded') {
     for (const [index, refund] of script.refunds.entries()) {
       const label_ = label * 10 + index;
-      if (refund.api) actions.push({ kind: 'apiRefund', session: label, refund: label_, percent: refund.percent, status: refund.status === 'failed' ? 'pending' : refund.status, twins: refund.twins, again: refund.again });
-      else actions.push({ kind: 'dashboardRefund', session: label, refund: label_, percent: refund.percent, status: refund.status });
-      if (refund.later && refund.status === 'pending') actions.push({ kind: 'settleRefund', refund: label_, status: refund.later });
+      if (refund.api)
+        actions.push({
+          kind: 'apiRefund',
+          session: label,
+          refund: label_,
+          percent: refund.percent,
+          status: refund.status === 'failed' ? 'pending' : refund.status,
+          twins: refund.twins,
+          again: refund.again,
+        });
+      else
+        actions.push({
+          kind: 'dashboardRefund',
+          session: label,
+          refund: label_,
+          percent: refund.percent,
+          status: refund.status,
+        });
+      if (refund.later && refund.status === 'pending')
+        actions.push({ kind: 'settleRefund', refund: label_, status: refund.later });
     }
   }
   return actions;
@@ -65,7 +84,10 @@ const token: fc.Arbitrary<Command | { kind: 'act'; session: number }> = fc.oneof
   {
     arbitrary: fc.record({
       kind: fc.constant('deliver' as const),
-      picks: fc.array(fc.record({ fresh: fc.boolean(), index: fc.nat(20), copies: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 5 }),
+      picks: fc.array(fc.record({ fresh: fc.boolean(), index: fc.nat(20), copies: fc.integer({ min: 1, max: 3 }) }), {
+        minLength: 1,
+        maxLength: 5,
+      }),
       batch: fc.boolean(),
     }),
     weight: 4,
@@ -104,7 +126,10 @@ function weave(scripts: SessionScript[], tokens: Array<Command | { kind: 'act'; 
 const history = fc
   .record({
     totals: fc.array(fc.integer({ min: 100, max: 20_000 }), { minLength: 1, maxLength: 2 }),
-    dueDates: fc.array(fc.constantFrom<string | null>(null, '2020-01-31', '2099-12-31'), { minLength: 2, maxLength: 2 }),
+    dueDates: fc.array(fc.constantFrom<string | null>(null, '2020-01-31', '2099-12-31'), {
+      minLength: 2,
+      maxLength: 2,
+    }),
     scripts: fc.array(sessionScript, { minLength: 1, maxLength: 4 }),
     tokens: fc.array(token, { minLength: 4, maxLength: 40 }),
     drainOrder: fc.array(fc.nat(30), { minLength: 1, maxLength: 6 }),
@@ -130,7 +155,12 @@ describe('settlement against a pure ledger model (fast-check)', () => {
   });
 
   /** Runs one history: set-up, every command with its checks, the drain, and the comparison with the provider. */
-  const runHistory = async (input: { totals: number[]; dueDates: Array<string | null>; commands: Command[]; drainOrder: number[] }) => {
+  const runHistory = async (input: {
+    totals: number[];
+    dueDates: Array<string | null>;
+    commands: Command[];
+    drainOrder: number[];
+  }) => {
     const run = new History(service, fake, caller, stripe);
     await run.setUp(input.totals, input.dueDates);
     for (const step of input.commands) await run.run(step);
@@ -151,14 +181,23 @@ describe('settlement against a pure ledger model (fast-check)', () => {
     if (process.env.MODEL_STATS) console.log('model tier:', stats);
   });
 
-  it(`holds the ledger invariants over ${RUNS} generated histories`, async () => {
-    await fc.assert(fc.asyncProperty(history, async (input) => { await runHistory(input); }), {
-      numRuns: RUNS,
-      seed: SEED,
-      path: process.env.MODEL_PATH, // with MODEL_SEED: replays the failure fast-check reported ({ seed, path })
-      endOnFailure: process.env.MODEL_SHRINK === undefined,
-    });
-  }, Math.max(120_000, RUNS * 1_000)); // long runs (MODEL_RUNS=5000) get the time they need
+  it(
+    `holds the ledger invariants over ${RUNS} generated histories`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(history, async (input) => {
+          await runHistory(input);
+        }),
+        {
+          numRuns: RUNS,
+          seed: SEED,
+          path: process.env.MODEL_PATH, // with MODEL_SEED: replays the failure fast-check reported ({ seed, path })
+          endOnFailure: process.env.MODEL_SHRINK === undefined,
+        },
+      );
+    },
+    Math.max(120_000, RUNS * 1_000),
+  ); // long runs (MODEL_RUNS=5000) get the time they need
 
   it('a generated history really exercises the model (payments, refunds, duplicates and refusals happen)', async () => {
     // Guards the generators: a history that never settles or refunds anything would pass every invariant vacuously.
@@ -169,18 +208,30 @@ describe('settlement against a pure ledger model (fast-check)', () => {
         { kind: 'open', session: 0, invoice: 0, percent: 100 },
         { kind: 'pay', session: 0, paid: true },
         { kind: 'dashboardRefund', session: 0, refund: 0, percent: 40, status: 'succeeded' },
-        { kind: 'deliver', picks: [{ fresh: true, index: 2, copies: 3 }, { fresh: true, index: 0, copies: 2 }], batch: false },
+        {
+          kind: 'deliver',
+          picks: [
+            { fresh: true, index: 2, copies: 3 },
+            { fresh: true, index: 0, copies: 2 },
+          ],
+          batch: false,
+        },
       ],
       drainOrder: [0],
     });
-    const [invoice] = await service.orm.em.getConnection().execute<Array<{ status: string; paid_minor: string }>>('select status, paid_minor from invoices where id = ?', [run.invoices[0]]);
+    const [invoice] = await service.orm.em
+      .getConnection()
+      .execute<Array<{ status: string; paid_minor: string }>>('select status, paid_minor from invoices where id = ?', [
+        run.invoices[0],
+      ]);
     expect(invoice).toEqual({ status: 'partial', paid_minor: '3000' });
     expect(run.model.appliedEvents.size).toBeGreaterThanOrEqual(3);
   });
 
   describe('regressions found by the model (shrunk counterexamples)', () => {
     /** One invoice of `totalMinor`, the commands, then the drain and the comparison with the provider. */
-    const replay = (totalMinor: number, commands: Command[]) => runHistory({ totals: [totalMinor], dueDates: [null, null], commands, drainOrder: [0] });
+    const replay = (totalMinor: number, commands: Command[]) =>
+      runHistory({ totals: [totalMinor], dueDates: [null, null], commands, drainOrder: [0] });
     const paidSession: Command[] = [
       { kind: 'open', session: 0, invoice: 0, percent: 100 },
       { kind: 'pay', session: 0, paid: true },
@@ -193,7 +244,10 @@ describe('settlement against a pure ledger model (fast-check)', () => {
         ...paidSession,
         { kind: 'dashboardRefund', session: 0, refund: 0, percent: 10, status: 'pending' },
         { kind: 'settleRefund', refund: 0, status: 'failed' },
-        { kind: 'deliverTypes', types: ['checkout.session.completed', 'refund.created', 'refund.updated', 'refund.failed', 'charge.refunded'] },
+        {
+          kind: 'deliverTypes',
+          types: ['checkout.session.completed', 'refund.created', 'refund.updated', 'refund.failed', 'charge.refunded'],
+        },
       ]);
     });
 
@@ -204,7 +258,10 @@ describe('settlement against a pure ledger model (fast-check)', () => {
         ...paidSession,
         { kind: 'dashboardRefund', session: 0, refund: 0, percent: 10, status: 'pending' },
         { kind: 'settleRefund', refund: 0, status: 'failed' },
-        { kind: 'deliverTypes', types: ['checkout.session.completed', 'charge.refunded', 'refund.failed', 'refund.updated', 'refund.created'] },
+        {
+          kind: 'deliverTypes',
+          types: ['checkout.session.completed', 'charge.refunded', 'refund.failed', 'refund.updated', 'refund.created'],
+        },
       ]);
     });
 
@@ -252,7 +309,15 @@ describe('settlement against a pure ledger model (fast-check)', () => {
         { kind: 'pay', session: 0, paid: false },
         { kind: 'async', session: 0, succeeded: true },
         { kind: 'dashboardRefund', session: 0, refund: 0, percent: 30, status: 'succeeded' },
-        { kind: 'deliverTypes', types: ['checkout.session.completed', 'refund.created', 'charge.refunded', 'checkout.session.async_payment_succeeded'] },
+        {
+          kind: 'deliverTypes',
+          types: [
+            'checkout.session.completed',
+            'refund.created',
+            'charge.refunded',
+            'checkout.session.async_payment_succeeded',
+          ],
+        },
       ]);
     });
   });

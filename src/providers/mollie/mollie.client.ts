@@ -84,7 +84,10 @@ export class MollieClient {
   }
 
   getPayment(id: string, embed: Array<'refunds' | 'chargebacks'> = []): Promise<MolliePayment> {
-    return this.request('GET', `/v2/payments/${encodeURIComponent(id)}${embed.length ? `?embed=${embed.join(',')}` : ''}`);
+    return this.request(
+      'GET',
+      `/v2/payments/${encodeURIComponent(id)}${embed.length ? `?embed=${embed.join(',')}` : ''}`,
+    );
   }
 
   cancelPayment(id: string): Promise<MolliePayment> {
@@ -115,7 +118,9 @@ export class MollieClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      throw new MollieNetworkError(`Mollie ${method} ${path.split('?')[0]}: ${error instanceof Error ? error.name : 'network error'}`);
+      throw new MollieNetworkError(
+        `Mollie ${method} ${path.split('?')[0]}: ${error instanceof Error ? error.name : 'network error'}`,
+      );
     }
     const text = await response.text();
     let json: Record<string, unknown> = {};
@@ -125,7 +130,12 @@ export class MollieClient {
       if (response.ok) throw new MollieNetworkError(`Mollie ${method} ${path.split('?')[0]}: answer is not JSON`);
     }
     if (!response.ok) {
-      throw new MollieApiError(response.status, String(json.title ?? response.statusText), String(json.detail ?? ''), typeof json.field === 'string' ? json.field : null);
+      throw new MollieApiError(
+        response.status,
+        String(json.title ?? response.statusText),
+        String(json.detail ?? ''),
+        typeof json.field === 'string' ? json.field : null,
+      );
     }
     return json as T;
   }

@@ -8,8 +8,10 @@ export async function callMollie<T>(action: string, call: () => Promise<T>): Pro
   } catch (error) {
     if (error instanceof MollieApiError) {
       if (error.status === 401) throw new InvalidCredentialsError('Mollie rejected the API key');
-      if (error.status === 403) throw new InvalidCredentialsError('The Mollie API key lacks a permission this service needs');
-      if (error.status === 422 || error.status === 404 || error.status === 409) throw new ProviderRequestError(`Mollie refused to ${action}: ${error.detail.slice(0, 200)}`);
+      if (error.status === 403)
+        throw new InvalidCredentialsError('The Mollie API key lacks a permission this service needs');
+      if (error.status === 422 || error.status === 404 || error.status === 409)
+        throw new ProviderRequestError(`Mollie refused to ${action}: ${error.detail.slice(0, 200)}`);
       throw new ProviderUnavailableError(`mollie ${action}: ${error.status} ${error.title}`);
     }
     throw new ProviderUnavailableError(`mollie ${action}: ${error instanceof Error ? error.message : 'unknown error'}`);

@@ -3,7 +3,14 @@ import { Provider, ProviderMode } from '../../entities/index.js';
 import { formatMinor, parseDecimalToMinor } from '../../money/money.js';
 import type { InterpretedEvent } from '../../settlement/settlement-event.js';
 import type {
-  CheckoutRequest, HostedCheckout, KeyInput, PaymentProviderAdapter, ProviderCredentials, ProviderRefund, RefundRequest, VerifiedWebhook,
+  CheckoutRequest,
+  HostedCheckout,
+  KeyInput,
+  PaymentProviderAdapter,
+  ProviderCredentials,
+  ProviderRefund,
+  RefundRequest,
+  VerifiedWebhook,
 } from '../payment-provider.js';
 import { MollieClient, type MolliePayment } from './mollie.client.js';
 import { callMollie } from './mollie.errors.js';
@@ -12,9 +19,16 @@ import { interpretMolliePayment, isNotFound, unknownMolliePayment, verifyMollieW
 /** Builds a client for an API key (MOLLIE_API_URL overrides the base URL). */
 export type MollieClientFactory = (apiKey: string) => MollieClient;
 
-export const mollieClientFactory = (apiUrl: string | null): MollieClientFactory => (apiKey) => new MollieClient(apiKey, apiUrl ?? undefined);
+export const mollieClientFactory =
+  (apiUrl: string | null): MollieClientFactory =>
+  (apiKey) =>
+    new MollieClient(apiKey, apiUrl ?? undefined);
 
-const REFUND_STATES: Record<string, ProviderRefund['status']> = { refunded: 'succeeded', failed: 'failed', canceled: 'cancelled' };
+const REFUND_STATES: Record<string, ProviderRefund['status']> = {
+  refunded: 'succeeded',
+  failed: 'failed',
+  canceled: 'cancelled',
+};
 
 /** Mollie behind the provider interface: Payments API hosted checkout, fetch-back webhooks, refunds. */
 export class MollieProvider implements PaymentProviderAdapter {
@@ -59,7 +73,9 @@ export class MollieProvider implements PaymentProviderAdapter {
     if (typeof id !== 'string') throw new Error('Mollie notification without a payment id');
     if (!credentials) throw new Error('Mollie is not connected for this workspace');
     try {
-      return interpretMolliePayment(await this.clients(credentials.secretKey).getPayment(id, ['refunds', 'chargebacks']));
+      return interpretMolliePayment(
+        await this.clients(credentials.secretKey).getPayment(id, ['refunds', 'chargebacks']),
+      );
     } catch (error) {
       if (isNotFound(error)) return unknownMolliePayment(id);
       return callMollie('fetch the payment', () => Promise.reject(error));
@@ -70,12 +86,19 @@ export class MollieProvider implements PaymentProviderAdapter {
     const payment = await callMollie('create the payment', () =>
       this.clients(secretKey).createPayment(
         {
-          amount: { currency: request.currency.toUpperCase(), value: formatMinor(request.amountMinor, request.currency) },
+          amount: {
+            currency: request.currency.toUpperCase(),
+            value: formatMinor(request.amountMinor, request.currency),
+          },
           description: `Invoice ${request.invoiceNumber}${request.partial ? ' (partial payment)' : ''}`,
           redirectUrl: request.successUrl.replace('?session_id={CHECKOUT_SESSION_ID}', ''),
           cancelUrl: request.cancelUrl,
           webhookUrl: request.webhookUrl,
-          metadata: { workspace_id: request.workspaceId, invoice_id: request.invoiceId, pay_link_id: request.payLinkId },
+          metadata: {
+            workspace_id: request.workspaceId,
+            invoice_id: request.invoiceId,
+            pay_link_id: request.payLinkId,
+          },
         },
         request.idempotencyKey,
       ),
@@ -100,7 +123,10 @@ export class MollieProvider implements PaymentProviderAdapter {
       this.clients(secretKey).createRefund(
         request.providerPaymentId,
         {
-          amount: { currency: request.currency.toUpperCase(), value: formatMinor(request.amountMinor, request.currency) },
+          amount: {
+            currency: request.currency.toUpperCase(),
+            value: formatMinor(request.amountMinor, request.currency),
+          },
           description: (request.reason ?? 'Refund').slice(0, 140),
           metadata: request.metadata,
         },
@@ -108,7 +134,11 @@ export class MollieProvider implements PaymentProviderAdapter {
       ),
     );
     // Mollie refunds start queued/pending; completion arrives through the payment webhook (re-fetch).
-    return { providerRefundId: refund.id, amountMinor: parseDecimalToMinor(refund.amount.value, refund.amount.currency), status: REFUND_STATES[refund.status] ?? 'pending' };
+    return {
+      providerRefundId: refund.id,
+      amountMinor: parseDecimalToMinor(refund.amount.value, refund.amount.currency),
+      status: REFUND_STATES[refund.status] ?? 'pending',
+    };
   }
 }
 

@@ -1,6 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { parseDecimalToMinor } from '../../money/money.js';
-import type { InterpretedEvent, PaymentUpdate, RefundUpdate, SettlementUpdate } from '../../settlement/settlement-event.js';
+import type {
+  InterpretedEvent,
+  PaymentUpdate,
+  RefundUpdate,
+  SettlementUpdate,
+} from '../../settlement/settlement-event.js';
 import { WebhookRejectedError, type VerifiedWebhook } from '../payment-provider.js';
 import { MollieApiError, type MollieChargeback, type MolliePayment, type MollieRefund } from './mollie.client.js';
 
@@ -14,7 +19,12 @@ const PAYMENT_ID = /^tr_[A-Za-z0-9]{4,64}$/;
 export function verifyMollieWebhook(rawBody: Buffer): VerifiedWebhook {
   const id = new URLSearchParams(rawBody.toString('utf8')).get('id');
   if (!id || !PAYMENT_ID.test(id)) throw new WebhookRejectedError('expected a form body id=tr_…');
-  return { eventId: `${id}@${randomUUID()}`, type: 'payment.notification', livemode: null, body: Buffer.from(JSON.stringify({ id })) };
+  return {
+    eventId: `${id}@${randomUUID()}`,
+    type: 'payment.notification',
+    livemode: null,
+    body: Buffer.from(JSON.stringify({ id })),
+  };
 }
 
 const OUTCOMES: Record<MolliePayment['status'], PaymentUpdate['outcome']> = {

@@ -7,7 +7,12 @@ import type {
   VerifiedWebhook,
   ProviderRefund,
   RefundRequest,
-  CheckoutRequest, CreatedWebhookEndpoint, HostedCheckout, KeyInput, PaymentProviderAdapter, ProviderCredentials,
+  CheckoutRequest,
+  CreatedWebhookEndpoint,
+  HostedCheckout,
+  KeyInput,
+  PaymentProviderAdapter,
+  ProviderCredentials,
 } from '../payment-provider.js';
 import type { StripeClientFactory } from './stripe.client.js';
 import { callStripe } from './stripe.errors.js';
@@ -44,7 +49,10 @@ export class StripeProvider implements PaymentProviderAdapter {
     if (!publishableKey || !publishableKey.startsWith(`pk_${mode}_`) || !KEY_BODY.test(publishableKey)) {
       return `The publishable key must start with pk_${mode}_ in ${mode.toUpperCase()} mode`;
     }
-    if (webhookSecret !== null && (!webhookSecret.startsWith('whsec_') || !KEY_BODY.test(webhookSecret) || webhookSecret.length < 16)) {
+    if (
+      webhookSecret !== null &&
+      (!webhookSecret.startsWith('whsec_') || !KEY_BODY.test(webhookSecret) || webhookSecret.length < 16)
+    ) {
       return 'The webhook signing secret must start with whsec_ (Stripe → Developers → Webhooks → Signing secret)';
     }
     return null;
@@ -89,7 +97,11 @@ export class StripeProvider implements PaymentProviderAdapter {
   }
 
   async createCheckout({ secretKey }: ProviderCredentials, request: CheckoutRequest): Promise<HostedCheckout> {
-    const metadata = { workspace_id: request.workspaceId, invoice_id: request.invoiceId, pay_link_id: request.payLinkId };
+    const metadata = {
+      workspace_id: request.workspaceId,
+      invoice_id: request.invoiceId,
+      pay_link_id: request.payLinkId,
+    };
     const session = await callStripe('create the checkout session', () =>
       this.clients(secretKey).checkout.sessions.create(
         {
@@ -100,7 +112,9 @@ export class StripeProvider implements PaymentProviderAdapter {
               price_data: {
                 currency: request.currency.toLowerCase(),
                 unit_amount: toStripeAmount(request.amountMinor, request.currency),
-                product_data: { name: `Invoice ${request.invoiceNumber}${request.partial ? ' (partial payment)' : ''}` },
+                product_data: {
+                  name: `Invoice ${request.invoiceNumber}${request.partial ? ' (partial payment)' : ''}`,
+                },
               },
             },
           ],
@@ -138,7 +152,11 @@ export class StripeProvider implements PaymentProviderAdapter {
   }
 
   async getCheckout({ secretKey }: ProviderCredentials, reference: string): Promise<HostedCheckout> {
-    return toHostedCheckout(await callStripe('read the checkout session', () => this.clients(secretKey).checkout.sessions.retrieve(reference)));
+    return toHostedCheckout(
+      await callStripe('read the checkout session', () =>
+        this.clients(secretKey).checkout.sessions.retrieve(reference),
+      ),
+    );
   }
 
   async expireCheckout(credentials: ProviderCredentials, reference: string): Promise<boolean> {
@@ -150,7 +168,11 @@ export class StripeProvider implements PaymentProviderAdapter {
 }
 
 const STRIPE_REASONS = new Set(['duplicate', 'fraudulent', 'requested_by_customer']);
-const REFUND_STATES: Record<string, ProviderRefund['status']> = { succeeded: 'succeeded', failed: 'failed', canceled: 'cancelled' };
+const REFUND_STATES: Record<string, ProviderRefund['status']> = {
+  succeeded: 'succeeded',
+  failed: 'failed',
+  canceled: 'cancelled',
+};
 
 function toHostedCheckout(session: Stripe.Checkout.Session): HostedCheckout {
   const currency = (session.currency ?? '').toUpperCase();
@@ -161,7 +183,8 @@ function toHostedCheckout(session: Stripe.Checkout.Session): HostedCheckout {
     currency,
     status: session.status === 'complete' ? 'complete' : session.status === 'expired' ? 'expired' : 'open',
     paid: session.payment_status === 'paid' || session.payment_status === 'no_payment_required',
-    providerPaymentId: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
+    providerPaymentId:
+      typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
     expiresAt: session.expires_at ? new Date(session.expires_at * 1000) : null,
   };
 }

@@ -3,14 +3,21 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /** Stripe's default replay window. */
 export const SIGNATURE_TOLERANCE_S = 300;
 
-export type SignatureProblem = 'missing signature' | 'malformed signature' | 'timestamp outside tolerance' | 'signature mismatch';
+export type SignatureProblem =
+  'missing signature' | 'malformed signature' | 'timestamp outside tolerance' | 'signature mismatch';
 
 /**
  * Verifies a `Stripe-Signature` header (`t=<unix>,v1=<hex>[,v1=<hex>…]`) over the raw body exactly as Stripe
  * signs it: HMAC-SHA256 of `${t}.${body}` with the endpoint secret. Any one matching v1 passes (Stripe sends
  * several while a secret is being rolled). Returns null when valid, else the reason.
  */
-export function verifyStripeSignature(rawBody: Buffer, header: string | undefined, secret: string, nowS = Math.floor(Date.now() / 1000), toleranceS = SIGNATURE_TOLERANCE_S): SignatureProblem | null {
+export function verifyStripeSignature(
+  rawBody: Buffer,
+  header: string | undefined,
+  secret: string,
+  nowS = Math.floor(Date.now() / 1000),
+  toleranceS = SIGNATURE_TOLERANCE_S,
+): SignatureProblem | null {
   if (!header) return 'missing signature';
   let timestamp: number | null = null;
   const signatures: Buffer[] = [];

@@ -1,16 +1,26 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { fromStripeAmount } from '../../money/money.js';
-import type { InterpretedEvent, PaymentUpdate, RefundUpdate, SettlementUpdate } from '../../settlement/settlement-event.js';
+import type {
+  InterpretedEvent,
+  PaymentUpdate,
+  RefundUpdate,
+  SettlementUpdate,
+} from '../../settlement/settlement-event.js';
 import { WebhookRejectedError, type VerifiedWebhook } from '../payment-provider.js';
 import { verifyStripeSignature } from './stripe.signature.js';
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 const idOf = (value: unknown): string | null => str(value) ?? (isObject(value) ? str(value.id) : null);
 
 /** Signature first, then parse: nothing of an unsigned body is read. */
-export function verifyStripeWebhook(rawBody: Buffer, headers: IncomingHttpHeaders, webhookSecret: string | null): VerifiedWebhook {
+export function verifyStripeWebhook(
+  rawBody: Buffer,
+  headers: IncomingHttpHeaders,
+  webhookSecret: string | null,
+): VerifiedWebhook {
   if (!webhookSecret) throw new WebhookRejectedError('no webhook secret configured');
   const header = headers['stripe-signature'];
   const problem = verifyStripeSignature(rawBody, Array.isArray(header) ? header.join(',') : header, webhookSecret);
@@ -21,13 +31,26 @@ export function verifyStripeWebhook(rawBody: Buffer, headers: IncomingHttpHeader
   } catch {
     throw new WebhookRejectedError('body is not JSON');
   }
-  if (!isObject(event) || event.object !== 'event' || !str(event.id) || !str(event.type) || typeof event.livemode !== 'boolean' || !isObject(event.data) || !isObject(event.data.object)) {
+  if (
+    !isObject(event) ||
+    event.object !== 'event' ||
+    !str(event.id) ||
+    !str(event.type) ||
+    typeof event.livemode !== 'boolean' ||
+    !isObject(event.data) ||
+    !isObject(event.data.object)
+  ) {
     throw new WebhookRejectedError('body is not a Stripe event');
   }
   if (!/^[A-Za-z0-9_]{1,255}$/.test(event.id as string)) throw new WebhookRejectedError('malformed event id');
   // The type travels as a NATS header: a line break or a huge value would make the publish fail (a 5xx) for good.
   if (!/^[A-Za-z0-9_.]{1,255}$/.test(event.type as string)) throw new WebhookRejectedError('malformed event type');
-  return { eventId: event.id as string, type: event.type as string, livemode: event.livemode as boolean, body: rawBody };
+  return {
+    eventId: event.id as string,
+    type: event.type as string,
+    livemode: event.livemode as boolean,
+    body: rawBody,
+  };
 }
 
 const CHECKOUT_OUTCOMES: Record<string, PaymentUpdate['outcome'] | 'by_payment_status'> = {
@@ -73,12 +96,14 @@ export function interpretStripeEvent(event: unknown): InterpretedEvent {
   if (outcome) {
     const currency = str(object.currency)?.toUpperCase();
     const metadata = isObject(object.metadata) ? object.metadata : {};
-    if (!str(object.id) || !currency || typeof object.amount_total !== 'number') throw new Error(`${type} without id, currency or amount_total`);
+    if (!str(object.id) || !currency || typeof object.amount_total !== 'number')
+      throw new Error(`${type} without id, currency or amount_total`);
     updates.push({
       kind: 'payment',
       reference: object.id as string,
       providerPaymentId: idOf(object.payment_intent),
-      outcome: outcome === 'by_payment_status' ? (object.payment_status === 'unpaid' ? 'pending' : 'succeeded') : outcome,
+      outcome:
+        outcome === 'by_payment_status' ? (object.payment_status === 'unpaid' ? 'pending' : 'succeeded') : outcome,
       amountMinor: fromStripeAmount(object.amount_total, currency),
       currency,
       invoiceId: str(metadata.invoice_id) ?? str(object.client_reference_id),
@@ -92,8 +117,10 @@ export function interpretStripeEvent(event: unknown): InterpretedEvent {
   } else if (type === 'charge.refunded') {
     const paymentIntent = idOf(object.payment_intent);
     const currency = str(object.currency)?.toUpperCase();
-    if (!paymentIntent || !currency || typeof object.amount_refunded !== 'number') throw new Error('charge.refunded without payment intent, currency or amount_refunded');
-    const listed = isObject(object.refunds) && Array.isArray(object.refunds.data) ? object.refunds.data.filter(isObject) : [];
+    if (!paymentIntent || !currency || typeof object.amount_refunded !== 'number')
+      throw new Error('charge.refunded without payment intent, currency or amount_refunded');
+    const listed =
+      isObject(object.refunds) && Array.isArray(object.refunds.data) ? object.refunds.data.filter(isObject) : [];
     updates.push({
       kind: 'charge_refunded',
       providerPaymentId: paymentIntent,

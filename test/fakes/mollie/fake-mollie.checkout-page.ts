@@ -17,9 +17,13 @@ function page(status: number, body: string): { status: number; html: string } {
 
 function render(payment: FakePayment | undefined): { status: number; html: string } {
   if (!payment) return page(404, '<h1>Payment not found</h1>\n<p id="message">This checkout link is invalid.</p>');
-  if (payment.status === 'paid') return page(409, '<h1>Already paid</h1>\n<p id="message">This payment has already been paid.</p>');
+  if (payment.status === 'paid')
+    return page(409, '<h1>Already paid</h1>\n<p id="message">This payment has already been paid.</p>');
   if (payment.status !== 'open') {
-    return page(410, `<h1>Payment ${escapeHtml(payment.status)}</h1>\n<p id="message">This payment is ${escapeHtml(payment.status)}.</p>`);
+    return page(
+      410,
+      `<h1>Payment ${escapeHtml(payment.status)}</h1>\n<p id="message">This payment is ${escapeHtml(payment.status)}.</p>`,
+    );
   }
   const amount = `${payment.amount.value} ${payment.amount.currency}`;
   const base = `/checkout/mollie/${encodeURIComponent(payment.id)}`;

@@ -88,8 +88,13 @@ export function faults(control: FaultControl): RequestHandler {
       req.socket.destroy();
       return;
     }
-    const title = failure === 503 ? 'Service Unavailable' : failure === 429 ? 'Too Many Requests' : 'Internal Server Error';
-    sendJson(res, failure, { status: failure, title, detail: 'The service is temporarily unavailable. Please try again later.' });
+    const title =
+      failure === 503 ? 'Service Unavailable' : failure === 429 ? 'Too Many Requests' : 'Internal Server Error';
+    sendJson(res, failure, {
+      status: failure,
+      title,
+      detail: 'The service is temporarily unavailable. Please try again later.',
+    });
   };
 }
 
@@ -99,7 +104,10 @@ export function authenticate(control: FaultControl): RequestHandler {
     const key = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? null;
     if (info) info.record.apiKey = key;
     if (key === null || !API_KEY_PATTERN.test(key) || control.rejectedKeys.has(key)) {
-      sendError(res, new MollieApiError(401, 'Unauthorized Request', 'Missing authentication, or failed to authenticate'));
+      sendError(
+        res,
+        new MollieApiError(401, 'Unauthorized Request', 'Missing authentication, or failed to authenticate'),
+      );
       return;
     }
     if (info) info.owner = ownerOfKey(key);
@@ -159,7 +167,12 @@ export class IdempotencyLayer {
       let status: number;
       let answer: unknown;
       try {
-        const result = fn({ body, query: queryOf(req), pathParams: { ...req.params } as Record<string, string>, owner: info.owner });
+        const result = fn({
+          body,
+          query: queryOf(req),
+          pathParams: { ...req.params } as Record<string, string>,
+          owner: info.owner,
+        });
         status = result.status ?? 200;
         answer = result.body;
       } catch (error) {

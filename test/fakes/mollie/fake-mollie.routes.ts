@@ -10,8 +10,13 @@ import { currencyDecimals, docLink, link, parseAmount, toMinor, unprocessable } 
 
 /** Methods the fake account has activated (id → description). */
 export const METHODS: Readonly<Record<string, string>> = {
-  applepay: 'Apple Pay', bancontact: 'Bancontact', banktransfer: 'Bank transfer', creditcard: 'Card',
-  directdebit: 'SEPA Direct Debit', ideal: 'iDEAL', paypal: 'PayPal',
+  applepay: 'Apple Pay',
+  bancontact: 'Bancontact',
+  banktransfer: 'Bank transfer',
+  creditcard: 'Card',
+  directdebit: 'SEPA Direct Debit',
+  ideal: 'iDEAL',
+  paypal: 'PayPal',
 };
 
 function optText(body: Record<string, unknown>, field: string, max = 255): string | null {
@@ -36,7 +41,8 @@ function optUrl(body: Record<string, unknown>, field: string): string | null {
 
 function metadataOf(body: Record<string, unknown>): unknown {
   const metadata = body.metadata ?? null;
-  if (JSON.stringify(metadata).length > 1024) throw unprocessable('The metadata is too large, it may be at most 1024 bytes', 'metadata');
+  if (JSON.stringify(metadata).length > 1024)
+    throw unprocessable('The metadata is too large, it may be at most 1024 bytes', 'metadata');
   return metadata;
 }
 
@@ -52,7 +58,8 @@ export function parsePaymentCreate(body: Record<string, unknown>): PaymentInput 
   const rawMethod = body.method ?? null;
   const methods = rawMethod === null ? [] : Array.isArray(rawMethod) ? rawMethod : [rawMethod];
   for (const method of methods) {
-    if (typeof method !== 'string' || !(method in METHODS)) throw unprocessable('The payment method is invalid', 'method');
+    if (typeof method !== 'string' || !(method in METHODS))
+      throw unprocessable('The payment method is invalid', 'method');
   }
   return {
     amount,
@@ -66,11 +73,20 @@ export function parsePaymentCreate(body: Record<string, unknown>): PaymentInput 
 }
 
 export function parseRefundCreate(body: Record<string, unknown>): RefundInput {
-  return { amount: parseAmount(body.amount, 'amount'), description: optText(body, 'description') ?? '', metadata: metadataOf(body) };
+  return {
+    amount: parseAmount(body.amount, 'amount'),
+    description: optText(body, 'description') ?? '',
+    metadata: metadataOf(body),
+  };
 }
 
 function embeds(query: Record<string, string>): Set<string> {
-  const wanted = new Set((query.embed ?? '').split(',').map((part) => part.trim()).filter(Boolean));
+  const wanted = new Set(
+    (query.embed ?? '')
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  );
   for (const name of wanted) {
     if (name !== 'refunds' && name !== 'chargebacks' && name !== 'captures') {
       throw new MollieApiError(400, 'Bad Request', `Embed parameter contains an invalid value: ${name}`, 'embed');
@@ -102,44 +118,88 @@ export function apiRouter(state: FakeMollieState, idempotency: IdempotencyLayer,
     return out;
   };
 
-  router.get('/v2/methods', h(() => {
-    const methods = Object.entries(METHODS).map(([id, description]) => ({
-      resource: 'method',
-      id,
-      description,
-      minimumAmount: { value: '0.01', currency: 'EUR' },
-      maximumAmount: { value: '50000.00', currency: 'EUR' },
-      image: { size1x: `https://www.mollie.com/external/icons/payment-methods/${id}.png`, svg: `https://www.mollie.com/external/icons/payment-methods/${id}.svg` },
-      status: 'activated',
-      _links: { self: link(`${baseUrl}/v2/methods/${id}`), documentation: docLink('/reference/get-method') },
-    }));
-    return { body: list('methods', methods, `${baseUrl}/v2/methods`, '/reference/list-methods') };
-  }));
+  router.get(
+    '/v2/methods',
+    h(() => {
+      const methods = Object.entries(METHODS).map(([id, description]) => ({
+        resource: 'method',
+        id,
+        description,
+        minimumAmount: { value: '0.01', currency: 'EUR' },
+        maximumAmount: { value: '50000.00', currency: 'EUR' },
+        image: {
+          size1x: `https://www.mollie.com/external/icons/payment-methods/${id}.png`,
+          svg: `https://www.mollie.com/external/icons/payment-methods/${id}.svg`,
+        },
+        status: 'activated',
+        _links: { self: link(`${baseUrl}/v2/methods/${id}`), documentation: docLink('/reference/get-method') },
+      }));
+      return { body: list('methods', methods, `${baseUrl}/v2/methods`, '/reference/list-methods') };
+    }),
+  );
 
-  router.post('/v2/payments', h((ctx) => ({ status: 201, body: render(state.createPayment(parsePaymentCreate(ctx.body), ctx.owner), new Set()) })));
+  router.post(
+    '/v2/payments',
+    h((ctx) => ({
+      status: 201,
+      body: render(state.createPayment(parsePaymentCreate(ctx.body), ctx.owner), new Set()),
+    })),
+  );
 
-  router.get('/v2/payments/:id', h((ctx) => ({ body: render(state.payment(ctx.pathParams.id, ctx.owner), embeds(ctx.query)) })));
+  router.get(
+    '/v2/payments/:id',
+    h((ctx) => ({ body: render(state.payment(ctx.pathParams.id, ctx.owner), embeds(ctx.query)) })),
+  );
 
-  router.delete('/v2/payments/:id', h((ctx) => ({ body: render(state.cancel(ctx.pathParams.id, ctx.owner), new Set()) })));
+  router.delete(
+    '/v2/payments/:id',
+    h((ctx) => ({ body: render(state.cancel(ctx.pathParams.id, ctx.owner), new Set()) })),
+  );
 
-  router.post('/v2/payments/:id/refunds', h((ctx) => {
-    const refund = state.createRefund(ctx.pathParams.id, parseRefundCreate(ctx.body), ctx.owner, false);
-    return { status: 201, body: refund };
-  }));
+  router.post(
+    '/v2/payments/:id/refunds',
+    h((ctx) => {
+      const refund = state.createRefund(ctx.pathParams.id, parseRefundCreate(ctx.body), ctx.owner, false);
+      return { status: 201, body: refund };
+    }),
+  );
 
-  router.get('/v2/payments/:id/refunds', h((ctx) => {
-    const payment = state.payment(ctx.pathParams.id, ctx.owner);
-    return { body: list('refunds', state.refundsOf(payment.id), `${baseUrl}/v2/payments/${payment.id}/refunds`, '/reference/list-refunds') };
-  }));
+  router.get(
+    '/v2/payments/:id/refunds',
+    h((ctx) => {
+      const payment = state.payment(ctx.pathParams.id, ctx.owner);
+      return {
+        body: list(
+          'refunds',
+          state.refundsOf(payment.id),
+          `${baseUrl}/v2/payments/${payment.id}/refunds`,
+          '/reference/list-refunds',
+        ),
+      };
+    }),
+  );
 
-  router.get('/v2/payments/:id/refunds/:refundId', h((ctx) => ({
-    body: state.refund(ctx.pathParams.id, ctx.pathParams.refundId, ctx.owner),
-  })));
+  router.get(
+    '/v2/payments/:id/refunds/:refundId',
+    h((ctx) => ({
+      body: state.refund(ctx.pathParams.id, ctx.pathParams.refundId, ctx.owner),
+    })),
+  );
 
-  router.get('/v2/payments/:id/chargebacks', h((ctx) => {
-    const payment = state.payment(ctx.pathParams.id, ctx.owner);
-    return { body: list('chargebacks', state.chargebacksOf(payment.id), `${baseUrl}/v2/payments/${payment.id}/chargebacks`, '/reference/list-chargebacks') };
-  }));
+  router.get(
+    '/v2/payments/:id/chargebacks',
+    h((ctx) => {
+      const payment = state.payment(ctx.pathParams.id, ctx.owner);
+      return {
+        body: list(
+          'chargebacks',
+          state.chargebacksOf(payment.id),
+          `${baseUrl}/v2/payments/${payment.id}/chargebacks`,
+          '/reference/list-chargebacks',
+        ),
+      };
+    }),
+  );
 
   return router;
 }

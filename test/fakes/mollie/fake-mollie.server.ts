@@ -11,10 +11,28 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkoutPageRouter } from './fake-mollie.checkout-page';
-import { authenticate, type FailureKind, FaultControl, faults, IdempotencyLayer, keepRawBody, recorder, sendError, sendJson } from './fake-mollie.http';
+import {
+  authenticate,
+  type FailureKind,
+  FaultControl,
+  faults,
+  IdempotencyLayer,
+  keepRawBody,
+  recorder,
+  sendError,
+  sendJson,
+} from './fake-mollie.http';
 import { apiRouter } from './fake-mollie.routes';
 import { FakeMollieState } from './fake-mollie.state';
-import { type Delivery, type FakeChargeback, type FakePayment, type FakeRefund, MollieApiError, type PaymentStatus, type RecordedRequest } from './fake-mollie.types';
+import {
+  type Delivery,
+  type FakeChargeback,
+  type FakePayment,
+  type FakeRefund,
+  MollieApiError,
+  type PaymentStatus,
+  type RecordedRequest,
+} from './fake-mollie.types';
 import { parseAmount } from './fake-mollie.util';
 import { type AutoDeliverConfig, postWebhook, WebhookDispatcher } from './fake-mollie.webhooks';
 
@@ -63,41 +81,88 @@ export class FakeMollie {
     );
     app.use(apiRouter(this.state, this.idempotency, this.url));
     app.use((req: Request, res: Response) => {
-      sendError(res, new MollieApiError(404, 'Not Found', `The resource ${req.method} ${req.originalUrl.split('?')[0]} does not exist`));
+      sendError(
+        res,
+        new MollieApiError(
+          404,
+          'Not Found',
+          `The resource ${req.method} ${req.originalUrl.split('?')[0]} does not exist`,
+        ),
+      );
     });
     app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-      const status = typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;
+      const status =
+        typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number'
+          ? error.status
+          : 500;
       const message = error instanceof Error ? error.message : String(error);
-      if (status >= 400 && status < 500) sendError(res, new MollieApiError(status, status === 413 ? 'Payload Too Large' : 'Bad Request', `The request body is invalid: ${message}`));
-      else sendJson(res, 500, { status: 500, title: 'Internal Server Error', detail: `fake-mollie internal error: ${message}` });
+      if (status >= 400 && status < 500)
+        sendError(
+          res,
+          new MollieApiError(
+            status,
+            status === 413 ? 'Payload Too Large' : 'Bad Request',
+            `The request body is invalid: ${message}`,
+          ),
+        );
+      else
+        sendJson(res, 500, {
+          status: 500,
+          title: 'Internal Server Error',
+          detail: `fake-mollie internal error: ${message}`,
+        });
     });
     return app;
   }
 
   // ---- state readable by tests (live objects: mutate them to set up odd cases) ----
-  get payments(): Map<string, FakePayment> { return this.state.payments; }
-  get refunds(): Map<string, FakeRefund> { return this.state.refunds; }
-  get chargebacks(): Map<string, FakeChargeback> { return this.state.chargebacks; }
+  get payments(): Map<string, FakePayment> {
+    return this.state.payments;
+  }
+  get refunds(): Map<string, FakeRefund> {
+    return this.state.refunds;
+  }
+  get chargebacks(): Map<string, FakeChargeback> {
+    return this.state.chargebacks;
+  }
   /** Every webhook call made, oldest first. */
-  get deliveries(): Delivery[] { return this.dispatcher.deliveries; }
+  get deliveries(): Delivery[] {
+    return this.dispatcher.deliveries;
+  }
 
   /** When set, every webhook call goes to `baseUrl + <path of webhookUrl>` with Host = the webhookUrl's host. */
-  get autoDeliver(): AutoDeliverConfig | null { return this.dispatcher.autoDeliver; }
-  set autoDeliver(config: AutoDeliverConfig | null) { this.dispatcher.autoDeliver = config; }
+  get autoDeliver(): AutoDeliverConfig | null {
+    return this.dispatcher.autoDeliver;
+  }
+  set autoDeliver(config: AutoDeliverConfig | null) {
+    this.dispatcher.autoDeliver = config;
+  }
 
-  clearRequests(): void { this.requests.length = 0; }
-  rejectKey(key: string): void { this.faultControl.rejectedKeys.add(key); }
-  acceptKey(key: string): void { this.faultControl.rejectedKeys.delete(key); }
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+  rejectKey(key: string): void {
+    this.faultControl.rejectedKeys.add(key);
+  }
+  acceptKey(key: string): void {
+    this.faultControl.rejectedKeys.delete(key);
+  }
   /** Every API request answers 503 Service Unavailable while on. */
-  setOutage(on: boolean): void { this.faultControl.outage = on; }
+  setOutage(on: boolean): void {
+    this.faultControl.outage = on;
+  }
   /** The next `count` API requests fail with `status` (e.g. 500, 429, 503) or a reset socket. */
   failNext(count: number, status: FailureKind = 503): void {
     for (let i = 0; i < count; i += 1) this.faultControl.failures.push(status);
   }
   /** Delays every API answer (for timeout tests). */
-  setLatency(ms: number): void { this.faultControl.latencyMs = ms; }
+  setLatency(ms: number): void {
+    this.faultControl.latencyMs = ms;
+  }
   /** Forgets stored idempotent answers. */
-  clearIdempotencyKeys(): void { this.idempotency.clear(); }
+  clearIdempotencyKeys(): void {
+    this.idempotency.clear();
+  }
 
   // ---- controls: what the customer, the bank or a dashboard user does (each calls the webhook) ----
   /** Moves a payment to `status` ('paid' stamps paidAt and adds amountRefunded/amountRemaining). */
@@ -108,12 +173,26 @@ export class FakeMollie {
   /** A refund made in the Mollie dashboard (default: the whole remaining amount); starts pending. */
   async refundOutsideApi(paymentId: string, amountValue?: string): Promise<FakeRefund> {
     const payment = this.state.payment(paymentId, null);
-    const amount = amountValue === undefined ? undefined : parseAmount({ currency: payment.amount.currency, value: amountValue }, 'amount');
-    return this.settled(this.state.createRefund(paymentId, { amount, description: 'Refund from the dashboard', metadata: null }, null, true));
+    const amount =
+      amountValue === undefined
+        ? undefined
+        : parseAmount({ currency: payment.amount.currency, value: amountValue }, 'amount');
+    return this.settled(
+      this.state.createRefund(
+        paymentId,
+        { amount, description: 'Refund from the dashboard', metadata: null },
+        null,
+        true,
+      ),
+    );
   }
 
   /** A pending refund reaches its final status. */
-  async settleRefund(paymentId: string, refundId: string, status: 'refunded' | 'failed' | 'canceled'): Promise<FakeRefund> {
+  async settleRefund(
+    paymentId: string,
+    refundId: string,
+    status: 'refunded' | 'failed' | 'canceled',
+  ): Promise<FakeRefund> {
     return this.settled(this.state.settleRefund(paymentId, refundId, status));
   }
 

@@ -2,7 +2,15 @@
  * In-memory Mollie accounts: payments, refunds and chargebacks with the status transitions Mollie
  * applies, the derived amounts (`amountRefunded`, `amountRemaining`) and HAL links.
  */
-import type { Amount, FakeChargeback, FakePayment, FakeRefund, Owner, PaymentStatus, RefundStatus } from './fake-mollie.types';
+import type {
+  Amount,
+  FakeChargeback,
+  FakePayment,
+  FakeRefund,
+  Owner,
+  PaymentStatus,
+  RefundStatus,
+} from './fake-mollie.types';
 import { docLink, fromMinor, isoTime, link, newId, notFound, toMinor, unprocessable } from './fake-mollie.util';
 
 export interface PaymentInput {
@@ -29,7 +37,10 @@ export type PaymentChanged = (payment: FakePayment) => void;
 /** Methods whose open payments Mollie lets the merchant cancel. */
 const CANCELABLE_METHODS = new Set(['banktransfer', 'directdebit']);
 const TIMESTAMP_OF: Partial<Record<PaymentStatus, 'paidAt' | 'canceledAt' | 'expiredAt' | 'failedAt'>> = {
-  paid: 'paidAt', canceled: 'canceledAt', expired: 'expiredAt', failed: 'failedAt',
+  paid: 'paidAt',
+  canceled: 'canceledAt',
+  expired: 'expiredAt',
+  failed: 'failedAt',
 };
 
 export class FakeMollieState {
@@ -133,7 +144,8 @@ export class FakeMollieState {
     }
     const minor = toMinor(amount);
     if (minor <= 0) throw unprocessable('The refund amount must be greater than zero', 'amount.value');
-    if (minor > remaining) throw unprocessable('The refund amount is higher than the amount that is refundable', 'amount.value');
+    if (minor > remaining)
+      throw unprocessable('The refund amount is higher than the amount that is refundable', 'amount.value');
     const id = newId('re');
     const refund: FakeRefund = {
       resource: 'refund',
@@ -198,7 +210,9 @@ export class FakeMollieState {
     const refunds = this.refundsOf(id);
     const chargebacks = this.chargebacksOf(id);
     if (payment.paidAt !== undefined) {
-      const refunded = refunds.filter((r) => r.status !== 'failed' && r.status !== 'canceled').reduce((sum, r) => sum + toMinor(r.amount), 0);
+      const refunded = refunds
+        .filter((r) => r.status !== 'failed' && r.status !== 'canceled')
+        .reduce((sum, r) => sum + toMinor(r.amount), 0);
       const chargedBack = chargebacks.reduce((sum, c) => sum + toMinor(c.amount), 0);
       payment.amountRefunded = fromMinor(refunded, currency);
       payment.amountRemaining = fromMinor(Math.max(0, toMinor(payment.amount) - refunded - chargedBack), currency);

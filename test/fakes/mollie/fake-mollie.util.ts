@@ -1,5 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type Amount, type Link, type Links, MollieApiError, type MollieErrorBody, type Owner } from './fake-mollie.types';
+import {
+  type Amount,
+  type Link,
+  type Links,
+  MollieApiError,
+  type MollieErrorBody,
+  type Owner,
+} from './fake-mollie.types';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -28,9 +35,40 @@ export function ownerOfKey(apiKey: string): Owner {
 
 /** Decimals Mollie expects in `amount.value`, per ISO 4217 (0 for JPY, 3 for KWD). */
 const DECIMALS: Readonly<Record<string, number>> = {
-  AED: 2, AUD: 2, BGN: 2, BRL: 2, CAD: 2, CHF: 2, CZK: 2, DKK: 2, EUR: 2, GBP: 2, HKD: 2, HUF: 2,
-  ILS: 2, MXN: 2, MYR: 2, NOK: 2, NZD: 2, PHP: 2, PLN: 2, RON: 2, SEK: 2, SGD: 2, THB: 2, TWD: 2,
-  USD: 2, ZAR: 2, ISK: 0, JPY: 0, KRW: 0, BHD: 3, JOD: 3, KWD: 3, OMR: 3, TND: 3,
+  AED: 2,
+  AUD: 2,
+  BGN: 2,
+  BRL: 2,
+  CAD: 2,
+  CHF: 2,
+  CZK: 2,
+  DKK: 2,
+  EUR: 2,
+  GBP: 2,
+  HKD: 2,
+  HUF: 2,
+  ILS: 2,
+  MXN: 2,
+  MYR: 2,
+  NOK: 2,
+  NZD: 2,
+  PHP: 2,
+  PLN: 2,
+  RON: 2,
+  SEK: 2,
+  SGD: 2,
+  THB: 2,
+  TWD: 2,
+  USD: 2,
+  ZAR: 2,
+  ISK: 0,
+  JPY: 0,
+  KRW: 0,
+  BHD: 3,
+  JOD: 3,
+  KWD: 3,
+  OMR: 3,
+  TND: 3,
 };
 
 export function currencyDecimals(currency: string): number | undefined {
@@ -77,7 +115,10 @@ export function parseAmount(input: unknown, field: string): Amount {
   const pattern = decimals === 0 ? /^\d+$/ : new RegExp(`^\\d+\\.\\d{${decimals}}$`);
   if (typeof value !== 'string' || !pattern.test(value)) {
     const expected = decimals === 0 ? 'no decimals' : `exactly ${decimals} decimals`;
-    throw unprocessable(`The amount contains an invalid value: ${currency} amounts must be a string with ${expected}`, `${field}.value`);
+    throw unprocessable(
+      `The amount contains an invalid value: ${currency} amounts must be a string with ${expected}`,
+      `${field}.value`,
+    );
   }
   return { currency, value };
 }
@@ -93,7 +134,9 @@ export function docLink(path: string): Link {
 }
 
 export function errorBody(error: MollieApiError): MollieErrorBody {
-  const links: Links = { documentation: docLink(error.status === 401 ? '/overview/authentication' : '/overview/handling-errors') };
+  const links: Links = {
+    documentation: docLink(error.status === 401 ? '/overview/authentication' : '/overview/handling-errors'),
+  };
   return {
     status: error.status,
     title: error.title,

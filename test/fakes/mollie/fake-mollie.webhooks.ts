@@ -20,7 +20,12 @@ export interface WebhookResult {
 }
 
 /** POSTs `id=<paymentId>` to `targetUrl` with `Host: host`. */
-export function postWebhook(paymentId: string, targetUrl: string, host: string, timeoutMs = 10_000): Promise<WebhookResult> {
+export function postWebhook(
+  paymentId: string,
+  targetUrl: string,
+  host: string,
+  timeoutMs = 10_000,
+): Promise<WebhookResult> {
   const payload = new URLSearchParams({ id: paymentId }).toString();
   const url = new URL(targetUrl);
   const client = url.protocol === 'https:' ? https : http;

@@ -15,7 +15,8 @@ function page(status: number, body: string): { status: number; html: string } {
 }
 
 function render(session: FakeCheckoutSession | undefined, lineNames: string[]): { status: number; html: string } {
-  if (!session) return page(404, '<h1>Checkout session not found</h1>\n<p id="message">This checkout link is invalid.</p>');
+  if (!session)
+    return page(404, '<h1>Checkout session not found</h1>\n<p id="message">This checkout link is invalid.</p>');
   if (session.status === 'expired') {
     return page(410, '<h1>Checkout session expired</h1>\n<p id="message">This checkout session has expired.</p>');
   }

@@ -35,7 +35,10 @@ export function keepRawBody(req: IncomingMessage, _res: unknown, buf: Buffer): v
 }
 
 export function sendStripeError(res: Response, status: number, error: StripeErrorBody): void {
-  res.status(status).type('application/json').send(JSON.stringify({ error }, null, 2));
+  res
+    .status(status)
+    .type('application/json')
+    .send(JSON.stringify({ error }, null, 2));
 }
 
 /** Path without query, independent of where a router is mounted. */
@@ -127,13 +130,17 @@ export function authenticate(control: FaultControl): RequestHandler {
     if (info) info.record.apiKey = key;
     if (/^pk_(test|live)_/.test(key)) {
       sendStripeError(res, 401, {
-        message: 'This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.',
+        message:
+          'This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.',
         type: 'invalid_request_error',
       });
       return;
     }
     if (!API_KEY_PATTERN.test(key) || control.rejectedKeys.has(key)) {
-      sendStripeError(res, 401, { message: `Invalid API Key provided: ${maskKey(key)}`, type: 'invalid_request_error' });
+      sendStripeError(res, 401, {
+        message: `Invalid API Key provided: ${maskKey(key)}`,
+        type: 'invalid_request_error',
+      });
       return;
     }
     res.removeHeader('WWW-Authenticate');
@@ -231,7 +238,14 @@ export class IdempotencyLayer {
       }
       const text = JSON.stringify(body, null, 2);
       if (storeKey !== null && store) {
-        this.answers.set(storeKey, { method: req.method, path, fingerprint, status, body: text, requestId: info.record.requestId });
+        this.answers.set(storeKey, {
+          method: req.method,
+          path,
+          fingerprint,
+          status,
+          body: text,
+          requestId: info.record.requestId,
+        });
       }
       res.status(status).type('application/json').send(text);
     };

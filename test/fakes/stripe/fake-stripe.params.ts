@@ -3,13 +3,26 @@
  */
 import type { Metadata } from './fake-stripe.types';
 import {
-  formatAmount, invalidParam, isParams, MINIMUM_AMOUNT, missingParam, noSuch, optArray, optInteger,
-  optMetadata, optObject, optString, type Params, reqString, THREE_DECIMAL,
+  formatAmount,
+  invalidParam,
+  isParams,
+  MINIMUM_AMOUNT,
+  missingParam,
+  noSuch,
+  optArray,
+  optInteger,
+  optMetadata,
+  optObject,
+  optString,
+  type Params,
+  reqString,
+  THREE_DECIMAL,
 } from './fake-stripe.util';
 
 /** Top-level parameters the SDK (API version of stripe-node 23) may send; anything else is `parameter_unknown`. */
 const SESSION_PARAMS = new Set(
-  ('adaptive_pricing after_expiration allow_promotion_codes allowed_payment_method_types automatic_tax ' +
+  (
+    'adaptive_pricing after_expiration allow_promotion_codes allowed_payment_method_types automatic_tax ' +
     'billing_address_collection branding_settings cancel_url client_reference_id consent_collection currency ' +
     'custom_fields custom_text customer customer_account customer_creation customer_email customer_update discounts ' +
     'excluded_payment_method_types expand expires_at integration_identifier invoice_creation line_items locale ' +
@@ -17,10 +30,13 @@ const SESSION_PARAMS = new Set(
     'payment_method_collection payment_method_configuration payment_method_data payment_method_options ' +
     'payment_method_types permissions phone_number_collection redirect_on_completion return_url ' +
     'saved_payment_method_options setup_intent_data shipping_address_collection shipping_options submit_type ' +
-    'subscription_data success_url tax_id_collection ui_mode wallet_options').split(' '),
+    'subscription_data success_url tax_id_collection ui_mode wallet_options'
+  ).split(' '),
 );
 const REFUND_PARAMS = new Set(
-  'amount charge currency customer expand instructions_email metadata origin payment_intent reason refund_application_fee reverse_transfer'.split(' '),
+  'amount charge currency customer expand instructions_email metadata origin payment_intent reason refund_application_fee reverse_transfer'.split(
+    ' ',
+  ),
 );
 const ENDPOINT_PARAMS = new Set('enabled_events url api_version connect description expand metadata'.split(' '));
 
@@ -68,7 +84,10 @@ function parseLineItem(raw: unknown, i: number): ParsedLineItem {
   if (!priceData) throw missingParam(`${base}[price_data]`);
   const currency = reqString(priceData, 'currency', `${base}[price_data][currency]`).toLowerCase();
   if (!/^[a-z]{3}$/.test(currency)) {
-    throw invalidParam(`Invalid currency: ${currency}. Stripe currently supports these currencies: ...`, `${base}[price_data][currency]`);
+    throw invalidParam(
+      `Invalid currency: ${currency}. Stripe currently supports these currencies: ...`,
+      `${base}[price_data][currency]`,
+    );
   }
   const productData = optObject(priceData, 'product_data', `${base}[price_data][product_data]`);
   if (!productData) throw missingParam(`${base}[price_data][product_data]`);
@@ -125,10 +144,16 @@ export function parseSessionCreate(params: Params, now: number): ParsedSession {
   }
   const expiresAt = optInteger(params, 'expires_at') ?? now + 24 * 3600;
   if (expiresAt > now + 24 * 3600) {
-    throw invalidParam('The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.', 'expires_at');
+    throw invalidParam(
+      'The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.',
+      'expires_at',
+    );
   }
   if (expiresAt < now + 30 * 60) {
-    throw invalidParam('The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.', 'expires_at');
+    throw invalidParam(
+      'The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.',
+      'expires_at',
+    );
   }
   const piData = optObject(params, 'payment_intent_data') ?? {};
   return {
@@ -176,7 +201,13 @@ export function parseRefundCreate(params: Params): ParsedRefund {
       'parameter_invalid_string',
     );
   }
-  return { paymentIntent, charge, amount, reason: (rawReason as RefundReason | undefined) ?? null, metadata: optMetadata(params) };
+  return {
+    paymentIntent,
+    charge,
+    amount,
+    reason: (rawReason as RefundReason | undefined) ?? null,
+    metadata: optMetadata(params),
+  };
 }
 
 export interface ParsedEndpoint {
@@ -203,7 +234,10 @@ export function parseEndpointCreate(params: Params, livemode: boolean): ParsedEn
   if (!rawEvents || rawEvents.length === 0) throw missingParam('enabled_events');
   const enabledEvents = rawEvents.map((event, i) => {
     if (typeof event !== 'string' || !(event === '*' || /^[a-z_]+(\.[a-z_]+)+$/.test(event))) {
-      throw invalidParam(`Invalid enabled_events[${i}]: ${String(event)} is not a valid event type.`, `enabled_events[${i}]`);
+      throw invalidParam(
+        `Invalid enabled_events[${i}]: ${String(event)} is not a valid event type.`,
+        `enabled_events[${i}]`,
+      );
     }
     return event;
   });

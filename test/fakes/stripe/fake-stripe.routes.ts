@@ -7,7 +7,13 @@ import type { ApiContext, IdempotencyLayer } from './fake-stripe.http';
 import { parseEndpointCreate, parseRefundCreate, parseSessionCreate } from './fake-stripe.params';
 import { createRefund } from './fake-stripe.refunds';
 import type { FakeStripeState } from './fake-stripe.state';
-import type { FakeCheckoutSession, FakePaymentIntent, FakeWebhookEndpoint, Owner, StripeList } from './fake-stripe.types';
+import type {
+  FakeCheckoutSession,
+  FakePaymentIntent,
+  FakeWebhookEndpoint,
+  Owner,
+  StripeList,
+} from './fake-stripe.types';
 import { expandList, invalidParam, nowSeconds, optInteger } from './fake-stripe.util';
 
 function list<T>(data: T[], url: string, limit = 10): StripeList<T> {
@@ -31,7 +37,8 @@ export function apiRouter(state: FakeStripeState, idempotency: IdempotencyLayer)
 
   const expandPaymentIntent = (pi: FakePaymentIntent, expandCharge: boolean): FakePaymentIntent => {
     const copy = structuredClone(pi);
-    if (expandCharge && typeof pi.latest_charge === 'string') copy.latest_charge = structuredClone(state.charges.get(pi.latest_charge) ?? null);
+    if (expandCharge && typeof pi.latest_charge === 'string')
+      copy.latest_charge = structuredClone(state.charges.get(pi.latest_charge) ?? null);
     return copy;
   };
 
@@ -44,7 +51,11 @@ export function apiRouter(state: FakeStripeState, idempotency: IdempotencyLayer)
       out.payment_intent = expandPaymentIntent(pi, expand.includes('payment_intent.latest_charge'));
     }
     if (expand.includes('line_items')) {
-      out.line_items = list(state.lineItems.get(session.id) ?? [], `/v1/checkout/sessions/${session.id}/line_items`, 100);
+      out.line_items = list(
+        state.lineItems.get(session.id) ?? [],
+        `/v1/checkout/sessions/${session.id}/line_items`,
+        100,
+      );
     }
     return out;
   };
@@ -52,92 +63,137 @@ export function apiRouter(state: FakeStripeState, idempotency: IdempotencyLayer)
   const session = (ctx: ApiContext, owner: Owner = ctx.owner): FakeCheckoutSession =>
     state.visible(state.sessions, 'checkout.session', ctx.pathParams.id, owner, 'session');
 
-  router.get('/v1/balance', h(({ owner }) => ({
-    body: {
-      object: 'balance',
-      available: [{ amount: 0, currency: 'eur', source_types: { card: 0 } }],
-      livemode: owner.livemode,
-      pending: [{ amount: 0, currency: 'eur', source_types: { card: 0 } }],
-    },
-  })));
+  router.get(
+    '/v1/balance',
+    h(({ owner }) => ({
+      body: {
+        object: 'balance',
+        available: [{ amount: 0, currency: 'eur', source_types: { card: 0 } }],
+        livemode: owner.livemode,
+        pending: [{ amount: 0, currency: 'eur', source_types: { card: 0 } }],
+      },
+    })),
+  );
 
-  router.get('/v1/account', h(({ owner }) => ({
-    body: {
-      id: owner.account,
-      object: 'account',
-      business_type: 'company',
-      charges_enabled: true,
-      country: 'DE',
-      created: 1_700_000_000,
-      default_currency: 'eur',
-      details_submitted: true,
-      email: 'owner@example.com',
-      payouts_enabled: true,
-      settings: { dashboard: { display_name: 'Fake Stripe Account', timezone: 'Etc/UTC' } },
-      type: 'standard',
-    },
-  })));
+  router.get(
+    '/v1/account',
+    h(({ owner }) => ({
+      body: {
+        id: owner.account,
+        object: 'account',
+        business_type: 'company',
+        charges_enabled: true,
+        country: 'DE',
+        created: 1_700_000_000,
+        default_currency: 'eur',
+        details_submitted: true,
+        email: 'owner@example.com',
+        payouts_enabled: true,
+        settings: { dashboard: { display_name: 'Fake Stripe Account', timezone: 'Etc/UTC' } },
+        type: 'standard',
+      },
+    })),
+  );
 
-  router.post('/v1/webhook_endpoints', h((ctx) => ({ body: state.createEndpoint(parseEndpointCreate(ctx.params, ctx.owner.livemode), ctx.owner) })));
+  router.post(
+    '/v1/webhook_endpoints',
+    h((ctx) => ({ body: state.createEndpoint(parseEndpointCreate(ctx.params, ctx.owner.livemode), ctx.owner) })),
+  );
 
-  router.get('/v1/webhook_endpoints', h((ctx) => {
-    const mine = [...state.webhookEndpoints.values()]
-      .filter((endpoint) => {
-        const owner = state.owners.get(endpoint.id);
-        return owner?.account === ctx.owner.account && owner.livemode === ctx.owner.livemode;
-      })
-      .sort((a, b) => b.created - a.created)
-      .map(withoutSecret);
-    return { body: list(mine, '/v1/webhook_endpoints', optInteger(ctx.params, 'limit', 'limit', 1) ?? 10) };
-  }));
+  router.get(
+    '/v1/webhook_endpoints',
+    h((ctx) => {
+      const mine = [...state.webhookEndpoints.values()]
+        .filter((endpoint) => {
+          const owner = state.owners.get(endpoint.id);
+          return owner?.account === ctx.owner.account && owner.livemode === ctx.owner.livemode;
+        })
+        .sort((a, b) => b.created - a.created)
+        .map(withoutSecret);
+      return { body: list(mine, '/v1/webhook_endpoints', optInteger(ctx.params, 'limit', 'limit', 1) ?? 10) };
+    }),
+  );
 
-  router.get('/v1/webhook_endpoints/:id', h((ctx) => ({
-    body: withoutSecret(state.visible(state.webhookEndpoints, 'webhook endpoint', ctx.pathParams.id, ctx.owner)),
-  })));
+  router.get(
+    '/v1/webhook_endpoints/:id',
+    h((ctx) => ({
+      body: withoutSecret(state.visible(state.webhookEndpoints, 'webhook endpoint', ctx.pathParams.id, ctx.owner)),
+    })),
+  );
 
-  router.delete('/v1/webhook_endpoints/:id', h((ctx) => {
-    const endpoint = state.visible(state.webhookEndpoints, 'webhook endpoint', ctx.pathParams.id, ctx.owner);
-    state.webhookEndpoints.delete(endpoint.id);
-    return { body: { id: endpoint.id, object: 'webhook_endpoint', deleted: true } };
-  }));
+  router.delete(
+    '/v1/webhook_endpoints/:id',
+    h((ctx) => {
+      const endpoint = state.visible(state.webhookEndpoints, 'webhook endpoint', ctx.pathParams.id, ctx.owner);
+      state.webhookEndpoints.delete(endpoint.id);
+      return { body: { id: endpoint.id, object: 'webhook_endpoint', deleted: true } };
+    }),
+  );
 
-  router.post('/v1/checkout/sessions', h((ctx) => {
-    const { expand: _expand, ...params } = ctx.params;
-    const created = state.createSession(parseSessionCreate(params, nowSeconds()), ctx.owner);
-    return { body: renderSession(created, ctx) };
-  }));
+  router.post(
+    '/v1/checkout/sessions',
+    h((ctx) => {
+      const { expand: _expand, ...params } = ctx.params;
+      const created = state.createSession(parseSessionCreate(params, nowSeconds()), ctx.owner);
+      return { body: renderSession(created, ctx) };
+    }),
+  );
 
-  router.get('/v1/checkout/sessions/:id', h((ctx) => ({ body: renderSession(session(ctx), ctx) })));
+  router.get(
+    '/v1/checkout/sessions/:id',
+    h((ctx) => ({ body: renderSession(session(ctx), ctx) })),
+  );
 
-  router.get('/v1/checkout/sessions/:id/line_items', h((ctx) => {
-    const found = session(ctx);
-    const limit = optInteger(ctx.params, 'limit', 'limit', 1) ?? 10;
-    return { body: list(state.lineItems.get(found.id) ?? [], `/v1/checkout/sessions/${found.id}/line_items`, limit) };
-  }));
+  router.get(
+    '/v1/checkout/sessions/:id/line_items',
+    h((ctx) => {
+      const found = session(ctx);
+      const limit = optInteger(ctx.params, 'limit', 'limit', 1) ?? 10;
+      return { body: list(state.lineItems.get(found.id) ?? [], `/v1/checkout/sessions/${found.id}/line_items`, limit) };
+    }),
+  );
 
-  router.post('/v1/checkout/sessions/:id/expire', h((ctx) => {
-    const found = session(ctx);
-    state.expireSession(found.id, ctx.request);
-    return { body: renderSession(found, ctx) };
-  }));
+  router.post(
+    '/v1/checkout/sessions/:id/expire',
+    h((ctx) => {
+      const found = session(ctx);
+      state.expireSession(found.id, ctx.request);
+      return { body: renderSession(found, ctx) };
+    }),
+  );
 
-  router.post('/v1/refunds', h((ctx) => {
-    const refund = createRefund(state, parseRefundCreate(ctx.params), ctx.owner, ctx.request);
-    return { body: refund };
-  }));
+  router.post(
+    '/v1/refunds',
+    h((ctx) => {
+      const refund = createRefund(state, parseRefundCreate(ctx.params), ctx.owner, ctx.request);
+      return { body: refund };
+    }),
+  );
 
-  router.get('/v1/refunds/:id', h((ctx) => ({ body: state.visible(state.refunds, 'refund', ctx.pathParams.id, ctx.owner) })));
+  router.get(
+    '/v1/refunds/:id',
+    h((ctx) => ({ body: state.visible(state.refunds, 'refund', ctx.pathParams.id, ctx.owner) })),
+  );
 
-  router.get('/v1/payment_intents/:id', h((ctx) => {
-    const expand = expandList(ctx.params);
-    checkExpand(expand, ['latest_charge']);
-    const pi = state.visible(state.paymentIntents, 'payment_intent', ctx.pathParams.id, ctx.owner, 'intent');
-    return { body: expandPaymentIntent(pi, expand.includes('latest_charge')) };
-  }));
+  router.get(
+    '/v1/payment_intents/:id',
+    h((ctx) => {
+      const expand = expandList(ctx.params);
+      checkExpand(expand, ['latest_charge']);
+      const pi = state.visible(state.paymentIntents, 'payment_intent', ctx.pathParams.id, ctx.owner, 'intent');
+      return { body: expandPaymentIntent(pi, expand.includes('latest_charge')) };
+    }),
+  );
 
-  router.get('/v1/charges/:id', h((ctx) => ({ body: state.visible(state.charges, 'charge', ctx.pathParams.id, ctx.owner) })));
+  router.get(
+    '/v1/charges/:id',
+    h((ctx) => ({ body: state.visible(state.charges, 'charge', ctx.pathParams.id, ctx.owner) })),
+  );
 
-  router.get('/v1/events/:id', h((ctx) => ({ body: state.visible(state.events, 'event', ctx.pathParams.id, ctx.owner) })));
+  router.get(
+    '/v1/events/:id',
+    h((ctx) => ({ body: state.visible(state.events, 'event', ctx.pathParams.id, ctx.owner) })),
+  );
 
   return router;
 }

@@ -11,14 +11,29 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkoutPageRouter } from './fake-stripe.checkout-page';
-import { authenticate, FaultControl, type FailureKind, faults, IdempotencyLayer, keepRawBody, recorder, sendStripeError } from './fake-stripe.http';
+import {
+  authenticate,
+  FaultControl,
+  type FailureKind,
+  faults,
+  IdempotencyLayer,
+  keepRawBody,
+  recorder,
+  sendStripeError,
+} from './fake-stripe.http';
 import { createRefund, settleRefund } from './fake-stripe.refunds';
 import { apiRouter } from './fake-stripe.routes';
 import { type Completion, type EventSink, FakeStripeState, type SessionTransition } from './fake-stripe.state';
 import type { Delivery, DeliveryResult, FakeEvent, FakeRefund, RecordedRequest } from './fake-stripe.types';
 import {
-  type AutoDeliverConfig, buildEvent, type BuildEventOptions, deliverEvent, type DeliverOptions,
-  FAKE_STRIPE_API_VERSION, signPayload, WebhookDispatcher,
+  type AutoDeliverConfig,
+  buildEvent,
+  type BuildEventOptions,
+  deliverEvent,
+  type DeliverOptions,
+  FAKE_STRIPE_API_VERSION,
+  signPayload,
+  WebhookDispatcher,
 } from './fake-stripe.webhooks';
 
 export type * from './fake-stripe.types';
@@ -50,7 +65,12 @@ export class FakeStripe {
     this.url = `http://${this.host}:${port}`;
     for (const key of options.rejectKeys ?? []) this.faultControl.rejectedKeys.add(key);
     const sink: EventSink = (type, object, owner, request, previousAttributes) => {
-      const event = buildEvent(type, object, { livemode: owner.livemode, request, previousAttributes, apiVersion: this.options.apiVersion });
+      const event = buildEvent(type, object, {
+        livemode: owner.livemode,
+        request,
+        previousAttributes,
+        apiVersion: this.options.apiVersion,
+      });
       this.state.owners.set(event.id, owner);
       this.state.events.set(event.id, event);
       event.pending_webhooks = this.state.endpointsFor(event).length;
@@ -77,36 +97,68 @@ export class FakeStripe {
       });
     });
     app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-      const status = typeof error === 'object' && error !== null && 'status' in error && error.status === 400 ? 400 : 500;
+      const status =
+        typeof error === 'object' && error !== null && 'status' in error && error.status === 400 ? 400 : 500;
       const message = error instanceof Error ? error.message : String(error);
-      if (status === 400) sendStripeError(res, 400, { message: `Invalid request body: ${message}`, type: 'invalid_request_error' });
+      if (status === 400)
+        sendStripeError(res, 400, { message: `Invalid request body: ${message}`, type: 'invalid_request_error' });
       else sendStripeError(res, 500, { message: `fake-stripe internal error: ${message}`, type: 'api_error' });
     });
     return app;
   }
 
   // ---- state readable by tests (live objects: mutate them to set up odd cases) ----
-  get sessions() { return this.state.sessions; }
-  get lineItems() { return this.state.lineItems; }
-  get paymentIntents() { return this.state.paymentIntents; }
-  get charges() { return this.state.charges; }
-  get refunds() { return this.state.refunds; }
-  get webhookEndpoints() { return this.state.webhookEndpoints; }
+  get sessions() {
+    return this.state.sessions;
+  }
+  get lineItems() {
+    return this.state.lineItems;
+  }
+  get paymentIntents() {
+    return this.state.paymentIntents;
+  }
+  get charges() {
+    return this.state.charges;
+  }
+  get refunds() {
+    return this.state.refunds;
+  }
+  get webhookEndpoints() {
+    return this.state.webhookEndpoints;
+  }
   /** Every event the fake emitted, oldest first. */
-  get events(): FakeEvent[] { return [...this.state.events.values()]; }
-  get deliveries(): Delivery[] { return this.dispatcher.deliveries; }
+  get events(): FakeEvent[] {
+    return [...this.state.events.values()];
+  }
+  get deliveries(): Delivery[] {
+    return this.dispatcher.deliveries;
+  }
 
   /** Status for the next refund created (API or dashboard), then back to 'succeeded'. */
-  get nextRefundStatus(): 'succeeded' | 'pending' | 'failed' | null { return this.state.nextRefundStatus === 'canceled' ? null : this.state.nextRefundStatus; }
-  set nextRefundStatus(status: 'succeeded' | 'pending' | 'failed' | null) { this.state.nextRefundStatus = status; }
+  get nextRefundStatus(): 'succeeded' | 'pending' | 'failed' | null {
+    return this.state.nextRefundStatus === 'canceled' ? null : this.state.nextRefundStatus;
+  }
+  set nextRefundStatus(status: 'succeeded' | 'pending' | 'failed' | null) {
+    this.state.nextRefundStatus = status;
+  }
 
   /** When set, every emitted event is POSTed to `baseUrl + endpoint path` of each matching endpoint. */
-  get autoDeliver(): AutoDeliverConfig | null { return this.dispatcher.autoDeliver; }
-  set autoDeliver(config: AutoDeliverConfig | null) { this.dispatcher.autoDeliver = config; }
+  get autoDeliver(): AutoDeliverConfig | null {
+    return this.dispatcher.autoDeliver;
+  }
+  set autoDeliver(config: AutoDeliverConfig | null) {
+    this.dispatcher.autoDeliver = config;
+  }
 
-  clearRequests(): void { this.requests.length = 0; }
-  rejectKey(key: string): void { this.faultControl.rejectedKeys.add(key); }
-  acceptKey(key: string): void { this.faultControl.rejectedKeys.delete(key); }
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+  rejectKey(key: string): void {
+    this.faultControl.rejectedKeys.add(key);
+  }
+  acceptKey(key: string): void {
+    this.faultControl.rejectedKeys.delete(key);
+  }
 
   /** Every API request answers 500 api_error while on. `shouldRetry` sets `Stripe-Should-Retry` (false: the SDK gives up at once). */
   setOutage(on: boolean, options: { shouldRetry?: boolean } = {}): void {
@@ -120,14 +172,21 @@ export class FakeStripe {
   }
 
   /** Delay every API answer (for timeout tests). */
-  setLatency(ms: number): void { this.faultControl.latencyMs = ms; }
+  setLatency(ms: number): void {
+    this.faultControl.latencyMs = ms;
+  }
 
   /** Forgets stored idempotent answers (Stripe keeps them 24 h). */
-  clearIdempotencyKeys(): void { this.idempotency.clear(); }
+  clearIdempotencyKeys(): void {
+    this.idempotency.clear();
+  }
 
   // ---- controls: what the customer, the bank or a dashboard user does ----
   /** The customer pays on the hosted page ('unpaid': an asynchronous method that settles later). Emits checkout.session.completed. */
-  async completeSession(id: string, options: { paymentStatus?: 'paid' | 'unpaid'; email?: string } = {}): Promise<Completion> {
+  async completeSession(
+    id: string,
+    options: { paymentStatus?: 'paid' | 'unpaid'; email?: string } = {},
+  ): Promise<Completion> {
     return this.settled(this.state.completeSession(id, options.paymentStatus ?? 'paid', options.email));
   }
 
@@ -143,7 +202,8 @@ export class FakeStripe {
 
   /** A refund made in the Stripe dashboard (omit amount for the remaining amount). Emits refund.created and charge.refunded. */
   async refundOutsideApi(paymentIntentId: string, amount?: number): Promise<FakeRefund> {
-    if (!this.state.paymentIntents.has(paymentIntentId)) throw new Error(`fake-stripe: no payment intent ${paymentIntentId}`);
+    if (!this.state.paymentIntents.has(paymentIntentId))
+      throw new Error(`fake-stripe: no payment intent ${paymentIntentId}`);
     const input = { paymentIntent: paymentIntentId, charge: undefined, amount, reason: null, metadata: {} };
     return this.settled(createRefund(this.state, input, null, null));
   }

@@ -4,8 +4,16 @@
  */
 import type { ParsedEndpoint, ParsedSession } from './fake-stripe.params';
 import type {
-  FakeCharge, FakeCheckoutSession, FakeEvent, FakeLineItem, FakePaymentIntent, FakeRefund,
-  FakeWebhookEndpoint, Metadata, Owner, RefundStatus,
+  FakeCharge,
+  FakeCheckoutSession,
+  FakeEvent,
+  FakeLineItem,
+  FakePaymentIntent,
+  FakeRefund,
+  FakeWebhookEndpoint,
+  Metadata,
+  Owner,
+  RefundStatus,
 } from './fake-stripe.types';
 import { invalidParam, newId, noSuch, nowSeconds, randomToken, stripeError } from './fake-stripe.util';
 
@@ -188,7 +196,10 @@ export class FakeStripeState {
       status: paid ? 'succeeded' : 'pending',
     };
     paymentIntent.latest_charge = charge.id;
-    for (const [key, value] of [[paymentIntent.id, paymentIntent], [charge.id, charge]] as const) {
+    for (const [key, value] of [
+      [paymentIntent.id, paymentIntent],
+      [charge.id, charge],
+    ] as const) {
       this.owners.set(key, owner);
       if (value.object === 'charge') this.charges.set(key, value);
       else this.paymentIntents.set(key, value);
@@ -197,7 +208,10 @@ export class FakeStripeState {
     session.payment_status = paymentStatus;
     session.payment_intent = paymentIntent.id;
     session.url = null;
-    session.customer_details = { email: email ?? session.customer_email ?? 'customer@example.com', name: 'Test Customer' };
+    session.customer_details = {
+      email: email ?? session.customer_email ?? 'customer@example.com',
+      name: 'Test Customer',
+    };
     const event = this.emit('checkout.session.completed', session, owner, null);
     return { session, paymentIntent, charge, event };
   }
@@ -208,9 +222,12 @@ export class FakeStripeState {
     const chargeId = typeof paymentIntent?.latest_charge === 'string' ? paymentIntent.latest_charge : undefined;
     const charge = chargeId ? this.charges.get(chargeId) : undefined;
     if (session.status !== 'complete' || session.payment_status !== 'unpaid' || !paymentIntent || !charge) {
-      throw new Error(`fake-stripe: session ${id} has no pending asynchronous payment (complete it with paymentStatus 'unpaid')`);
+      throw new Error(
+        `fake-stripe: session ${id} has no pending asynchronous payment (complete it with paymentStatus 'unpaid')`,
+      );
     }
-    if (paymentIntent.status !== 'processing') throw new Error(`fake-stripe: payment of ${id} is already ${paymentIntent.status}`);
+    if (paymentIntent.status !== 'processing')
+      throw new Error(`fake-stripe: payment of ${id} is already ${paymentIntent.status}`);
     if (result === 'succeeded') {
       session.payment_status = 'paid';
       Object.assign(paymentIntent, { status: 'succeeded', amount_received: paymentIntent.amount });

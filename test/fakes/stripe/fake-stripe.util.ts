@@ -40,11 +40,7 @@ export function maskKey(apiKey: string): string {
   return prefix + '*'.repeat(rest.length - 4) + rest.slice(-4);
 }
 
-export function stripeError(
-  status: number,
-  body: StripeErrorBody,
-  storeForIdempotency = true,
-): StripeApiError {
+export function stripeError(status: number, body: StripeErrorBody, storeForIdempotency = true): StripeApiError {
   const withDoc: StripeErrorBody = body.code
     ? { ...body, doc_url: `https://stripe.com/docs/error-codes/${body.code.replace(/_/g, '-')}` }
     : body;
@@ -131,7 +127,8 @@ export function optMetadata(params: Params, key = 'metadata', path = key): Metad
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'string') throw invalidParam(`Invalid string: ${path}[${k}] must be a string.`, `${path}[${k}]`);
     if (k.length > 40) throw invalidParam(`Invalid metadata key: ${k} is longer than 40 characters.`, `${path}[${k}]`);
-    if (v.length > 500) throw invalidParam(`Invalid metadata value for ${k}: longer than 500 characters.`, `${path}[${k}]`);
+    if (v.length > 500)
+      throw invalidParam(`Invalid metadata value for ${k}: longer than 500 characters.`, `${path}[${k}]`);
     if (v !== '') out[k] = v;
   }
   if (Object.keys(out).length > 50) throw invalidParam('Metadata can have at most 50 keys.', path);
@@ -144,14 +141,49 @@ export function expandList(params: Params): string[] {
   return list.filter((item): item is string => typeof item === 'string');
 }
 
-export const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+export const ZERO_DECIMAL = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
 /** Three-decimal currencies: Stripe requires amounts whose last minor-unit digit is 0. */
 export const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
 
 /** Minimum charge amounts (minor units) Stripe enforces for Checkout, for the common currencies. */
 export const MINIMUM_AMOUNT: Readonly<Record<string, number>> = {
-  aud: 50, brl: 50, cad: 50, chf: 50, czk: 1500, dkk: 250, eur: 50, gbp: 30, hkd: 400, huf: 17500,
-  inr: 50, jpy: 50, mxn: 1000, nok: 300, nzd: 50, pln: 200, ron: 200, sek: 300, sgd: 50, usd: 50,
+  aud: 50,
+  brl: 50,
+  cad: 50,
+  chf: 50,
+  czk: 1500,
+  dkk: 250,
+  eur: 50,
+  gbp: 30,
+  hkd: 400,
+  huf: 17500,
+  inr: 50,
+  jpy: 50,
+  mxn: 1000,
+  nok: 300,
+  nzd: 50,
+  pln: 200,
+  ron: 200,
+  sek: 300,
+  sgd: 50,
+  usd: 50,
 };
 
 export function currencyExponent(currency: string): number {

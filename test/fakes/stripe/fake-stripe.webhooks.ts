@@ -156,10 +156,22 @@ export class WebhookDispatcher {
     return run;
   }
 
-  private async deliverTo(event: FakeEvent, endpoint: FakeWebhookEndpoint, config: AutoDeliverConfig): Promise<Delivery> {
+  private async deliverTo(
+    event: FakeEvent,
+    endpoint: FakeWebhookEndpoint,
+    config: AutoDeliverConfig,
+  ): Promise<Delivery> {
     const endpointUrl = new URL(endpoint.url);
     const url = `${config.baseUrl.replace(/\/+$/, '')}${endpointUrl.pathname}${endpointUrl.search}`;
-    const delivery: Delivery = { event, endpointId: endpoint.id, url, host: endpointUrl.host, status: 0, body: '', error: null };
+    const delivery: Delivery = {
+      event,
+      endpointId: endpoint.id,
+      url,
+      host: endpointUrl.host,
+      status: 0,
+      body: '',
+      error: null,
+    };
     try {
       const result = await deliverEvent(event, { targetUrl: url, host: endpointUrl.host, secret: endpoint.secret });
       delivery.status = result.status;

@@ -26,7 +26,11 @@ export async function startInvoicesSubgraph(orm: MikroORM): Promise<{ url: strin
           Query: {
             invoices: async (_root: unknown, _args: unknown, context: { workspaceId: string | null }) =>
               context.workspaceId
-                ? orm.em.getConnection().execute('select id, number, status from invoices where workspace_id = ? order by number', [context.workspaceId])
+                ? orm.em
+                    .getConnection()
+                    .execute('select id, number, status from invoices where workspace_id = ? order by number', [
+                      context.workspaceId,
+                    ])
                 : [],
           },
         },
@@ -35,8 +39,9 @@ export async function startInvoicesSubgraph(orm: MikroORM): Promise<{ url: strin
   });
   const { url } = await startStandaloneServer(server, {
     listen: { port: 0, host: '127.0.0.1' },
-    context: async ({ req }) => ({ workspaceId: (await jwt.fromHeader(req.headers.authorization))?.workspaceId ?? null }),
+    context: async ({ req }) => ({
+      workspaceId: (await jwt.fromHeader(req.headers.authorization))?.workspaceId ?? null,
+    }),
   });
   return { url, stop: () => server.stop() };
 }
-

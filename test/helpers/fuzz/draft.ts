@@ -28,8 +28,12 @@ export interface RouteContext {
  * average, and about a third of the cases stay valid. fast-check shrinks a failing case towards the identity.
  */
 export function mostly<T>(identity: T, ...mutations: Array<fc.Arbitrary<T>>): fc.Arbitrary<T> {
-  return fc.oneof({ arbitrary: fc.constant(identity), weight: 3 * mutations.length }, ...mutations.map((arbitrary) => ({ arbitrary, weight: 1 })));
+  return fc.oneof(
+    { arbitrary: fc.constant(identity), weight: 3 * mutations.length },
+    ...mutations.map((arbitrary) => ({ arbitrary, weight: 1 })),
+  );
 }
 
 /** Lower-case letters and digits. */
-export const alnum = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'), minLength: min, maxLength: max });
+export const alnum = (min: number, max: number) =>
+  fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'), minLength: min, maxLength: max });

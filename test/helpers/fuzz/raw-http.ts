@@ -32,7 +32,8 @@ function head(request: WireRequest): Buffer {
   if (!has('connection')) headers.push(['connection', 'close']);
   for (const [name, value] of headers) {
     parts.push(Buffer.from(name, 'latin1'));
-    if (value !== null) parts.push(Buffer.from(': ', 'latin1'), typeof value === 'string' ? Buffer.from(value, 'latin1') : value);
+    if (value !== null)
+      parts.push(Buffer.from(': ', 'latin1'), typeof value === 'string' ? Buffer.from(value, 'latin1') : value);
     parts.push(Buffer.from('\r\n', 'latin1'));
   }
   parts.push(Buffer.from('\r\n', 'latin1'));

@@ -23,7 +23,12 @@ export type Expectation =
   /** The client hangs up mid-request: no answer, or a 4xx written before the server noticed. */
   | { kind: 'no-answer' };
 
-export const reject = (stage: number, why: string, status?: number): Effect => ({ stage, outcome: 'reject', status, why });
+export const reject = (stage: number, why: string, status?: number): Effect => ({
+  stage,
+  outcome: 'reject',
+  status,
+  why,
+});
 export const either = (stage: number, why: string): Effect => ({ stage, outcome: 'either', why });
 
 /** The expectation for a request carrying all of `effects`: the first rejection in check order decides. */
@@ -34,9 +39,19 @@ export function combine(effects: Array<Effect | null>): Expectation {
     if (effect.outcome === 'reject') {
       // An earlier undecided stage may reject first, with a status of its own; within one stage the order of the
       // checks is not specified (node's parser may see an oversized head or a bad Content-Length first).
-      const rivals = sorted.filter((other) => other.stage === effect.stage && other !== effect && (other.outcome === 'either' || other.status !== effect.status));
+      const rivals = sorted.filter(
+        (other) =>
+          other.stage === effect.stage &&
+          other !== effect &&
+          (other.outcome === 'either' || other.status !== effect.status),
+      );
       if (open) return { kind: 'reject', stage: open.stage, why: `${open.why}, then ${effect.why}` };
-      return { kind: 'reject', status: rivals.length ? undefined : effect.status, stage: effect.stage, why: effect.why };
+      return {
+        kind: 'reject',
+        status: rivals.length ? undefined : effect.status,
+        stage: effect.stage,
+        why: effect.why,
+      };
     }
     open ??= effect;
   }

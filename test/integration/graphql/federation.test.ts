@@ -8,7 +8,10 @@ import { newCaller, tokenFor } from '../../helpers/tokens.js';
 
 /** Forwards the caller's Authorization header to subgraphs, as Workestra's gateway does. */
 class AuthForwardingDataSource extends RemoteGraphQLDataSource<{ authorization?: string }> {
-  override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<{ authorization?: string }>['willSendRequest']>>[0]) {
+  override willSendRequest({
+    request,
+    context,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource<{ authorization?: string }>['willSendRequest']>>[0]) {
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
   }
 }
@@ -40,14 +43,33 @@ describe('composition with the Invoices subgraph through @apollo/gateway', () =>
     await service?.stop();
   });
 
-  it('answers a query that spans both subgraphs, scoped to the caller\'s workspace', async () => {
+  it("answers a query that spans both subgraphs, scoped to the caller's workspace", async () => {
     const caller = newCaller(['viewer']);
     const stranger = newCaller(['owner']);
-    const first = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, number: 'INV-0001', currency: 'EUR' });
-    const second = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, number: 'INV-0002', currency: 'JPY' });
+    const first = await insertInvoice(service.orm, {
+      workspaceId: caller.workspaceId,
+      number: 'INV-0001',
+      currency: 'EUR',
+    });
+    const second = await insertInvoice(service.orm, {
+      workspaceId: caller.workspaceId,
+      number: 'INV-0002',
+      currency: 'JPY',
+    });
     await insertInvoice(service.orm, { workspaceId: stranger.workspaceId, number: 'INV-9999' });
-    await insertPayment(service.orm, { workspaceId: caller.workspaceId, invoiceId: first.id, amountMinor: 4250, currency: 'EUR' });
-    await insertPayment(service.orm, { workspaceId: caller.workspaceId, invoiceId: second.id, amountMinor: 1500, currency: 'JPY', status: 'pending' });
+    await insertPayment(service.orm, {
+      workspaceId: caller.workspaceId,
+      invoiceId: first.id,
+      amountMinor: 4250,
+      currency: 'EUR',
+    });
+    await insertPayment(service.orm, {
+      workspaceId: caller.workspaceId,
+      invoiceId: second.id,
+      amountMinor: 1500,
+      currency: 'JPY',
+      status: 'pending',
+    });
 
     const response = await gateway.executeOperation(
       { query: '{ invoices { id number payments { status amount { amount currency } } } }' },
@@ -58,8 +80,16 @@ describe('composition with the Invoices subgraph through @apollo/gateway', () =>
     expect(result?.errors).toBeUndefined();
     expect(result?.data).toEqual({
       invoices: [
-        { id: first.id, number: 'INV-0001', payments: [{ status: 'SUCCEEDED', amount: { amount: '42.50', currency: 'EUR' } }] },
-        { id: second.id, number: 'INV-0002', payments: [{ status: 'PENDING', amount: { amount: '1500', currency: 'JPY' } }] },
+        {
+          id: first.id,
+          number: 'INV-0001',
+          payments: [{ status: 'SUCCEEDED', amount: { amount: '42.50', currency: 'EUR' } }],
+        },
+        {
+          id: second.id,
+          number: 'INV-0002',
+          payments: [{ status: 'PENDING', amount: { amount: '1500', currency: 'JPY' } }],
+        },
       ],
     });
   });

@@ -12,10 +12,12 @@ import { newCaller, tokenFor, type TestCaller } from '../../helpers/tokens.js';
  * code — never INTERNAL_SERVER_ERROR, never SQL or a stack — and must write nothing and call no provider.
  */
 const SAVE_MOLLIE = 'mutation ($input: SaveMollieKeysInput!) { saveMollieKeys(input: $input) { provider } }';
-const SET_ACTIVE = 'mutation ($provider: PaymentProvider!, $active: Boolean!) { setPaymentProviderActive(provider: $provider, active: $active) { provider } }';
+const SET_ACTIVE =
+  'mutation ($provider: PaymentProvider!, $active: Boolean!) { setPaymentProviderActive(provider: $provider, active: $active) { provider } }';
 const DISCONNECT = 'mutation ($provider: PaymentProvider!) { disconnectPaymentProvider(provider: $provider) }';
 const REFUND = 'mutation ($input: RefundPaymentInput!) { refundPayment(input: $input) { id status } }';
-const PAY_LINK = 'query ($reps: [_Any!]!, $amount: SafeInt) { _entities(representations: $reps) { ... on Invoice { payLink(amountMinor: $amount) { url } } } }';
+const PAY_LINK =
+  'query ($reps: [_Any!]!, $amount: SafeInt) { _entities(representations: $reps) { ... on Invoice { payLink(amountMinor: $amount) { url } } } }';
 
 const NUL = 'bad\u0000value';
 const MOLLIE_KEY = 'test_dHar4XY7LxsDOtmnkVtjNVWXLSlXAbCd';
@@ -39,37 +41,46 @@ const stripeInput = (overrides: Record<string, unknown>) => {
   const keys = testKeys();
   return { input: { ...keys, mode: 'TEST', offerCardPayments: true, ...overrides } };
 };
-const mollieInput = (overrides: Record<string, unknown>) => ({ input: { apiKey: MOLLIE_KEY, mode: 'TEST', offerCardPayments: true, ...overrides } });
+const mollieInput = (overrides: Record<string, unknown>) => ({
+  input: { apiKey: MOLLIE_KEY, mode: 'TEST', offerCardPayments: true, ...overrides },
+});
 const refundInput = (fixture: Fixture, overrides: Record<string, unknown>) => ({
   input: { paymentId: fixture.paymentId, amountMinor: 100, idempotencyKey: `key-${randomUUID()}`, ...overrides },
 });
 
 const CASES: Case[] = [
   // saveStripeKeys
-  ...([
-    ['secretKey empty', { secretKey: '' }, 'BAD_USER_INPUT'],
-    ['secretKey blank', { secretKey: '   ' }, 'BAD_USER_INPUT'],
-    ['secretKey 513 chars', { secretKey: `sk_test_${'a'.repeat(505)}` }, 'BAD_USER_INPUT'],
-    ['secretKey 100k chars', { secretKey: `sk_test_${'a'.repeat(100_000)}` }, 'BAD_USER_INPUT'],
-    ['secretKey with NUL', { secretKey: `sk_test_${NUL}4242abcd` }, 'BAD_USER_INPUT'],
-    ['secretKey non-ASCII', { secretKey: 'sk_test_ключключключ4242' }, 'BAD_USER_INPUT'],
-    ['secretKey a number', { secretKey: 4242 }, 'BAD_USER_INPUT'],
-    ['secretKey an object', { secretKey: { key: 'sk_test_x' } }, 'BAD_USER_INPUT'],
-    ['secretKey null', { secretKey: null }, 'BAD_USER_INPUT'],
-    ['publishableKey empty', { publishableKey: '' }, 'BAD_USER_INPUT'],
-    ['publishableKey 600 chars', { publishableKey: `pk_test_${'a'.repeat(600)}` }, 'BAD_USER_INPUT'],
-    ['publishableKey with NUL', { publishableKey: `pk_test_${NUL}` }, 'BAD_USER_INPUT'],
-    ['publishableKey null', { publishableKey: null }, 'BAD_USER_INPUT'],
-    ['webhookSecret 600 chars', { webhookSecret: `whsec_${'a'.repeat(600)}` }, 'BAD_USER_INPUT'],
-    ['webhookSecret with NUL', { webhookSecret: `whsec_${NUL}abcdefgh` }, 'BAD_USER_INPUT'],
-    ['webhookSecret a boolean', { webhookSecret: true }, 'BAD_USER_INPUT'],
-    ['mode unknown', { mode: 'PAYPAL' }, 'BAD_USER_INPUT'],
-    ['mode lower-case', { mode: 'test' }, 'BAD_USER_INPUT'],
-    ['mode a number', { mode: 1 }, 'BAD_USER_INPUT'],
-    ['mode null', { mode: null }, 'BAD_USER_INPUT'],
-    ['offerCardPayments a string', { offerCardPayments: 'yes' }, 'BAD_USER_INPUT'],
-    ['offerCardPayments a number', { offerCardPayments: 1 }, 'BAD_USER_INPUT'],
-  ] as const).map(([name, overrides, code]): Case => ({ name: `saveStripeKeys: ${name}`, query: SAVE_STRIPE_KEYS, variables: () => stripeInput(overrides), code })),
+  ...(
+    [
+      ['secretKey empty', { secretKey: '' }, 'BAD_USER_INPUT'],
+      ['secretKey blank', { secretKey: '   ' }, 'BAD_USER_INPUT'],
+      ['secretKey 513 chars', { secretKey: `sk_test_${'a'.repeat(505)}` }, 'BAD_USER_INPUT'],
+      ['secretKey 100k chars', { secretKey: `sk_test_${'a'.repeat(100_000)}` }, 'BAD_USER_INPUT'],
+      ['secretKey with NUL', { secretKey: `sk_test_${NUL}4242abcd` }, 'BAD_USER_INPUT'],
+      ['secretKey non-ASCII', { secretKey: 'sk_test_ключключключ4242' }, 'BAD_USER_INPUT'],
+      ['secretKey a number', { secretKey: 4242 }, 'BAD_USER_INPUT'],
+      ['secretKey an object', { secretKey: { key: 'sk_test_x' } }, 'BAD_USER_INPUT'],
+      ['secretKey null', { secretKey: null }, 'BAD_USER_INPUT'],
+      ['publishableKey empty', { publishableKey: '' }, 'BAD_USER_INPUT'],
+      ['publishableKey 600 chars', { publishableKey: `pk_test_${'a'.repeat(600)}` }, 'BAD_USER_INPUT'],
+      ['publishableKey with NUL', { publishableKey: `pk_test_${NUL}` }, 'BAD_USER_INPUT'],
+      ['publishableKey null', { publishableKey: null }, 'BAD_USER_INPUT'],
+      ['webhookSecret 600 chars', { webhookSecret: `whsec_${'a'.repeat(600)}` }, 'BAD_USER_INPUT'],
+      ['webhookSecret with NUL', { webhookSecret: `whsec_${NUL}abcdefgh` }, 'BAD_USER_INPUT'],
+      ['webhookSecret a boolean', { webhookSecret: true }, 'BAD_USER_INPUT'],
+      ['mode unknown', { mode: 'PAYPAL' }, 'BAD_USER_INPUT'],
+      ['mode lower-case', { mode: 'test' }, 'BAD_USER_INPUT'],
+      ['mode a number', { mode: 1 }, 'BAD_USER_INPUT'],
+      ['mode null', { mode: null }, 'BAD_USER_INPUT'],
+      ['offerCardPayments a string', { offerCardPayments: 'yes' }, 'BAD_USER_INPUT'],
+      ['offerCardPayments a number', { offerCardPayments: 1 }, 'BAD_USER_INPUT'],
+    ] as const
+  ).map(([name, overrides, code]): Case => ({
+    name: `saveStripeKeys: ${name}`,
+    query: SAVE_STRIPE_KEYS,
+    variables: () => stripeInput(overrides),
+    code,
+  })),
   {
     name: 'saveStripeKeys: an unknown input field',
     query: SAVE_STRIPE_KEYS,
@@ -78,39 +89,61 @@ const CASES: Case[] = [
   },
   {
     name: 'saveStripeKeys: literal with a wrong enum',
-    query: 'mutation { saveStripeKeys(input: { secretKey: "sk_test_abcdefghijklmnop", publishableKey: "pk_test_abc", mode: PAYPAL, offerCardPayments: true }) { provider } }',
+    query:
+      'mutation { saveStripeKeys(input: { secretKey: "sk_test_abcdefghijklmnop", publishableKey: "pk_test_abc", mode: PAYPAL, offerCardPayments: true }) { provider } }',
     variables: () => ({}),
     code: 'GRAPHQL_VALIDATION_FAILED',
   },
 
   // saveMollieKeys
-  ...([
-    ['apiKey empty', { apiKey: '' }, 'BAD_USER_INPUT'],
-    ['apiKey 600 chars', { apiKey: `test_${'a'.repeat(600)}` }, 'BAD_USER_INPUT'],
-    ['apiKey 100k chars', { apiKey: `test_${'a'.repeat(100_000)}` }, 'BAD_USER_INPUT'],
-    ['apiKey with NUL', { apiKey: `test_${NUL}${'a'.repeat(30)}` }, 'BAD_USER_INPUT'],
-    ['apiKey a number', { apiKey: 12345 }, 'BAD_USER_INPUT'],
-    ['apiKey null', { apiKey: null }, 'BAD_USER_INPUT'],
-    ['mode unknown', { mode: 'SANDBOX' }, 'BAD_USER_INPUT'],
-    ['offerCardPayments a string', { offerCardPayments: 'true' }, 'BAD_USER_INPUT'],
-  ] as const).map(([name, overrides, code]): Case => ({ name: `saveMollieKeys: ${name}`, query: SAVE_MOLLIE, variables: () => mollieInput(overrides), code })),
+  ...(
+    [
+      ['apiKey empty', { apiKey: '' }, 'BAD_USER_INPUT'],
+      ['apiKey 600 chars', { apiKey: `test_${'a'.repeat(600)}` }, 'BAD_USER_INPUT'],
+      ['apiKey 100k chars', { apiKey: `test_${'a'.repeat(100_000)}` }, 'BAD_USER_INPUT'],
+      ['apiKey with NUL', { apiKey: `test_${NUL}${'a'.repeat(30)}` }, 'BAD_USER_INPUT'],
+      ['apiKey a number', { apiKey: 12345 }, 'BAD_USER_INPUT'],
+      ['apiKey null', { apiKey: null }, 'BAD_USER_INPUT'],
+      ['mode unknown', { mode: 'SANDBOX' }, 'BAD_USER_INPUT'],
+      ['offerCardPayments a string', { offerCardPayments: 'true' }, 'BAD_USER_INPUT'],
+    ] as const
+  ).map(([name, overrides, code]): Case => ({
+    name: `saveMollieKeys: ${name}`,
+    query: SAVE_MOLLIE,
+    variables: () => mollieInput(overrides),
+    code,
+  })),
 
   // setPaymentProviderActive, disconnectPaymentProvider
-  ...([
-    ['provider unknown', { provider: 'PAYPAL', active: false }],
-    ['provider lower-case', { provider: 'stripe', active: false }],
-    ['provider a number', { provider: 0, active: false }],
-    ['provider null', { provider: null, active: false }],
-    ['active a string', { provider: 'STRIPE', active: 'false' }],
-    ['active a number', { provider: 'STRIPE', active: 0 }],
-    ['active null', { provider: 'STRIPE', active: null }],
-  ] as const).map(([name, variables]): Case => ({ name: `setPaymentProviderActive: ${name}`, query: SET_ACTIVE, variables: () => variables, code: 'BAD_USER_INPUT' })),
-  ...([
-    ['provider unknown', { provider: 'PAYPAL' }],
-    ['provider a number', { provider: 1 }],
-    ['provider an object', { provider: { name: 'STRIPE' } }],
-    ['provider null', { provider: null }],
-  ] as const).map(([name, variables]): Case => ({ name: `disconnectPaymentProvider: ${name}`, query: DISCONNECT, variables: () => variables, code: 'BAD_USER_INPUT' })),
+  ...(
+    [
+      ['provider unknown', { provider: 'PAYPAL', active: false }],
+      ['provider lower-case', { provider: 'stripe', active: false }],
+      ['provider a number', { provider: 0, active: false }],
+      ['provider null', { provider: null, active: false }],
+      ['active a string', { provider: 'STRIPE', active: 'false' }],
+      ['active a number', { provider: 'STRIPE', active: 0 }],
+      ['active null', { provider: 'STRIPE', active: null }],
+    ] as const
+  ).map(([name, variables]): Case => ({
+    name: `setPaymentProviderActive: ${name}`,
+    query: SET_ACTIVE,
+    variables: () => variables,
+    code: 'BAD_USER_INPUT',
+  })),
+  ...(
+    [
+      ['provider unknown', { provider: 'PAYPAL' }],
+      ['provider a number', { provider: 1 }],
+      ['provider an object', { provider: { name: 'STRIPE' } }],
+      ['provider null', { provider: null }],
+    ] as const
+  ).map(([name, variables]): Case => ({
+    name: `disconnectPaymentProvider: ${name}`,
+    query: DISCONNECT,
+    variables: () => variables,
+    code: 'BAD_USER_INPUT',
+  })),
   {
     name: 'disconnectPaymentProvider: literal with a wrong enum',
     query: 'mutation { disconnectPaymentProvider(provider: "STRIPE") }',
@@ -119,70 +152,82 @@ const CASES: Case[] = [
   },
 
   // refundPayment
-  ...([
-    ['paymentId not a uuid', { paymentId: 'not-a-uuid' }, 'NOT_FOUND'],
-    ['paymentId SQL', { paymentId: "'; drop table invoice_payments; --" }, 'NOT_FOUND'],
-    ['paymentId 10k chars', { paymentId: 'a'.repeat(10_000) }, 'NOT_FOUND'],
-    ['paymentId with NUL', { paymentId: NUL }, 'NOT_FOUND'],
-    ['paymentId an integer', { paymentId: 123 }, 'NOT_FOUND'],
-    ['paymentId an unknown uuid', { paymentId: randomUUID() }, 'NOT_FOUND'],
-    ['paymentId a float', { paymentId: 1.5 }, 'BAD_USER_INPUT'],
-    ['paymentId a boolean', { paymentId: true }, 'BAD_USER_INPUT'],
-    ['paymentId null', { paymentId: null }, 'BAD_USER_INPUT'],
-    ['amountMinor 2^53', { amountMinor: 2 ** 53 }, 'BAD_USER_INPUT'],
-    ['amountMinor 1e300', { amountMinor: 1e300 }, 'BAD_USER_INPUT'],
-    ['amountMinor negative', { amountMinor: -100 }, 'BAD_USER_INPUT'],
-    ['amountMinor most negative safe integer', { amountMinor: Number.MIN_SAFE_INTEGER }, 'BAD_USER_INPUT'],
-    ['amountMinor zero', { amountMinor: 0 }, 'BAD_USER_INPUT'],
-    ['amountMinor a float', { amountMinor: 1.5 }, 'BAD_USER_INPUT'],
-    ['amountMinor a numeric string', { amountMinor: '100' }, 'BAD_USER_INPUT'],
-    ['amountMinor a boolean', { amountMinor: true }, 'BAD_USER_INPUT'],
-    ['amountMinor above the refundable amount', { amountMinor: 10_001 }, 'BAD_USER_INPUT'],
-    ['amountMinor max safe integer', { amountMinor: Number.MAX_SAFE_INTEGER }, 'BAD_USER_INPUT'],
-    ['reason 501 chars', { reason: 'r'.repeat(501) }, 'BAD_USER_INPUT'],
-    ['reason 100k chars', { reason: 'r'.repeat(100_000) }, 'BAD_USER_INPUT'],
-    ['reason with NUL', { reason: NUL }, 'BAD_USER_INPUT'],
-    ['reason with an escape character', { reason: 'colour \u001b[31mred' }, 'BAD_USER_INPUT'],
-    ['reason a number', { reason: 42 }, 'BAD_USER_INPUT'],
-    ['idempotencyKey empty', { idempotencyKey: '' }, 'BAD_USER_INPUT'],
-    ['idempotencyKey blank', { idempotencyKey: '   ' }, 'BAD_USER_INPUT'],
-    ['idempotencyKey 201 chars', { idempotencyKey: 'k'.repeat(201) }, 'BAD_USER_INPUT'],
-    ['idempotencyKey with a space', { idempotencyKey: 'two words' }, 'BAD_USER_INPUT'],
-    ['idempotencyKey with NUL', { idempotencyKey: NUL }, 'BAD_USER_INPUT'],
-    ['idempotencyKey non-ASCII', { idempotencyKey: 'ключ' }, 'BAD_USER_INPUT'],
-    ['idempotencyKey a number', { idempotencyKey: 7 }, 'BAD_USER_INPUT'],
-    ['idempotencyKey null', { idempotencyKey: null }, 'BAD_USER_INPUT'],
-  ] as const).map(([name, overrides, code]): Case => ({ name: `refundPayment: ${name}`, query: REFUND, variables: (fixture) => refundInput(fixture, overrides), code })),
+  ...(
+    [
+      ['paymentId not a uuid', { paymentId: 'not-a-uuid' }, 'NOT_FOUND'],
+      ['paymentId SQL', { paymentId: "'; drop table invoice_payments; --" }, 'NOT_FOUND'],
+      ['paymentId 10k chars', { paymentId: 'a'.repeat(10_000) }, 'NOT_FOUND'],
+      ['paymentId with NUL', { paymentId: NUL }, 'NOT_FOUND'],
+      ['paymentId an integer', { paymentId: 123 }, 'NOT_FOUND'],
+      ['paymentId an unknown uuid', { paymentId: randomUUID() }, 'NOT_FOUND'],
+      ['paymentId a float', { paymentId: 1.5 }, 'BAD_USER_INPUT'],
+      ['paymentId a boolean', { paymentId: true }, 'BAD_USER_INPUT'],
+      ['paymentId null', { paymentId: null }, 'BAD_USER_INPUT'],
+      ['amountMinor 2^53', { amountMinor: 2 ** 53 }, 'BAD_USER_INPUT'],
+      ['amountMinor 1e300', { amountMinor: 1e300 }, 'BAD_USER_INPUT'],
+      ['amountMinor negative', { amountMinor: -100 }, 'BAD_USER_INPUT'],
+      ['amountMinor most negative safe integer', { amountMinor: Number.MIN_SAFE_INTEGER }, 'BAD_USER_INPUT'],
+      ['amountMinor zero', { amountMinor: 0 }, 'BAD_USER_INPUT'],
+      ['amountMinor a float', { amountMinor: 1.5 }, 'BAD_USER_INPUT'],
+      ['amountMinor a numeric string', { amountMinor: '100' }, 'BAD_USER_INPUT'],
+      ['amountMinor a boolean', { amountMinor: true }, 'BAD_USER_INPUT'],
+      ['amountMinor above the refundable amount', { amountMinor: 10_001 }, 'BAD_USER_INPUT'],
+      ['amountMinor max safe integer', { amountMinor: Number.MAX_SAFE_INTEGER }, 'BAD_USER_INPUT'],
+      ['reason 501 chars', { reason: 'r'.repeat(501) }, 'BAD_USER_INPUT'],
+      ['reason 100k chars', { reason: 'r'.repeat(100_000) }, 'BAD_USER_INPUT'],
+      ['reason with NUL', { reason: NUL }, 'BAD_USER_INPUT'],
+      ['reason with an escape character', { reason: 'colour \u001b[31mred' }, 'BAD_USER_INPUT'],
+      ['reason a number', { reason: 42 }, 'BAD_USER_INPUT'],
+      ['idempotencyKey empty', { idempotencyKey: '' }, 'BAD_USER_INPUT'],
+      ['idempotencyKey blank', { idempotencyKey: '   ' }, 'BAD_USER_INPUT'],
+      ['idempotencyKey 201 chars', { idempotencyKey: 'k'.repeat(201) }, 'BAD_USER_INPUT'],
+      ['idempotencyKey with a space', { idempotencyKey: 'two words' }, 'BAD_USER_INPUT'],
+      ['idempotencyKey with NUL', { idempotencyKey: NUL }, 'BAD_USER_INPUT'],
+      ['idempotencyKey non-ASCII', { idempotencyKey: 'ключ' }, 'BAD_USER_INPUT'],
+      ['idempotencyKey a number', { idempotencyKey: 7 }, 'BAD_USER_INPUT'],
+      ['idempotencyKey null', { idempotencyKey: null }, 'BAD_USER_INPUT'],
+    ] as const
+  ).map(([name, overrides, code]): Case => ({
+    name: `refundPayment: ${name}`,
+    query: REFUND,
+    variables: (fixture) => refundInput(fixture, overrides),
+    code,
+  })),
   {
     name: 'refundPayment: literal amount above 2^53',
-    query: (fixture) => `mutation { refundPayment(input: { paymentId: "${fixture.paymentId}", amountMinor: 9007199254740993, idempotencyKey: "lit-1" }) { id } }`,
+    query: (fixture) =>
+      `mutation { refundPayment(input: { paymentId: "${fixture.paymentId}", amountMinor: 9007199254740993, idempotencyKey: "lit-1" }) { id } }`,
     variables: () => ({}),
     code: 'GRAPHQL_VALIDATION_FAILED',
   },
   {
     name: 'refundPayment: literal float amount',
-    query: (fixture) => `mutation { refundPayment(input: { paymentId: "${fixture.paymentId}", amountMinor: 10.5, idempotencyKey: "lit-2" }) { id } }`,
+    query: (fixture) =>
+      `mutation { refundPayment(input: { paymentId: "${fixture.paymentId}", amountMinor: 10.5, idempotencyKey: "lit-2" }) { id } }`,
     variables: () => ({}),
     code: 'GRAPHQL_VALIDATION_FAILED',
   },
   {
     name: 'refundPayment: literal string amount',
-    query: (fixture) => `mutation { refundPayment(input: { paymentId: "${fixture.paymentId}", amountMinor: "100", idempotencyKey: "lit-3" }) { id } }`,
+    query: (fixture) =>
+      `mutation { refundPayment(input: { paymentId: "${fixture.paymentId}", amountMinor: "100", idempotencyKey: "lit-3" }) { id } }`,
     variables: () => ({}),
     code: 'GRAPHQL_VALIDATION_FAILED',
   },
 
   // Invoice.payLink(amountMinor)
-  ...([
-    ['2^53', 2 ** 53, 'BAD_USER_INPUT'],
-    ['negative', -1, 'BAD_USER_INPUT'],
-    ['zero', 0, 'BAD_USER_INPUT'],
-    ['a float', 12.5, 'BAD_USER_INPUT'],
-    ['a numeric string', '500', 'BAD_USER_INPUT'],
-    ['above the balance', 10_001, 'BAD_USER_INPUT'],
-    ['below the card minimum', 1, 'BAD_USER_INPUT'],
-    ['max safe integer', Number.MAX_SAFE_INTEGER, 'BAD_USER_INPUT'],
-  ] as const).map(([name, amount, code]): Case => ({
+  ...(
+    [
+      ['2^53', 2 ** 53, 'BAD_USER_INPUT'],
+      ['negative', -1, 'BAD_USER_INPUT'],
+      ['zero', 0, 'BAD_USER_INPUT'],
+      ['a float', 12.5, 'BAD_USER_INPUT'],
+      ['a numeric string', '500', 'BAD_USER_INPUT'],
+      ['above the balance', 10_001, 'BAD_USER_INPUT'],
+      ['below the card minimum', 1, 'BAD_USER_INPUT'],
+      ['max safe integer', Number.MAX_SAFE_INTEGER, 'BAD_USER_INPUT'],
+    ] as const
+  ).map(([name, amount, code]): Case => ({
     name: `payLink(amountMinor): ${name}`,
     query: PAY_LINK,
     variables: (fixture) => ({ reps: [{ __typename: 'Invoice', id: fixture.invoiceId }], amount }),
@@ -203,10 +248,24 @@ describe('input validation of every mutation argument', () => {
     owner = newCaller(['owner']);
     await connectStripe(service, owner);
     const invoice = await insertInvoice(service.orm, { workspaceId: owner.workspaceId, totalMinor: 10_000 });
-    const paid = await insertInvoice(service.orm, { workspaceId: owner.workspaceId, totalMinor: 10_000, status: 'paid', paidMinor: 10_000 });
-    const paymentId = await insertPayment(service.orm, { workspaceId: owner.workspaceId, invoiceId: paid.id, amountMinor: 10_000 });
+    const paid = await insertInvoice(service.orm, {
+      workspaceId: owner.workspaceId,
+      totalMinor: 10_000,
+      status: 'paid',
+      paidMinor: 10_000,
+    });
+    const paymentId = await insertPayment(service.orm, {
+      workspaceId: owner.workspaceId,
+      invoiceId: paid.id,
+      amountMinor: 10_000,
+    });
     // A payment intent id makes a refund reach the provider: any bad value that slipped through would show as a call.
-    await service.orm.em.getConnection().execute('update invoice_payments set provider_payment_id = ? where id = ?', ['pi_test_input_validation', paymentId]);
+    await service.orm.em
+      .getConnection()
+      .execute('update invoice_payments set provider_payment_id = ? where id = ?', [
+        'pi_test_input_validation',
+        paymentId,
+      ]);
     fixture = { paymentId, invoiceId: invoice.id };
   });
   afterAll(async () => {
@@ -235,7 +294,9 @@ describe('input validation of every mutation argument', () => {
     const error = result.errors?.[0];
     expect(error, JSON.stringify(result)).toBeDefined();
     expect(error?.extensions?.code, error?.message).toBe(testCase.code);
-    expect(error?.message).not.toMatch(/\b(select|insert|update|delete)\b.*\b(from|into|set)\b|violates|invalid byte|syntax error at|\n\s+at /i);
+    expect(error?.message).not.toMatch(
+      /\b(select|insert|update|delete)\b.*\b(from|into|set)\b|violates|invalid byte|syntax error at|\n\s+at /i,
+    );
     expect(JSON.stringify(result)).not.toContain('stacktrace');
     expect(await snapshot()).toEqual(before);
   });

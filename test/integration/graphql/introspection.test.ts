@@ -9,7 +9,13 @@ import { startLimitedService, statementsOf } from './limited-service.js';
 
 const SCHEMA = '{ __schema { queryType { name } types { name } } }';
 const TYPE = '{ __type(name: "Invoice") { fields { name } } }';
-const FULL_INTROSPECTION = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });
+const FULL_INTROSPECTION = getIntrospectionQuery({
+  descriptions: true,
+  specifiedByUrl: true,
+  directiveIsRepeatable: true,
+  schemaDescription: true,
+  inputValueDeprecation: true,
+});
 
 /** testEnv's secrets are production-grade (not the dev-only defaults), so a production config loads. */
 const PRODUCTION = { NODE_ENV: 'production' };
@@ -34,13 +40,21 @@ describe('introspection in production (NODE_ENV=production)', () => {
       expect(result.status).toBe(400);
       expect(result.data).toBeNull();
       expect(result.errors?.length).toBeGreaterThan(0);
-      expect(result.errors?.every((error) => error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && /introspection is not allowed/.test(error.message))).toBe(true);
+      expect(
+        result.errors?.every(
+          (error) =>
+            error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' &&
+            /introspection is not allowed/.test(error.message),
+        ),
+      ).toBe(true);
       expect(statementsOf(service)).toEqual([]);
     }
   });
 
-  it('keeps serving federation\'s _service { sdl } without a token', async () => {
-    const result = await service.gql<{ _service: { sdl: string } }>('query __ApolloGetServiceDefinition__ { _service { sdl } }');
+  it("keeps serving federation's _service { sdl } without a token", async () => {
+    const result = await service.gql<{ _service: { sdl: string } }>(
+      'query __ApolloGetServiceDefinition__ { _service { sdl } }',
+    );
     expect(result.errors).toBeUndefined();
     expect(result.data?._service.sdl).toContain('type Invoice @key(fields: "id")');
     expect(result.data?._service.sdl).toContain('refundPayment(');
@@ -50,7 +64,12 @@ describe('introspection in production (NODE_ENV=production)', () => {
     const invoices = await startInvoicesSubgraph(service.orm);
     const gateway = new ApolloServer({
       gateway: new ApolloGateway({
-        supergraphSdl: new IntrospectAndCompose({ subgraphs: [{ name: 'invoices', url: invoices.url }, { name: 'payments', url: `${service.url}/graphql` }] }),
+        supergraphSdl: new IntrospectAndCompose({
+          subgraphs: [
+            { name: 'invoices', url: invoices.url },
+            { name: 'payments', url: `${service.url}/graphql` },
+          ],
+        }),
       }),
     });
     try {
@@ -58,9 +77,9 @@ describe('introspection in production (NODE_ENV=production)', () => {
       const response = await gateway.executeOperation({ query: '{ __type(name: "Invoice") { fields { name } } }' });
       const result = response.body.kind === 'single' ? response.body.singleResult : null;
       expect(result?.errors).toBeUndefined();
-      expect((result?.data as { __type: { fields: Array<{ name: string }> } }).__type.fields.map((field) => field.name)).toEqual(
-        expect.arrayContaining(['number', 'payments', 'payLink', 'providerSettings']),
-      );
+      expect(
+        (result?.data as { __type: { fields: Array<{ name: string }> } }).__type.fields.map((field) => field.name),
+      ).toEqual(expect.arrayContaining(['number', 'payments', 'payLink', 'providerSettings']));
     } finally {
       await gateway.stop();
       await invoices.stop();
@@ -68,7 +87,11 @@ describe('introspection in production (NODE_ENV=production)', () => {
   });
 
   it('does not leak field names through "Did you mean" suggestions', async () => {
-    const result = await service.gql('{ paymentProvider { provider } }', undefined, await tokenFor(newCaller(['viewer'])));
+    const result = await service.gql(
+      '{ paymentProvider { provider } }',
+      undefined,
+      await tokenFor(newCaller(['viewer'])),
+    );
     expect(result.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(result.errors?.[0]?.message).not.toContain('paymentProviders');
   });
@@ -104,14 +127,20 @@ describe('introspection outside production', () => {
   it('answers the full introspection query (GraphiQL, codegen) within the depth and cost limits', async () => {
     const result = await service.gql<{ __schema: { types: Array<{ name: string }> } }>(FULL_INTROSPECTION);
     expect(result.errors).toBeUndefined();
-    expect(result.data?.__schema.types.map((type) => type.name)).toEqual(expect.arrayContaining(['Invoice', 'Payment', 'RefundPaymentInput']));
-    expect((await service.gql('{ paymentProvider { provider } }')).errors?.[0]?.message).toContain('Did you mean "paymentProviders"?');
+    expect(result.data?.__schema.types.map((type) => type.name)).toEqual(
+      expect.arrayContaining(['Invoice', 'Payment', 'RefundPaymentInput']),
+    );
+    expect((await service.gql('{ paymentProvider { provider } }')).errors?.[0]?.message).toContain(
+      'Did you mean "paymentProviders"?',
+    );
   });
 
   it('can be switched off with GRAPHQL_INTROSPECTION=false, _service still answering', async () => {
     const refused = await switchedOff.gql(SCHEMA);
     expect(refused.status).toBe(400);
     expect(refused.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    expect((await switchedOff.gql<{ _service: { sdl: string } }>('{ _service { sdl } }')).data?._service.sdl).toContain('type Invoice');
+    expect((await switchedOff.gql<{ _service: { sdl: string } }>('{ _service { sdl } }')).data?._service.sdl).toContain(
+      'type Invoice',
+    );
   });
 });

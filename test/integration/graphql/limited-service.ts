@@ -6,10 +6,18 @@ export function startLimitedService(env: Record<string, string> = {}): Promise<T
 }
 
 /** SQL statements the service ran since `service.queries` was last emptied. */
-export const statementsOf = (service: TestService) => service.queries.filter((sql) => /^\s*(select|insert|update|delete|with)\b/i.test(sql));
+export const statementsOf = (service: TestService) =>
+  service.queries.filter((sql) => /^\s*(select|insert|update|delete|with)\b/i.test(sql));
 
 /** A raw POST to /graphql (for bodies `service.gql` cannot send). */
-export async function postGraphQL(service: TestService, body: unknown, token?: string): Promise<{ status: number; body: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } | Array<unknown> }> {
+export async function postGraphQL(
+  service: TestService,
+  body: unknown,
+  token?: string,
+): Promise<{
+  status: number;
+  body: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } | Array<unknown>;
+}> {
   const response = await fetch(`${service.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },

@@ -27,7 +27,11 @@ describe('GraphQL limits at their defaults', () => {
     token = await tokenFor(caller);
     for (let i = 0; i < 100; i++) {
       const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId });
-      await insertPayment(service.orm, { workspaceId: caller.workspaceId, invoiceId: invoice.id, amountMinor: 100 + i });
+      await insertPayment(service.orm, {
+        workspaceId: caller.workspaceId,
+        invoiceId: invoice.id,
+        amountMinor: 100 + i,
+      });
       invoiceIds.push(invoice.id);
     }
   });
@@ -42,8 +46,14 @@ describe('GraphQL limits at their defaults', () => {
     return { result, statements: statementsOf(service) };
   }
 
-  it('lets the gateway\'s batch of 100 invoices with payments, refunds, payLink and providerSettings through, in 4 SQL statements', async () => {
-    const { result, statements } = await measured(() => service.gql<{ _entities: Array<{ payments: unknown[] }> }>(GATEWAY_ENTITIES, { representations: reps(invoiceIds) }, token));
+  it("lets the gateway's batch of 100 invoices with payments, refunds, payLink and providerSettings through, in 4 SQL statements", async () => {
+    const { result, statements } = await measured(() =>
+      service.gql<{ _entities: Array<{ payments: unknown[] }> }>(
+        GATEWAY_ENTITIES,
+        { representations: reps(invoiceIds) },
+        token,
+      ),
+    );
     expect(result.errors).toBeUndefined();
     expect(result.data!._entities).toHaveLength(100);
     expect(result.data!._entities.every((entity) => entity.payments.length === 1)).toBe(true);
@@ -54,7 +64,12 @@ describe('GraphQL limits at their defaults', () => {
     const query = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Invoice { id } } }';
     const { result, statements } = await measured(() => service.gql(query, { r: randomReps(501) }, token));
     expect(result.status).toBe(400);
-    expect(result.errors).toEqual([{ message: '_entities was given 501 representations; at most 500 are allowed per request.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+    expect(result.errors).toEqual([
+      {
+        message: '_entities was given 501 representations; at most 500 are allowed per request.',
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      },
+    ]);
     expect(statements).toEqual([]);
     const allowed = await service.gql<{ _entities: unknown[] }>(query, { r: randomReps(500) }, token);
     expect(allowed.errors).toBeUndefined();
@@ -62,10 +77,13 @@ describe('GraphQL limits at their defaults', () => {
   });
 
   it('refuses an operation over the cost limit before any SQL: the full entity selection for 500 invoices', async () => {
-    const { result, statements } = await measured(() => service.gql(GATEWAY_ENTITIES, { representations: randomReps(500) }, token));
+    const { result, statements } = await measured(() =>
+      service.gql(GATEWAY_ENTITIES, { representations: randomReps(500) }, token),
+    );
     expect(result.status).toBe(400);
     expect(result.errors?.[0]).toEqual({
-      message: 'The operation\'s estimated cost is 34,500; the maximum query cost is 20,000. Ask for fewer objects or split the request.',
+      message:
+        "The operation's estimated cost is 34,500; the maximum query cost is 20,000. Ask for fewer objects or split the request.",
       extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
     });
     expect(statements).toEqual([]);
@@ -74,14 +92,19 @@ describe('GraphQL limits at their defaults', () => {
   it('refuses partial pay links for 20 invoices × 45 amounts on cost, though within the alias limit', async () => {
     const amounts = Array.from({ length: 45 }, (_, i) => `l${i}: payLink(amountMinor: ${100 + i}) { url }`).join(' ');
     const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Invoice { ${amounts} } } }`;
-    const { result, statements } = await measured(() => service.gql(query, { r: reps(invoiceIds.slice(0, 20)) }, token));
+    const { result, statements } = await measured(() =>
+      service.gql(query, { r: reps(invoiceIds.slice(0, 20)) }, token),
+    );
     expect(result.status).toBe(400);
-    expect(result.errors?.[0]?.message).toMatch(/^The operation's estimated cost is 23,420; the maximum query cost is 20,000\./);
+    expect(result.errors?.[0]?.message).toMatch(
+      /^The operation's estimated cost is 23,420; the maximum query cost is 20,000\./,
+    );
     expect(statements).toEqual([]);
   });
 
   it('refuses aliases repeating an expensive field, before any SQL: 1000 times (document size) or 51 times (alias limit)', async () => {
-    const aliased = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `p${i}: payment(id: "${randomUUID()}") { id }`).join(' ')} }`;
+    const aliased = (count: number) =>
+      `{ ${Array.from({ length: count }, (_, i) => `p${i}: payment(id: "${randomUUID()}") { id }`).join(' ')} }`;
     const thousand = await measured(() => service.gql(aliased(1000), undefined, token));
     expect(thousand.result.status).toBe(400);
     expect(thousand.result.errors?.map((error) => error.extensions?.code)).toEqual(['GRAPHQL_PARSE_FAILED']);
@@ -90,7 +113,10 @@ describe('GraphQL limits at their defaults', () => {
     const fiftyOne = await measured(() => service.gql(aliased(51), undefined, token));
     expect(fiftyOne.result.status).toBe(400);
     expect(fiftyOne.result.errors?.map(({ message, extensions }) => ({ message, extensions }))).toEqual([
-      { message: 'The operation uses 51 aliased fields; at most 50 aliases are allowed.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+      {
+        message: 'The operation uses 51 aliased fields; at most 50 aliases are allowed.',
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      },
     ]);
     expect(fiftyOne.statements).toEqual([]);
     expect((await service.gql<Record<string, unknown>>(aliased(50), undefined, token)).errors).toBeUndefined();
@@ -98,10 +124,15 @@ describe('GraphQL limits at their defaults', () => {
 
   it('rejects HTTP batching (an array body) with 400 and executes none of its operations', async () => {
     const owner = newCaller(['owner'], caller.workspaceId);
-    const batch = [{ query: 'mutation { disconnectPaymentProvider(provider: STRIPE) }' }, { query: '{ paymentProviders { provider } }' }];
+    const batch = [
+      { query: 'mutation { disconnectPaymentProvider(provider: STRIPE) }' },
+      { query: '{ paymentProviders { provider } }' },
+    ];
     const { result, statements } = await measured(() => postGraphQL(service, batch, undefined));
     expect(result.status).toBe(400);
-    expect(result.body).toEqual({ errors: [{ message: 'Operation batching disabled.', extensions: { code: 'BAD_REQUEST' } }] });
+    expect(result.body).toEqual({
+      errors: [{ message: 'Operation batching disabled.', extensions: { code: 'BAD_REQUEST' } }],
+    });
     expect(statements).toEqual([]);
     const withToken = await measured(async () => postGraphQL(service, batch, await tokenFor(owner)));
     expect(withToken.result.status).toBe(400);
@@ -117,14 +148,22 @@ describe('GraphQL limits at their defaults', () => {
 
     it.each([
       ['many operations', () => Array.from({ length: 600 }, (_, i) => `query q${i} { __typename }`).join('\n')],
-      ['many fragments', () => `{ paymentProviders { ${Array.from({ length: 400 }, (_, i) => `...f${i}`).join(' ')} } } ${Array.from({ length: 400 }, (_, i) => `fragment f${i} on PaymentProviderSettings { provider }`).join(' ')}`],
+      [
+        'many fragments',
+        () =>
+          `{ paymentProviders { ${Array.from({ length: 400 }, (_, i) => `...f${i}`).join(' ')} } } ${Array.from({ length: 400 }, (_, i) => `fragment f${i} on PaymentProviderSettings { provider }`).join(' ')}`,
+      ],
       ['many fields', () => `{ paymentProviders { ${'provider '.repeat(5000)} } }`],
       ['a huge selection of a 900 KB body', () => `{ ${'paymentProviders { provider } '.repeat(30_000)} }`],
     ])('refuses %s with a clear 400 before validating anything', async (_name, build) => {
       const refused = await parseRefusal(build());
       expect(refused.status).toBe(400);
       expect(refused.errors).toEqual([
-        { message: 'Syntax Error: Document contains more that 2000 tokens. Parsing aborted.', locations: [expect.any(Object)], extensions: { code: 'GRAPHQL_PARSE_FAILED' } },
+        {
+          message: 'Syntax Error: Document contains more that 2000 tokens. Parsing aborted.',
+          locations: [expect.any(Object)],
+          extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+        },
       ]);
       expect(refused.statements).toEqual([]);
       expect(refused.ms).toBeLessThan(1000);
@@ -137,7 +176,11 @@ describe('GraphQL limits at their defaults', () => {
     });
 
     it('answers a body over 1 MB with 413, not a crash', async () => {
-      const response = await fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(1_100_000)}` }) });
+      const response = await fetch(`${service.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(1_100_000)}` }),
+      });
       expect(response.status).toBe(413);
       expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
     });
@@ -147,7 +190,9 @@ describe('GraphQL limits at their defaults', () => {
     const query = `{ ${'a { '.repeat(600)}b${' }'.repeat(600)} }`;
     const { result, statements } = await measured(() => service.gql(query, undefined, token));
     expect(result.status).toBe(400);
-    expect(result.errors?.map((error) => error.message)).toContain('The operation is nested 601 levels deep; the maximum query depth is 10.');
+    expect(result.errors?.map((error) => error.message)).toContain(
+      'The operation is nested 601 levels deep; the maximum query depth is 10.',
+    );
     expect(statements).toEqual([]);
     expect((await service.gql('{ __typename }')).data).toEqual({ __typename: 'Query' });
   });
@@ -155,13 +200,17 @@ describe('GraphQL limits at their defaults', () => {
   it('refuses an exponential fragment bomb quickly', async () => {
     const levels = 30;
     const fragments = Array.from({ length: levels }, (_, i) =>
-      i === levels - 1 ? `fragment F${i} on Query { p: paymentProviders { provider } }` : `fragment F${i} on Query { a${i}: __typename ...F${i + 1} ...F${i + 1} }`,
+      i === levels - 1
+        ? `fragment F${i} on Query { p: paymentProviders { provider } }`
+        : `fragment F${i} on Query { a${i}: __typename ...F${i + 1} ...F${i + 1} }`,
     ).join('\n');
     const started = performance.now();
     const { result, statements } = await measured(() => service.gql(`{ ...F0 }\n${fragments}`, undefined, token));
     expect(performance.now() - started).toBeLessThan(1000);
     expect(result.status).toBe(400);
-    expect(result.errors?.map((error) => error.message)).toContain('The operation uses 1,073,741,823 aliased fields; at most 50 aliases are allowed.');
+    expect(result.errors?.map((error) => error.message)).toContain(
+      'The operation uses 1,073,741,823 aliased fields; at most 50 aliases are allowed.',
+    );
     expect(statements).toEqual([]);
   });
 });
@@ -177,16 +226,22 @@ describe('GraphQL depth limit (GRAPHQL_MAX_DEPTH=4)', () => {
 
   it('refuses an operation nested deeper than the limit before any SQL, with a message naming the limit', async () => {
     const token = await tokenFor(newCaller(['viewer']));
-    const deep = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Invoice { payments { refunds { amount { amountMinor } } } } } }';
+    const deep =
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Invoice { payments { refunds { amount { amountMinor } } } } } }';
     service.queries.length = 0;
     const refused = await service.gql(deep, { r: randomReps(3) }, token);
     expect(refused.status).toBe(400);
     expect(refused.errors).toEqual([
-      { message: 'The operation is nested 5 levels deep; the maximum query depth is 4.', locations: [{ line: 1, column: 1 }], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+      {
+        message: 'The operation is nested 5 levels deep; the maximum query depth is 4.',
+        locations: [{ line: 1, column: 1 }],
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      },
     ]);
     expect(statementsOf(service)).toEqual([]);
 
-    const shallower = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Invoice { payments { amount { amountMinor } } } } }';
+    const shallower =
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Invoice { payments { amount { amountMinor } } } } }';
     const allowed = await service.gql(shallower, { r: randomReps(3) }, token);
     expect(allowed.errors).toBeUndefined();
     expect(allowed.data).toEqual({ _entities: [null, null, null] });

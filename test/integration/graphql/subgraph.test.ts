@@ -32,12 +32,18 @@ describe('payments subgraph over HTTP (real PostgreSQL)', () => {
     });
 
     it('rejects a token signed with another secret', async () => {
-      expect(await codeOf(await tokenFor(newCaller(), { secret: 'another-secret-of-at-least-32-bytes-long!!' }))).toBe('UNAUTHENTICATED');
+      expect(await codeOf(await tokenFor(newCaller(), { secret: 'another-secret-of-at-least-32-bytes-long!!' }))).toBe(
+        'UNAUTHENTICATED',
+      );
     });
 
     it('rejects alg "none"', async () => {
       const caller = newCaller();
-      const unsigned = new UnsecuredJWT({ workspace_id: caller.workspaceId, workspace_domain: caller.workspaceDomain, roles: ['owner'] })
+      const unsigned = new UnsecuredJWT({
+        workspace_id: caller.workspaceId,
+        workspace_domain: caller.workspaceDomain,
+        roles: ['owner'],
+      })
         .setSubject(caller.userId)
         .encode();
       expect(await codeOf(unsigned)).toBe('UNAUTHENTICATED');
@@ -84,24 +90,60 @@ describe('payments subgraph over HTTP (real PostgreSQL)', () => {
   });
 
   describe('Invoice entity', () => {
-    it('resolves own invoices with their ledger newest first, and another workspace\'s as null', async () => {
+    it("resolves own invoices with their ledger newest first, and another workspace's as null", async () => {
       const caller = newCaller(['viewer']);
       const other = newCaller(['owner']);
-      const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, currency: 'JPY', totalMinor: 5000 });
+      const invoice = await insertInvoice(service.orm, {
+        workspaceId: caller.workspaceId,
+        currency: 'JPY',
+        totalMinor: 5000,
+      });
       const foreign = await insertInvoice(service.orm, { workspaceId: other.workspaceId });
       await insertPayment(service.orm, { workspaceId: other.workspaceId, invoiceId: foreign.id, amountMinor: 999 });
-      const older = await insertPayment(service.orm, { workspaceId: caller.workspaceId, invoiceId: invoice.id, amountMinor: 1200, currency: 'JPY', createdAt: new Date('2026-01-01T00:00:00Z') });
-      const newer = await insertPayment(service.orm, { workspaceId: caller.workspaceId, invoiceId: invoice.id, amountMinor: 3800, currency: 'JPY', createdAt: new Date('2026-02-01T00:00:00Z'), status: 'pending' });
+      const older = await insertPayment(service.orm, {
+        workspaceId: caller.workspaceId,
+        invoiceId: invoice.id,
+        amountMinor: 1200,
+        currency: 'JPY',
+        createdAt: new Date('2026-01-01T00:00:00Z'),
+      });
+      const newer = await insertPayment(service.orm, {
+        workspaceId: caller.workspaceId,
+        invoiceId: invoice.id,
+        amountMinor: 3800,
+        currency: 'JPY',
+        createdAt: new Date('2026-02-01T00:00:00Z'),
+        status: 'pending',
+      });
 
-      const result = await service.gql<{ _entities: Array<{ id: string; payments: Array<{ id: string; status: string; amount: { amountMinor: number; currency: string; amount: string } }> } | null> }>(
+      const result = await service.gql<{
+        _entities: Array<{
+          id: string;
+          payments: Array<{
+            id: string;
+            status: string;
+            amount: { amountMinor: number; currency: string; amount: string };
+          }>;
+        } | null>;
+      }>(
         ENTITIES,
-        { reps: [{ __typename: 'Invoice', id: invoice.id }, { __typename: 'Invoice', id: foreign.id }, { __typename: 'Invoice', id: randomUUID() }, { __typename: 'Invoice', id: 'not-a-uuid' }] },
+        {
+          reps: [
+            { __typename: 'Invoice', id: invoice.id },
+            { __typename: 'Invoice', id: foreign.id },
+            { __typename: 'Invoice', id: randomUUID() },
+            { __typename: 'Invoice', id: 'not-a-uuid' },
+          ],
+        },
         await tokenFor(caller),
       );
       expect(result.errors).toBeUndefined();
       const [own, foreignResult, unknown, malformed] = result.data!._entities;
       expect(own?.payments.map((payment) => payment.id)).toEqual([newer, older]);
-      expect(own?.payments[0]).toMatchObject({ status: 'PENDING', amount: { amountMinor: 3800, currency: 'JPY', amount: '3800' } });
+      expect(own?.payments[0]).toMatchObject({
+        status: 'PENDING',
+        amount: { amountMinor: 3800, currency: 'JPY', amount: '3800' },
+      });
       expect(own?.payments[1]).toMatchObject({ status: 'SUCCEEDED' });
       expect(foreignResult).toBeNull();
       expect(unknown).toBeNull();
@@ -119,7 +161,11 @@ describe('payments subgraph over HTTP (real PostgreSQL)', () => {
       const invoices = [];
       for (let i = 0; i < 100; i++) {
         const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId });
-        await insertPayment(service.orm, { workspaceId: caller.workspaceId, invoiceId: invoice.id, amountMinor: 100 + i });
+        await insertPayment(service.orm, {
+          workspaceId: caller.workspaceId,
+          invoiceId: invoice.id,
+          amountMinor: 100 + i,
+        });
         invoices.push(invoice);
       }
       const token = await tokenFor(caller);
@@ -130,7 +176,9 @@ describe('payments subgraph over HTTP (real PostgreSQL)', () => {
         token,
       );
       expect(result.errors).toBeUndefined();
-      expect(result.data!._entities.map((entity) => entity.payments[0].amount.amountMinor)).toEqual(invoices.map((_, i) => 100 + i));
+      expect(result.data!._entities.map((entity) => entity.payments[0].amount.amountMinor)).toEqual(
+        invoices.map((_, i) => 100 + i),
+      );
       const statements = service.queries.filter((sql) => /^\s*(select|insert|update|delete)\b/i.test(sql));
       expect(statements.length).toBeLessThanOrEqual(2);
       expect(statements.length).toBeGreaterThan(0);
@@ -138,16 +186,29 @@ describe('payments subgraph over HTTP (real PostgreSQL)', () => {
   });
 
   describe('payment(id)', () => {
-    it('returns own payments and null for another workspace\'s', async () => {
+    it("returns own payments and null for another workspace's", async () => {
       const caller = newCaller(['viewer']);
       const other = newCaller();
       const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, currency: 'KWD' });
-      const own = await insertPayment(service.orm, { workspaceId: caller.workspaceId, invoiceId: invoice.id, amountMinor: 1250, currency: 'KWD' });
-      const theirs = await insertPayment(service.orm, { workspaceId: other.workspaceId, invoiceId: invoice.id, amountMinor: 10 });
+      const own = await insertPayment(service.orm, {
+        workspaceId: caller.workspaceId,
+        invoiceId: invoice.id,
+        amountMinor: 1250,
+        currency: 'KWD',
+      });
+      const theirs = await insertPayment(service.orm, {
+        workspaceId: other.workspaceId,
+        invoiceId: invoice.id,
+        amountMinor: 10,
+      });
       const token = await tokenFor(caller);
       const query = 'query ($id: ID!) { payment(id: $id) { id provider amount { amount currency } refunds { id } } }';
       const mine = await service.gql<{ payment: { amount: { amount: string } } | null }>(query, { id: own }, token);
-      expect(mine.data?.payment).toMatchObject({ provider: 'STRIPE', amount: { amount: '1.250', currency: 'KWD' }, refunds: [] });
+      expect(mine.data?.payment).toMatchObject({
+        provider: 'STRIPE',
+        amount: { amount: '1.250', currency: 'KWD' },
+        refunds: [],
+      });
       const foreign = await service.gql<{ payment: unknown }>(query, { id: theirs }, token);
       expect(foreign.errors).toBeUndefined();
       expect(foreign.data?.payment).toBeNull();

@@ -17,7 +17,8 @@ async function setup(nc: NatsConnection, maxDeliver = 5, backoffMs = [300]) {
   const names: JetStreamNames = jetStreamNames(prefix);
   await provisionJetStream(nc, { prefix, maxDeliver, backoffMs });
   const js = jetstream(nc);
-  const publish = (eventId: string) => js.publish(names.eventSubject('stripe', WS), bytes(eventId), { msgID: `stripe:${eventId}`, timeout: 1000 });
+  const publish = (eventId: string) =>
+    js.publish(names.eventSubject('stripe', WS), bytes(eventId), { msgID: `stripe:${eventId}`, timeout: 1000 });
   return { prefix, names, js, publish };
 }
 
@@ -39,7 +40,13 @@ describe('startPullConsumer', () => {
     const seen: string[] = [];
     const results: ConsumeResultKind[] = [];
     const loop = startPullConsumer({
-      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 2, backoffMs: [300], logger: testLogger(), expiresMs: 1000,
+      js,
+      stream: names.eventsStream,
+      consumer: names.consumer,
+      concurrency: 2,
+      backoffMs: [300],
+      logger: testLogger(),
+      expiresMs: 1000,
       handle: async (msg) => {
         seen.push(msg.string());
         return 'ack';
@@ -63,7 +70,13 @@ describe('startPullConsumer', () => {
     const deliveries: Array<{ id: string; count: number; at: number }> = [];
     const results: Array<{ kind: ConsumeResultKind; reason?: string }> = [];
     const loop = startPullConsumer({
-      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 4, backoffMs: [300, 600], logger: testLogger(), expiresMs: 1000,
+      js,
+      stream: names.eventsStream,
+      consumer: names.consumer,
+      concurrency: 4,
+      backoffMs: [300, 600],
+      logger: testLogger(),
+      expiresMs: 1000,
       handle: async (msg): Promise<HandleResult> => {
         const id = msg.string();
         deliveries.push({ id, count: msg.info.deliveryCount, at: Date.now() });
@@ -96,7 +109,13 @@ describe('startPullConsumer', () => {
     const byA: string[] = [];
     // A wide pull (64 slots, as the service's default concurrency): room for every message × every delivery.
     const a = startPullConsumer({
-      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 64, backoffMs: [300], logger: testLogger(), expiresMs: 1500,
+      js,
+      stream: names.eventsStream,
+      consumer: names.consumer,
+      concurrency: 64,
+      backoffMs: [300],
+      logger: testLogger(),
+      expiresMs: 1500,
       handle: async (msg) => {
         byA.push(msg.string());
         return 'ack';
@@ -112,7 +131,13 @@ describe('startPullConsumer', () => {
 
     const byB: Array<{ id: string; count: number }> = [];
     const b = startPullConsumer({
-      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 4, backoffMs: [300], logger: testLogger(), expiresMs: 1000,
+      js,
+      stream: names.eventsStream,
+      consumer: names.consumer,
+      concurrency: 4,
+      backoffMs: [300],
+      logger: testLogger(),
+      expiresMs: 1000,
       handle: async (msg) => {
         byB.push({ id: msg.string(), count: msg.info.deliveryCount });
         return 'ack';
@@ -134,7 +159,13 @@ describe('startPullConsumer', () => {
     let maxRunning = 0;
     const done: string[] = [];
     const loop = startPullConsumer({
-      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 3, backoffMs: [300], logger: testLogger(), expiresMs: 1000,
+      js,
+      stream: names.eventsStream,
+      consumer: names.consumer,
+      concurrency: 3,
+      backoffMs: [300],
+      logger: testLogger(),
+      expiresMs: 1000,
       handle: async (msg) => {
         running += 1;
         maxRunning = Math.max(maxRunning, running);
@@ -155,7 +186,7 @@ describe('startPullConsumer', () => {
     expect(done.length + info.num_pending + info.num_redelivered).toBeGreaterThanOrEqual(12);
   });
 
-  it('keeps a long handler\'s delivery alive with working()', async () => {
+  it("keeps a long handler's delivery alive with working()", async () => {
     const { prefix, names, js, publish } = await setup(nc);
     prefixes.push(prefix);
     const jsm = await jetstreamManager(nc);
@@ -163,7 +194,13 @@ describe('startPullConsumer', () => {
     await jsm.consumers.update(names.eventsStream, names.consumer, { ack_wait: 1_000_000_000, backoff: [] });
     const counts: number[] = [];
     const loop = startPullConsumer({
-      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 2, backoffMs: [300], logger: testLogger(), expiresMs: 1000,
+      js,
+      stream: names.eventsStream,
+      consumer: names.consumer,
+      concurrency: 2,
+      backoffMs: [300],
+      logger: testLogger(),
+      expiresMs: 1000,
       handle: async (msg: JsMsg) => {
         counts.push(msg.info.deliveryCount);
         await sleep(2500);
@@ -183,7 +220,13 @@ describe('startPullConsumer', () => {
     prefixes.push(prefix);
     const seen: string[] = [];
     const loop = startPullConsumer({
-      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 2, backoffMs: [300], logger: testLogger(), expiresMs: 1000,
+      js,
+      stream: names.eventsStream,
+      consumer: names.consumer,
+      concurrency: 2,
+      backoffMs: [300],
+      logger: testLogger(),
+      expiresMs: 1000,
       handle: async (msg) => {
         seen.push(msg.string());
         return 'ack';
@@ -208,7 +251,14 @@ describe('startPullConsumer', () => {
       const { names, js, publish } = await setup(own);
       const seen: Array<{ id: string; at: number }> = [];
       const loop = startPullConsumer({
-        js, nc: own, stream: names.eventsStream, consumer: names.consumer, concurrency: 2, backoffMs: [300], logger: createLogger('info', logs), expiresMs: 1000,
+        js,
+        nc: own,
+        stream: names.eventsStream,
+        consumer: names.consumer,
+        concurrency: 2,
+        backoffMs: [300],
+        logger: createLogger('info', logs),
+        expiresMs: 1000,
         handle: async (msg) => {
           seen.push({ id: msg.string(), at: Date.now() });
           return 'ack';
@@ -232,5 +282,4 @@ describe('startPullConsumer', () => {
       await server.dispose();
     }
   });
-
 });

@@ -2,7 +2,13 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPullConsumer, type HandleResult, type PullConsumerHandle } from '../../../src/consumers/consume-loop.js';
-import { dropDeadLetter, readDeadLetters, replayDeadLetter, startDeadLetterForwarder, type DeadLetterForwarder } from '../../../src/consumers/dead-letter.js';
+import {
+  dropDeadLetter,
+  readDeadLetters,
+  replayDeadLetter,
+  startDeadLetterForwarder,
+  type DeadLetterForwarder,
+} from '../../../src/consumers/dead-letter.js';
 import { jetStreamNames, originalEventMsgId } from '../../../src/jetstream/names.js';
 import { provisionJetStream } from '../../../src/jetstream/provision.js';
 import { bytes, connectNats, deleteStreams, sleep, testLogger, uniquePrefix, waitFor } from './support.js';
@@ -31,10 +37,21 @@ describe('dead letters', () => {
     await provisionJetStream(nc, { prefix, maxDeliver: 2, backoffMs: [100] });
     const js = jetstream(nc);
     loop = startPullConsumer({
-      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 4, backoffMs: [100], logger: testLogger(), expiresMs: 1000,
+      js,
+      stream: names.eventsStream,
+      consumer: names.consumer,
+      concurrency: 4,
+      backoffMs: [100],
+      logger: testLogger(),
+      expiresMs: 1000,
       handle: async (msg) => {
         const result = outcome(msg.string());
-        if (result === 'ack') acked.push({ body: msg.string(), msgId: originalEventMsgId(msg.headers), natsMsgId: msg.headers?.get('Nats-Msg-Id') });
+        if (result === 'ack')
+          acked.push({
+            body: msg.string(),
+            msgId: originalEventMsgId(msg.headers),
+            natsMsgId: msg.headers?.get('Nats-Msg-Id'),
+          });
         return result;
       },
       onResult: (kind, _ms, { msg, reason }) => {
@@ -46,7 +63,11 @@ describe('dead letters', () => {
     for (const conn of [nc, other]) {
       forwarders.push(
         startDeadLetterForwarder({
-          nc: conn, js: jetstream(conn), jsm: await jetstreamManager(conn), names, logger: testLogger(),
+          nc: conn,
+          js: jetstream(conn),
+          jsm: await jetstreamManager(conn),
+          names,
+          logger: testLogger(),
           lastError: async (msgId) => lastErrors.get(msgId) ?? null,
           onDeadLetter: ({ originalSeq, duplicate }) => forwarded.push({ originalSeq, duplicate }),
         }),
@@ -64,7 +85,9 @@ describe('dead letters', () => {
 
   it('copies a message that keeps failing into the DLQ once, with its history', async () => {
     const js = jetstream(nc);
-    const ack = await js.publish(names.eventSubject('stripe', WS), bytes('{"id":"evt_dead"}'), { msgID: 'stripe:evt_dead' });
+    const ack = await js.publish(names.eventSubject('stripe', WS), bytes('{"id":"evt_dead"}'), {
+      msgID: 'stripe:evt_dead',
+    });
     await waitFor(async () => (await dlqDepth()) >= 1, 5000, 'the dead letter');
     await waitFor(() => forwarded.length === 2, 3000, 'both forwarders');
     await sleep(200);
@@ -105,10 +128,14 @@ describe('dead letters', () => {
   it('drops a dead letter on request', async () => {
     outcome = () => ({ retry: 'still broken' });
     await jetstream(nc).publish(names.eventSubject('mollie', WS), bytes('{"id":"tr_1"}'), { msgID: 'mollie:tr_1' });
-    const [letter] = await waitFor(async () => {
-      const letters = await readDeadLetters(jsm, names);
-      return letters.length === 1 ? letters : null;
-    }, 5000, 'the second dead letter');
+    const [letter] = await waitFor(
+      async () => {
+        const letters = await readDeadLetters(jsm, names);
+        return letters.length === 1 ? letters : null;
+      },
+      5000,
+      'the second dead letter',
+    );
     expect(letter).toMatchObject({ provider: 'mollie', msgId: 'mollie:tr_1', lastError: 'still broken' });
     expect(await dropDeadLetter(jsm, names, letter.seq)).toBe(true);
     expect(await dropDeadLetter(jsm, names, letter.seq)).toBe(false);

@@ -2,7 +2,11 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPullConsumer, type PullConsumerHandle } from '../../../src/consumers/consume-loop.js';
-import { readDeadLetters, startDeadLetterForwarder, type DeadLetterForwarder } from '../../../src/consumers/dead-letter.js';
+import {
+  readDeadLetters,
+  startDeadLetterForwarder,
+  type DeadLetterForwarder,
+} from '../../../src/consumers/dead-letter.js';
 import { startDlqRetrier } from '../../../src/consumers/dlq-retrier.js';
 import { jetStreamNames } from '../../../src/jetstream/names.js';
 import { provisionJetStream } from '../../../src/jetstream/provision.js';
@@ -26,7 +30,13 @@ describe('startDlqRetrier', () => {
     await provisionJetStream(nc, { prefix, maxDeliver: 2, backoffMs: [100] });
     const js = jetstream(nc);
     loop = startPullConsumer({
-      js, stream: names.eventsStream, consumer: names.consumer, concurrency: 2, backoffMs: [100], logger: testLogger(), expiresMs: 1000,
+      js,
+      stream: names.eventsStream,
+      consumer: names.consumer,
+      concurrency: 2,
+      backoffMs: [100],
+      logger: testLogger(),
+      expiresMs: 1000,
       handle: async (msg) => {
         deliveries.push(msg.seq);
         return { retry: 'always failing' };
@@ -48,7 +58,11 @@ describe('startDlqRetrier', () => {
     const twin = startDlqRetrier({ js, jsm, names, intervalMs: 60_000, maxAutoRetries: 1, logger: testLogger() });
     try {
       await js.publish(names.eventSubject('stripe', 'ws-9'), bytes('{"id":"evt_r"}'), { msgID: 'stripe:evt_r' });
-      const [first] = await waitFor(async () => ((await deadLetters()).length === 1 ? deadLetters() : null), 5000, 'the first death');
+      const [first] = await waitFor(
+        async () => ((await deadLetters()).length === 1 ? deadLetters() : null),
+        5000,
+        'the first death',
+      );
       expect(first.autoRetries).toBe(0);
       expect(first.lastError).toBe('unknown (no error recorded)');
 
@@ -57,10 +71,14 @@ describe('startDlqRetrier', () => {
       expect(a.retried + b.retried).toBe(1);
       expect(await eventCount()).toBe(2);
 
-      const [second] = await waitFor(async () => {
-        const letters = await deadLetters();
-        return letters.length === 1 && letters[0].seq !== first.seq ? letters : null;
-      }, 5000, 'the second death');
+      const [second] = await waitFor(
+        async () => {
+          const letters = await deadLetters();
+          return letters.length === 1 && letters[0].seq !== first.seq ? letters : null;
+        },
+        5000,
+        'the second death',
+      );
       expect(second).toMatchObject({ autoRetries: 1, msgId: 'stripe:evt_r', deliveries: 2 });
       expect(second.originalSeq).not.toBe(first.originalSeq);
 
@@ -75,13 +93,24 @@ describe('startDlqRetrier', () => {
   });
 
   it('runs passes on its interval until the letter is out of automatic retries, and stops', async () => {
-    const retrier = startDlqRetrier({ js: jetstream(nc), jsm, names, intervalMs: 100, maxAutoRetries: 3, logger: testLogger() });
+    const retrier = startDlqRetrier({
+      js: jetstream(nc),
+      jsm,
+      names,
+      intervalMs: 100,
+      maxAutoRetries: 3,
+      logger: testLogger(),
+    });
     try {
       // from 1 automatic retry (previous test) to 3, each pass replaying it and the consumer killing it again
-      const final = await waitFor(async () => {
-        const letters = await deadLetters();
-        return letters.length === 1 && letters[0].autoRetries === 3 ? letters[0] : null;
-      }, 8000, 'interval passes to use up the retries');
+      const final = await waitFor(
+        async () => {
+          const letters = await deadLetters();
+          return letters.length === 1 && letters[0].autoRetries === 3 ? letters[0] : null;
+        },
+        8000,
+        'interval passes to use up the retries',
+      );
       expect(final.msgId).toBe('stripe:evt_r');
       expect(await retrier.runOnce()).toEqual({ retried: 0, leftForOps: 1 });
     } finally {

@@ -13,7 +13,11 @@ describe('jetStreamNames', () => {
     expect(names.dlqSubject('mollie', 'ws-1')).toBe('wp-test.dlq.mollie.ws-1');
     expect(names.consumer).toBe('settlement');
     expect(names.maxDeliveriesAdvisory).toBe('$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.WP_TEST_EVENTS.settlement');
-    expect(names.parseSubject('wp-test.events.stripe.ws-1')).toEqual({ kind: 'events', provider: 'stripe', workspaceId: 'ws-1' });
+    expect(names.parseSubject('wp-test.events.stripe.ws-1')).toEqual({
+      kind: 'events',
+      provider: 'stripe',
+      workspaceId: 'ws-1',
+    });
     expect(names.parseSubject('other.events.stripe.ws-1')).toBeNull();
   });
 

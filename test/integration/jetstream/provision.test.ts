@@ -22,11 +22,24 @@ describe('provisionJetStream', () => {
 
   it('creates streams and consumer once, then finds nothing to change', async () => {
     const options = { prefix, maxDeliver: 3, backoffMs: [100, 60_000, 400, 800] };
-    expect(await provisionJetStream(nc, options)).toMatchObject({ eventsStream: 'created', dlqStream: 'created', consumer: 'created' });
-    expect(await provisionJetStream(nc, options)).toMatchObject({ eventsStream: 'unchanged', dlqStream: 'unchanged', consumer: 'unchanged' });
+    expect(await provisionJetStream(nc, options)).toMatchObject({
+      eventsStream: 'created',
+      dlqStream: 'created',
+      consumer: 'created',
+    });
+    expect(await provisionJetStream(nc, options)).toMatchObject({
+      eventsStream: 'unchanged',
+      dlqStream: 'unchanged',
+      consumer: 'unchanged',
+    });
 
     const events = (await jsm.streams.info(names.eventsStream)).config;
-    expect(events).toMatchObject({ subjects: [names.eventsSubjects], storage: 'file', discard: 'old', num_replicas: 1 });
+    expect(events).toMatchObject({
+      subjects: [names.eventsSubjects],
+      storage: 'file',
+      discard: 'old',
+      num_replicas: 1,
+    });
     expect(events.duplicate_window).toBe(nanos(120_000));
     expect(events.max_age).toBe(nanos(30 * 24 * 3600 * 1000));
     const dlq = (await jsm.streams.info(names.dlqStream)).config;
@@ -34,7 +47,13 @@ describe('provisionJetStream', () => {
     expect(dlq.max_age).toBe(nanos(90 * 24 * 3600 * 1000));
 
     const consumer = (await jsm.consumers.info(names.eventsStream, 'settlement')).config;
-    expect(consumer).toMatchObject({ durable_name: 'settlement', ack_policy: 'explicit', deliver_policy: 'all', max_deliver: 3, max_ack_pending: 1000 });
+    expect(consumer).toMatchObject({
+      durable_name: 'settlement',
+      ack_policy: 'explicit',
+      deliver_policy: 'all',
+      max_deliver: 3,
+      max_ack_pending: 1000,
+    });
     // max_deliver 3 allows 2 backoff steps; each at least the 30 s ack wait (the server sets ack_wait = backoff[0])
     expect(consumer.backoff).toEqual([nanos(30_000), nanos(60_000)]);
     expect(consumer.ack_wait).toBe(nanos(30_000));
@@ -54,7 +73,9 @@ describe('provisionJetStream', () => {
   });
 
   it('keeps server-side backoff shorter than max_deliver', () => {
-    expect(serverBackoffMs([1000, 5000, 30_000, 120_000, 600_000], 6, 30_000)).toEqual([30_000, 30_000, 30_000, 120_000, 600_000]);
+    expect(serverBackoffMs([1000, 5000, 30_000, 120_000, 600_000], 6, 30_000)).toEqual([
+      30_000, 30_000, 30_000, 120_000, 600_000,
+    ]);
     expect(serverBackoffMs([1000, 5000], 2, 30_000)).toEqual([30_000]);
     expect(serverBackoffMs([1000], 1, 30_000)).toEqual([]);
   });

@@ -38,7 +38,10 @@ describe('EventPublisher', () => {
   it('stores an event once: the same msgId again is acknowledged as a duplicate', async () => {
     const publisher = new EventPublisher(jetstream(nc), { timeoutMs: 2000, expectStream: names.eventsStream });
     const subject = names.eventSubject('stripe', WS);
-    const first = await publisher.publish(subject, bytes('{"id":"evt_1"}'), { msgId: 'stripe:evt_1', headers: { 'Workestra-Test': 'yes' } });
+    const first = await publisher.publish(subject, bytes('{"id":"evt_1"}'), {
+      msgId: 'stripe:evt_1',
+      headers: { 'Workestra-Test': 'yes' },
+    });
     const second = await publisher.publish(subject, bytes('{"id":"evt_1"}'), { msgId: 'stripe:evt_1' });
     expect(first).toEqual({ seq: expect.any(Number), duplicate: false });
     expect(second).toEqual({ seq: first.seq, duplicate: true });
@@ -51,7 +54,9 @@ describe('EventPublisher', () => {
 
   it('fails fast when no stream captures the subject', async () => {
     const publisher = new EventPublisher(jetstream(nc), { timeoutMs: 1000 });
-    const { error, ms } = await failure(() => publisher.publish(`${uniquePrefix()}.events.stripe.${WS}`, bytes('{}'), { msgId: 'stripe:evt_x' }));
+    const { error, ms } = await failure(() =>
+      publisher.publish(`${uniquePrefix()}.events.stripe.${WS}`, bytes('{}'), { msgId: 'stripe:evt_x' }),
+    );
     expect(error).toBeInstanceOf(JetStreamUnavailableError);
     expect((error as JetStreamUnavailableError).reason).toBe('no_responders');
     expect((error as Error).message).toBe('JetStream is unavailable, try again later');
@@ -60,7 +65,9 @@ describe('EventPublisher', () => {
 
   it('fails when another stream captures the subject than the expected one', async () => {
     const publisher = new EventPublisher(jetstream(nc), { timeoutMs: 1000, expectStream: 'SOME_OTHER_STREAM' });
-    const { error } = await failure(() => publisher.publish(names.eventSubject('stripe', WS), bytes('{}'), { msgId: 'stripe:evt_y' }));
+    const { error } = await failure(() =>
+      publisher.publish(names.eventSubject('stripe', WS), bytes('{}'), { msgId: 'stripe:evt_y' }),
+    );
     expect((error as JetStreamUnavailableError).reason).toBe('rejected');
   });
 
@@ -71,12 +78,17 @@ describe('EventPublisher', () => {
       const publisher = new EventPublisher(jetstream(viaProxy), { timeoutMs: 500 });
       await publisher.publish(names.eventSubject('stripe', WS), bytes('{}'), { msgId: 'stripe:evt_p1' });
       proxy.cut();
-      const { error, ms } = await failure(() => publisher.publish(names.eventSubject('stripe', WS), bytes('{}'), { msgId: 'stripe:evt_p2' }));
+      const { error, ms } = await failure(() =>
+        publisher.publish(names.eventSubject('stripe', WS), bytes('{}'), { msgId: 'stripe:evt_p2' }),
+      );
       expect((error as JetStreamUnavailableError).reason).toBe('timeout');
       expect(ms).toBeLessThan(1000);
       proxy.restore();
       const ack = await waitFor(
-        () => publisher.publish(names.eventSubject('stripe', WS), bytes('{}'), { msgId: 'stripe:evt_p2' }).catch(() => null),
+        () =>
+          publisher
+            .publish(names.eventSubject('stripe', WS), bytes('{}'), { msgId: 'stripe:evt_p2' })
+            .catch(() => null),
         8000,
         'publishing after reconnect',
       );
@@ -95,12 +107,16 @@ describe('EventPublisher', () => {
       const publisher = new EventPublisher(jetstream(own), { timeoutMs: 500 });
       await publisher.publish(names.eventSubject('mollie', WS), bytes('{}'), { msgId: 'mollie:tr_1' });
       await server.stop();
-      const down = await failure(() => publisher.publish(names.eventSubject('mollie', WS), bytes('{}'), { msgId: 'mollie:tr_2' }));
+      const down = await failure(() =>
+        publisher.publish(names.eventSubject('mollie', WS), bytes('{}'), { msgId: 'mollie:tr_2' }),
+      );
       expect(down.error).toBeInstanceOf(JetStreamUnavailableError);
       expect((down.error as JetStreamUnavailableError).reason).toBe('timeout');
       expect(down.ms).toBeLessThan(1000);
       await own.close();
-      const closed = await failure(() => publisher.publish(names.eventSubject('mollie', WS), bytes('{}'), { msgId: 'mollie:tr_3' }));
+      const closed = await failure(() =>
+        publisher.publish(names.eventSubject('mollie', WS), bytes('{}'), { msgId: 'mollie:tr_3' }),
+      );
       expect((closed.error as JetStreamUnavailableError).reason).toBe('closed');
       expect(closed.ms).toBeLessThan(100);
     } finally {

@@ -79,7 +79,13 @@ describe('KeyRing', () => {
     ['no keys', []],
     ['bad id', [{ id: 'a.b', key: randomBytes(32) }]],
     ['short key', [{ id: 'a', key: randomBytes(31) }]],
-    ['duplicate id', [{ id: 'a', key: randomBytes(32) }, { id: 'a', key: randomBytes(32) }]],
+    [
+      'duplicate id',
+      [
+        { id: 'a', key: randomBytes(32) },
+        { id: 'a', key: randomBytes(32) },
+      ],
+    ],
   ])('constructor rejects %s', (_name, entries) => {
     expect(() => new KeyRing(entries)).toThrow(Error);
   });

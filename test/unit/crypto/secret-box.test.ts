@@ -14,7 +14,11 @@ import {
 const keyA = randomBytes(32).toString('base64');
 const keyB = randomBytes(32).toString('base64');
 const ringA = parseKeyRing(`a:${keyA}`);
-const ctx: SecretContext = { workspaceId: '6f1c2a9e-0000-4000-8000-000000000001', provider: 'stripe', field: 'secretKey' };
+const ctx: SecretContext = {
+  workspaceId: '6f1c2a9e-0000-4000-8000-000000000001',
+  provider: 'stripe',
+  field: 'secretKey',
+};
 const SECRET = 'sk_test_51HsuperSecretValue4242';
 
 /** Run fn and return the SecretDecryptionError it throws (failing the test otherwise). */

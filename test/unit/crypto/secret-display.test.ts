@@ -34,11 +34,14 @@ describe('maskSecret', () => {
 });
 
 describe('fingerprintSecret', () => {
-  it.each(['sk_test_51HxyzABCDEFGH4242', 'whsec_0123456789abcdef9f2c', 'test_ünïcødé-key', ''])('%j matches SHA-256', (secret) => {
-    const expected = createHash('sha256').update(Buffer.from(secret, 'utf8')).digest('hex').slice(0, 16);
-    expect(fingerprintSecret(secret)).toBe(`sha256:${expected}`);
-    expect(fingerprintSecret(secret)).toMatch(/^sha256:[0-9a-f]{16}$/);
-  });
+  it.each(['sk_test_51HxyzABCDEFGH4242', 'whsec_0123456789abcdef9f2c', 'test_ünïcødé-key', ''])(
+    '%j matches SHA-256',
+    (secret) => {
+      const expected = createHash('sha256').update(Buffer.from(secret, 'utf8')).digest('hex').slice(0, 16);
+      expect(fingerprintSecret(secret)).toBe(`sha256:${expected}`);
+      expect(fingerprintSecret(secret)).toMatch(/^sha256:[0-9a-f]{16}$/);
+    },
+  );
 
   it('tells different keys apart and contains no part of the key', () => {
     const a = fingerprintSecret('sk_test_aaaaaaaaaaaaaaaa');

@@ -14,7 +14,9 @@ function deepest(type: GraphQLNamedType, path: string[] = []): { depth: number; 
   if (!isObjectType(type)) return { depth: 0, selection: '' };
   let best = { depth: 0, selection: '' };
   for (const field of Object.values(type.getFields())) {
-    const args = field.args.filter((arg) => String(arg.type).endsWith('!')).map((arg) => `${arg.name}: "00000000-0000-0000-0000-000000000000"`);
+    const args = field.args
+      .filter((arg) => String(arg.type).endsWith('!'))
+      .map((arg) => `${arg.name}: "00000000-0000-0000-0000-000000000000"`);
     const child = deepest(getNamedType(field.type), [...path, type.name]);
     const selection = `${field.name}${args.length ? `(${args.join(', ')})` : ''}${child.selection ? ` { ${child.selection} }` : ''}`;
     if (child.depth + 1 > best.depth) best = { depth: child.depth + 1, selection };
@@ -27,14 +29,15 @@ describe('documentLimitsRule', () => {
   beforeAll(async () => {
     schema = await buildFederatedSchema();
   });
-  const check = (query: string, limits = DEFAULTS) => validate(schema, parse(query), [...specifiedRules, documentLimitsRule(limits)]).map((error) => error.message);
+  const check = (query: string, limits = DEFAULTS) =>
+    validate(schema, parse(query), [...specifiedRules, documentLimitsRule(limits)]).map((error) => error.message);
 
   const GATEWAY_ENTITIES = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Invoice {
     id payments { id status amount { amountMinor currency amount } refunded { amountMinor } refunds { id status amount { amountMinor currency amount } reason createdAt } }
     payLink { url provider amountDue { amountMinor currency amount } }
     providerSettings { provider mode active offerCardPayments publishableKey secretKeyMasked webhookSecretMasked webhookUrl updatedAt } } } }`;
 
-  it('allows the deepest query the committed schema can express, and the gateway\'s entity query', () => {
+  it("allows the deepest query the committed schema can express, and the gateway's entity query", () => {
     const viaQuery = deepest(schema.getQueryType()!);
     const viaMutation = deepest(schema.getMutationType()!);
     const viaInvoice = deepest(schema.getType('Invoice')!);
@@ -42,21 +45,37 @@ describe('documentLimitsRule', () => {
     expect(Math.max(viaQuery.depth, viaMutation.depth, viaInvoice.depth + 1)).toBe(5);
     expect(Math.max(viaQuery.depth, viaMutation.depth, viaInvoice.depth + 1)).toBeLessThanOrEqual(DEFAULTS.maxDepth);
     expect(check(`{ ${viaQuery.selection} }`)).toEqual([]);
-    expect(check(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Invoice { ${viaInvoice.selection} } } }`)).toEqual([]);
+    expect(
+      check(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Invoice { ${viaInvoice.selection} } } }`),
+    ).toEqual([]);
     expect(check(GATEWAY_ENTITIES)).toEqual([]);
     expect(check('query { _service { sdl } }')).toEqual([]);
   });
 
   it('allows the full introspection query (introspection fields are bounded by cost, not depth)', () => {
-    expect(check(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true }))).toEqual([]);
+    expect(
+      check(
+        getIntrospectionQuery({
+          descriptions: true,
+          specifiedByUrl: true,
+          directiveIsRepeatable: true,
+          schemaDescription: true,
+          inputValueDeprecation: true,
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('refuses an operation deeper than the limit, counting fragments where they are spread', () => {
     const limits = { ...DEFAULTS, maxDepth: 4 };
-    expect(check(GATEWAY_ENTITIES, limits)).toEqual(['The operation is nested 5 levels deep; the maximum query depth is 4.']);
+    expect(check(GATEWAY_ENTITIES, limits)).toEqual([
+      'The operation is nested 5 levels deep; the maximum query depth is 4.',
+    ]);
     const viaFragments = `query Deep ($r: [_Any!]!) { _entities(representations: $r) { ...I } }
       fragment I on Invoice { payments { ...P } } fragment P on Payment { refunds { ...R } } fragment R on Refund { amount { amountMinor } }`;
-    expect(check(viaFragments, limits)).toEqual(['Operation "Deep" is nested 5 levels deep; the maximum query depth is 4.']);
+    expect(check(viaFragments, limits)).toEqual([
+      'Operation "Deep" is nested 5 levels deep; the maximum query depth is 4.',
+    ]);
     expect(check(viaFragments, { ...DEFAULTS, maxDepth: 5 })).toEqual([]);
   });
 
@@ -66,19 +85,27 @@ describe('documentLimitsRule', () => {
   });
 
   it('counts aliases with fragments expanded', () => {
-    const aliases = (count: number) => Array.from({ length: count }, (_, i) => `p${i}: payment(id: "x") { id }`).join(' ');
+    const aliases = (count: number) =>
+      Array.from({ length: count }, (_, i) => `p${i}: payment(id: "x") { id }`).join(' ');
     expect(check(`{ ${aliases(50)} }`)).toEqual([]);
-    expect(check(`{ ${aliases(51)} }`)).toEqual(['The operation uses 51 aliased fields; at most 50 aliases are allowed.']);
-    expect(check(`{ ...A ...B } fragment A on Query { ${aliases(30)} } fragment B on Query { a: paymentProviders { provider } ...A }`, { ...DEFAULTS, maxAliases: 60 })).toEqual([
-      'The operation uses 61 aliased fields; at most 60 aliases are allowed.',
+    expect(check(`{ ${aliases(51)} }`)).toEqual([
+      'The operation uses 51 aliased fields; at most 50 aliases are allowed.',
     ]);
+    expect(
+      check(
+        `{ ...A ...B } fragment A on Query { ${aliases(30)} } fragment B on Query { a: paymentProviders { provider } ...A }`,
+        { ...DEFAULTS, maxAliases: 60 },
+      ),
+    ).toEqual(['The operation uses 61 aliased fields; at most 60 aliases are allowed.']);
   });
 
   it('measures exponential fragment spreads and fragment cycles without blowing up', () => {
     // Each fragment spreads the next twice, so the operation holds 2^40 − 1 aliased fields once expanded.
     const levels = 40;
     const fragments = Array.from({ length: levels }, (_, i) =>
-      i === levels - 1 ? `fragment F${i} on Query { x: __typename }` : `fragment F${i} on Query { a${i}: __typename ...F${i + 1} ...F${i + 1} }`,
+      i === levels - 1
+        ? `fragment F${i} on Query { x: __typename }`
+        : `fragment F${i} on Query { a${i}: __typename ...F${i + 1} ...F${i + 1} }`,
     ).join('\n');
     const started = performance.now();
     const errors = check(`{ ...F0 }\n${fragments}`);

@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, readGraphQLLimits } from '../../../src/config.js';
 
-const PRODUCTION = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'p'.repeat(40), PAYMENTS_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` };
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  AUTH_JWT_SECRET: 'p'.repeat(40),
+  PAYMENTS_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+};
 
 describe('GraphQL limits configuration', () => {
   it('has the documented defaults, with introspection off only in production', () => {
-    expect(loadConfig({}, []).graphql).toEqual({ maxDepth: 10, maxCost: 20_000, maxAliases: 50, maxEntities: 500, maxTokens: 2_000, introspection: true });
+    expect(loadConfig({}, []).graphql).toEqual({
+      maxDepth: 10,
+      maxCost: 20_000,
+      maxAliases: 50,
+      maxEntities: 500,
+      maxTokens: 2_000,
+      introspection: true,
+    });
     expect(loadConfig({ NODE_ENV: 'test' }, []).graphql.introspection).toBe(true);
     expect(loadConfig(PRODUCTION, []).graphql.introspection).toBe(false);
     expect(loadConfig({ ...PRODUCTION, GRAPHQL_INTROSPECTION: 'true' }, []).graphql.introspection).toBe(true);
@@ -14,7 +25,14 @@ describe('GraphQL limits configuration', () => {
 
   it('reads every limit from the environment', () => {
     expect(
-      readGraphQLLimits({ GRAPHQL_MAX_DEPTH: '6', GRAPHQL_MAX_COST: '5000', GRAPHQL_MAX_ALIASES: '0', GRAPHQL_MAX_ENTITIES: '100', GRAPHQL_MAX_TOKENS: '800', GRAPHQL_INTROSPECTION: 'no' }),
+      readGraphQLLimits({
+        GRAPHQL_MAX_DEPTH: '6',
+        GRAPHQL_MAX_COST: '5000',
+        GRAPHQL_MAX_ALIASES: '0',
+        GRAPHQL_MAX_ENTITIES: '100',
+        GRAPHQL_MAX_TOKENS: '800',
+        GRAPHQL_INTROSPECTION: 'no',
+      }),
     ).toEqual({ maxDepth: 6, maxCost: 5000, maxAliases: 0, maxEntities: 100, maxTokens: 800, introspection: false });
   });
 

@@ -17,9 +17,21 @@ import {
 
 describe('currencies', () => {
   it.each([
-    ['eur', 'EUR', 2], ['USD', 'USD', 2], [' gbp ', 'GBP', 2],
-    ['jpy', 'JPY', 0], ['KRW', 'KRW', 0], ['isk', 'ISK', 0], ['XOF', 'XOF', 0], ['uyi', 'UYI', 0],
-    ['kwd', 'KWD', 3], ['BHD', 'BHD', 3], ['JOD', 'JOD', 3], ['OMR', 'OMR', 3], ['TND', 'TND', 3], ['IQD', 'IQD', 3], ['LYD', 'LYD', 3],
+    ['eur', 'EUR', 2],
+    ['USD', 'USD', 2],
+    [' gbp ', 'GBP', 2],
+    ['jpy', 'JPY', 0],
+    ['KRW', 'KRW', 0],
+    ['isk', 'ISK', 0],
+    ['XOF', 'XOF', 0],
+    ['uyi', 'UYI', 0],
+    ['kwd', 'KWD', 3],
+    ['BHD', 'BHD', 3],
+    ['JOD', 'JOD', 3],
+    ['OMR', 'OMR', 3],
+    ['TND', 'TND', 3],
+    ['IQD', 'IQD', 3],
+    ['LYD', 'LYD', 3],
   ])('%j → %s with exponent %i', (input, code, exponent) => {
     expect(normalizeCurrency(input)).toBe(code);
     expect(currencyExponent(input)).toBe(exponent);
@@ -41,12 +53,24 @@ describe('currencies', () => {
 
 describe('formatMinor', () => {
   it.each<[number | bigint, string, string]>([
-    [12345, 'EUR', '123.45'], [5, 'EUR', '0.05'], [0, 'EUR', '0.00'], [100, 'eur', '1.00'], [-5, 'EUR', '-0.05'],
-    [-12345, 'USD', '-123.45'], [-0, 'EUR', '0.00'],
-    [5, 'JPY', '5'], [0, 'JPY', '0'], [-1500, 'JPY', '-1500'],
-    [1234, 'KWD', '1.234'], [5, 'KWD', '0.005'], [1000, 'BHD', '1.000'], [-1, 'TND', '-0.001'],
+    [12345, 'EUR', '123.45'],
+    [5, 'EUR', '0.05'],
+    [0, 'EUR', '0.00'],
+    [100, 'eur', '1.00'],
+    [-5, 'EUR', '-0.05'],
+    [-12345, 'USD', '-123.45'],
+    [-0, 'EUR', '0.00'],
+    [5, 'JPY', '5'],
+    [0, 'JPY', '0'],
+    [-1500, 'JPY', '-1500'],
+    [1234, 'KWD', '1.234'],
+    [5, 'KWD', '0.005'],
+    [1000, 'BHD', '1.000'],
+    [-1, 'TND', '-0.001'],
     [Number.MAX_SAFE_INTEGER, 'EUR', '90071992547409.91'],
-    [12345n, 'EUR', '123.45'], [-5n, 'EUR', '-0.05'], [7n, 'JPY', '7'],
+    [12345n, 'EUR', '123.45'],
+    [-5n, 'EUR', '-0.05'],
+    [7n, 'JPY', '7'],
     [2n ** 53n + 1n, 'EUR', '90071992547409.93'],
     [123456789012345678901234567890n, 'KWD', '123456789012345678901234567.890'],
     [-(10n ** 30n), 'JPY', '-1000000000000000000000000000000'],
@@ -65,10 +89,22 @@ describe('formatMinor', () => {
 
 describe('parseDecimalToMinor', () => {
   it.each<[string, string, number]>([
-    ['10.00', 'EUR', 1000], ['10', 'EUR', 1000], ['10.5', 'EUR', 1050], ['0.01', 'EUR', 1], ['0.10', 'EUR', 10],
-    ['123.45', 'usd', 12345], ['-0.05', 'EUR', -5], ['-0.00', 'EUR', 0], ['007.50', 'EUR', 750],
-    ['5', 'JPY', 5], ['1500', 'JPY', 1500], ['-3', 'JPY', -3],
-    ['1.234', 'KWD', 1234], ['1.23', 'KWD', 1230], ['0.005', 'BHD', 5], ['12', 'TND', 12000],
+    ['10.00', 'EUR', 1000],
+    ['10', 'EUR', 1000],
+    ['10.5', 'EUR', 1050],
+    ['0.01', 'EUR', 1],
+    ['0.10', 'EUR', 10],
+    ['123.45', 'usd', 12345],
+    ['-0.05', 'EUR', -5],
+    ['-0.00', 'EUR', 0],
+    ['007.50', 'EUR', 750],
+    ['5', 'JPY', 5],
+    ['1500', 'JPY', 1500],
+    ['-3', 'JPY', -3],
+    ['1.234', 'KWD', 1234],
+    ['1.23', 'KWD', 1230],
+    ['0.005', 'BHD', 5],
+    ['12', 'TND', 12000],
     ['90071992547409.91', 'EUR', Number.MAX_SAFE_INTEGER],
   ])('%j %s → %i', (decimal, currency, expected) => {
     expect(parseDecimalToMinor(decimal, currency)).toBe(expected);
@@ -76,10 +112,26 @@ describe('parseDecimalToMinor', () => {
   });
 
   it.each<[string, string]>([
-    ['1.001', 'EUR'], ['10.00', 'JPY'], ['5.5', 'JPY'], ['1.2345', 'KWD'],
-    ['', 'EUR'], ['abc', 'EUR'], ['1,00', 'EUR'], ['1,000.00', 'EUR'], ['1e3', 'EUR'], ['+1.00', 'EUR'],
-    [' 1.00', 'EUR'], ['1.00 ', 'EUR'], ['.5', 'EUR'], ['5.', 'EUR'], ['--1', 'EUR'], ['0x10', 'EUR'],
-    ['NaN', 'EUR'], ['Infinity', 'EUR'], ['1'.repeat(65), 'EUR'], ['10.00', 'XXX'],
+    ['1.001', 'EUR'],
+    ['10.00', 'JPY'],
+    ['5.5', 'JPY'],
+    ['1.2345', 'KWD'],
+    ['', 'EUR'],
+    ['abc', 'EUR'],
+    ['1,00', 'EUR'],
+    ['1,000.00', 'EUR'],
+    ['1e3', 'EUR'],
+    ['+1.00', 'EUR'],
+    [' 1.00', 'EUR'],
+    ['1.00 ', 'EUR'],
+    ['.5', 'EUR'],
+    ['5.', 'EUR'],
+    ['--1', 'EUR'],
+    ['0x10', 'EUR'],
+    ['NaN', 'EUR'],
+    ['Infinity', 'EUR'],
+    ['1'.repeat(65), 'EUR'],
+    ['10.00', 'XXX'],
   ])('rejects %j %s', (decimal, currency) => {
     expect(() => parseDecimalToMinor(decimal, currency)).toThrow(MoneyError);
   });
@@ -95,7 +147,10 @@ describe('parseDecimalToMinor', () => {
   });
 
   it.each([
-    ['EUR', 12345n], ['JPY', -987654321n], ['KWD', 2n ** 60n], ['USD', 0n],
+    ['EUR', 12345n],
+    ['JPY', -987654321n],
+    ['KWD', 2n ** 60n],
+    ['USD', 0n],
   ] as const)('round-trips formatMinor in %s', (currency, minor) => {
     expect(parseDecimalToMinorBigInt(formatMinor(minor, currency), currency)).toBe(minor);
   });
@@ -103,10 +158,21 @@ describe('parseDecimalToMinor', () => {
 
 describe('isSafeMinor', () => {
   it.each<[unknown, boolean]>([
-    [0, true], [-5, true], [Number.MAX_SAFE_INTEGER, true], [-Number.MAX_SAFE_INTEGER, true],
-    [2 ** 53, false], [1.5, false], [NaN, false], [Infinity, false],
-    [5n, true], [BigInt(Number.MAX_SAFE_INTEGER), true], [2n ** 53n, false], [-(2n ** 53n), false],
-    ['5', false], [null, false], [undefined, false],
+    [0, true],
+    [-5, true],
+    [Number.MAX_SAFE_INTEGER, true],
+    [-Number.MAX_SAFE_INTEGER, true],
+    [2 ** 53, false],
+    [1.5, false],
+    [NaN, false],
+    [Infinity, false],
+    [5n, true],
+    [BigInt(Number.MAX_SAFE_INTEGER), true],
+    [2n ** 53n, false],
+    [-(2n ** 53n), false],
+    ['5', false],
+    [null, false],
+    [undefined, false],
   ])('%s → %s', (n, expected) => {
     expect(isSafeMinor(n)).toBe(expected);
   });
@@ -114,8 +180,15 @@ describe('isSafeMinor', () => {
 
 describe("Stripe's three-decimal rule", () => {
   it.each<[number | bigint, string]>([
-    [5120, 'KWD'], [5130, 'kwd'], [0, 'BHD'], [1000, 'JOD'], [10n, 'OMR'], [-20, 'TND'],
-    [1234, 'IQD'], [5124, 'EUR'], [7, 'JPY'],
+    [5120, 'KWD'],
+    [5130, 'kwd'],
+    [0, 'BHD'],
+    [1000, 'JOD'],
+    [10n, 'OMR'],
+    [-20, 'TND'],
+    [1234, 'IQD'],
+    [5124, 'EUR'],
+    [7, 'JPY'],
   ])('accepts %s %s', (minor, currency) => {
     expect(stripeAmountIssue(minor, currency)).toBeNull();
   });
@@ -123,7 +196,9 @@ describe("Stripe's three-decimal rule", () => {
   it.each<[number | bigint, string, string]>([
     [5124, 'KWD', '5.124 KWD is not, use 5.120 or 5.130'],
     [1, 'BHD', '0.001 BHD is not, use 0.000 or 0.010'],
-    [1005, 'JOD', '1.005 JOD'], [99999n, 'OMR', '99.999 OMR'], [3, 'TND', '0.003 TND'],
+    [1005, 'JOD', '1.005 JOD'],
+    [99999n, 'OMR', '99.999 OMR'],
+    [3, 'TND', '0.003 TND'],
   ])('refuses %s %s', (minor, currency, fragment) => {
     const issue = stripeAmountIssue(minor, currency);
     expect(issue).toContain('Stripe');
@@ -133,7 +208,11 @@ describe("Stripe's three-decimal rule", () => {
 
 describe('Stripe amount units', () => {
   it.each([
-    [1000, 'EUR', 1000], [500, 'JPY', 500], [5120, 'KWD', 5120], [5, 'ISK', 500], [2000, 'ugx', 200000],
+    [1000, 'EUR', 1000],
+    [500, 'JPY', 500],
+    [5120, 'KWD', 5120],
+    [5, 'ISK', 500],
+    [2000, 'ugx', 200000],
   ])('%i %s ↔ %i', (minor, currency, stripe) => {
     expect(toStripeAmount(minor, currency)).toBe(stripe);
     expect(fromStripeAmount(stripe, currency)).toBe(minor);
@@ -148,10 +227,30 @@ describe('Stripe amount units', () => {
 
 describe('minimumChargeMinor', () => {
   it.each([
-    ['USD', 50], ['eur', 50], ['CHF', 50], ['GBP', 30], ['JPY', 50], ['DKK', 250], ['NOK', 300], ['SEK', 300],
-    ['PLN', 200], ['CZK', 1500], ['HUF', 17500], ['MXN', 1000], ['HKD', 400], ['BRL', 50], ['INR', 50],
+    ['USD', 50],
+    ['eur', 50],
+    ['CHF', 50],
+    ['GBP', 30],
+    ['JPY', 50],
+    ['DKK', 250],
+    ['NOK', 300],
+    ['SEK', 300],
+    ['PLN', 200],
+    ['CZK', 1500],
+    ['HUF', 17500],
+    ['MXN', 1000],
+    ['HKD', 400],
+    ['BRL', 50],
+    ['INR', 50],
     // No published figure: 0.50 of the major unit.
-    ['KWD', 500], ['BHD', 500], ['OMR', 500], ['JOD', 500], ['TND', 500], ['ZAR', 50], ['KRW', 1], ['XOF', 1],
+    ['KWD', 500],
+    ['BHD', 500],
+    ['OMR', 500],
+    ['JOD', 500],
+    ['TND', 500],
+    ['ZAR', 50],
+    ['KRW', 1],
+    ['XOF', 1],
   ])('%s → %i', (currency, minimum) => {
     expect(minimumChargeMinor(currency)).toBe(minimum);
     expect(Number.isSafeInteger(minimumChargeMinor(currency))).toBe(true);

@@ -8,7 +8,7 @@ const now = 1_800_000_000;
 const header = (timestamp = now, payload = body.toString(), key = secret) =>
   new Stripe('sk_test_x').webhooks.generateTestHeaderString({ payload, secret: key, timestamp });
 
-describe('verifyStripeSignature (agrees with the stripe SDK\'s own signer)', () => {
+describe("verifyStripeSignature (agrees with the stripe SDK's own signer)", () => {
   it.each([
     ['a valid signature', header(), null],
     ['a timestamp 300 s old', header(now - 300), null],
