@@ -5,8 +5,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Client, Pool } from 'pg';
 import { parseKeyRing } from '../src/crypto/key-ring.js';
-import { Provider } from '../src/entities/provider.js';
-import { AccountSecrets } from '../src/services/account-secrets.js';
+import { Provider } from '../src/vocabulary/provider.js';
+import { AccountSecrets } from '../src/crypto/account-secrets.js';
 
 /** Paths, run identity, database fixtures and clean-up shared by every phase. */
 

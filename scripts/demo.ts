@@ -5,7 +5,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/observability/logger.js';
 import { startService } from '../src/service.js';
 import { startFakeStripe } from '../test/fakes/stripe/fake-stripe.server.js';
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger } from './observability/logger.js';
 import { startService } from './service.js';
 
 /** `npm start`: validates config, migrates, serves; SIGTERM/SIGINT drain and exit 0. */

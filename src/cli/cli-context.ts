@@ -4,7 +4,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig, type Config } from '../config.js';
 import { openOrm } from '../db/orm.js';
 import { jetStreamNames, type JetStreamNames } from '../jetstream/names.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../observability/logger.js';
 import { buildServices, connectNats } from '../services/build-services.js';
 import type { Services } from '../services/services.js';
 

@@ -1,5 +1,5 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
-import { Provider } from '../entities/index.js';
+import { Provider } from '../vocabulary/index.js';
 import { SettlementService } from '../settlement/settlement.service.js';
 import { parseArgs, UsageError, type CliContext } from './cli-context.js';
 import { UUID } from '../uuid.js';

@@ -1,7 +1,7 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { ClosedConnectionError, type NatsConnection } from '@nats-io/transport-node';
 import { originalEventMsgId } from '../jetstream/names.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 
 /** What a handler decides: acknowledge, or redeliver later (the reason is logged and reported). */
 export type HandleResult = 'ack' | { retry: string };

@@ -2,7 +2,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { isMissingMessage } from '../jetstream/dead-letters.js';
 import { originalEventMsgId, WorkestraHeader, type JetStreamNames } from '../jetstream/names.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 
 export {
   dropDeadLetter,

@@ -1,7 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { readDeadLetters, replayDeadLetter } from '../jetstream/dead-letters.js';
 import type { JetStreamNames } from '../jetstream/names.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 
 export interface DlqRetrierOptions {
   js: JetStreamClient;

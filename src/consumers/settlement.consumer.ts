@@ -1,10 +1,10 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import type { Provider } from '../entities/index.js';
-import type { Metrics } from '../http/metrics.js';
-import { traceIdOf } from '../http/trace-context.js';
+import type { Provider } from '../vocabulary/index.js';
+import type { Metrics } from '../observability/metrics.js';
+import { traceIdOf } from '../observability/trace-context.js';
 import { parseEventMsgId } from '../jetstream/names.js';
-import type { Logger } from '../logger.js';
-import { SettlementError } from '../settlement/settlement-event.js';
+import type { Logger } from '../observability/logger.js';
+import { SettlementError } from '../vocabulary/settlement-event.js';
 import { SettlementService, singlePayment, type SettleOutcome } from '../settlement/settlement.service.js';
 import type { HandleResult } from './consume-loop.js';
 import { SettlementBatcher } from './settlement-batcher.js';

@@ -12,7 +12,6 @@ export * from './invoice-payment.entity.js';
 export * from './pay-link.entity.js';
 export * from './payment-provider-account.entity.js';
 export * from './payment-refund.entity.js';
-export * from './provider.js';
 export * from './webhook-event.entity.js';
 
 /** Every entity, for the ORM configuration. */

@@ -1,16 +1,6 @@
 import { Entity, OptionalProps, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { LedgerStatus, Provider } from '../vocabulary/index.js';
 import { moneyColumn } from './money-column.js';
-import { Provider } from './provider.js';
-
-/** Ledger row status; transitions are forward-only (see settlement). */
-export enum LedgerStatus {
-  PENDING = 'pending',
-  SUCCEEDED = 'succeeded',
-  FAILED = 'failed',
-  REFUNDED = 'refunded',
-  PARTIALLY_REFUNDED = 'partially_refunded',
-  CANCELLED = 'cancelled',
-}
 
 /** One row per provider payment (Stripe Checkout Session, Mollie payment): the invoice's payment ledger. */
 @Entity({ tableName: 'invoice_payments' })

@@ -1,16 +1,8 @@
 import { Entity, OptionalProps, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { InvoiceStatus } from '../vocabulary/index.js';
 import { moneyColumn } from './money-column.js';
 
 /** Invoice lifecycle states, owned by the Invoices service; payments only move sent/overdue/partial/paid. */
-export enum InvoiceStatus {
-  DRAFT = 'draft',
-  SENT = 'sent',
-  OVERDUE = 'overdue',
-  PARTIAL = 'partial',
-  PAID = 'paid',
-  VOID = 'void',
-}
-
 /** The `invoices` table shared with the Invoices service (exactly the columns DESIGN.md names). */
 @Entity({ tableName: 'invoices' })
 @Index({ properties: ['workspaceId'] })

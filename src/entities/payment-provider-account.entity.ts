@@ -1,5 +1,5 @@
 import { Entity, OptionalProps, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { Provider, ProviderMode } from './provider.js';
+import { Provider, ProviderMode } from '../vocabulary/index.js';
 
 /**
  * A workspace's connection to one provider. Secrets are sealed with AES-256-GCM (src/crypto) and bound to

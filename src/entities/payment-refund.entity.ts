@@ -1,13 +1,6 @@
 import { Entity, OptionalProps, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { RefundState, Provider } from '../vocabulary/index.js';
 import { moneyColumn } from './money-column.js';
-import { Provider } from './provider.js';
-
-export enum RefundState {
-  PENDING = 'pending',
-  SUCCEEDED = 'succeeded',
-  FAILED = 'failed',
-  CANCELLED = 'cancelled',
-}
 
 /** A refund of one ledger payment, made through the API or learned from a provider webhook. */
 @Entity({ tableName: 'payment_refunds' })

@@ -1,11 +1,5 @@
 import { Entity, OptionalProps, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { Provider } from './provider.js';
-
-export enum InboxStatus {
-  APPLIED = 'applied',
-  IGNORED = 'ignored',
-  FAILED = 'failed',
-}
+import { InboxStatus, Provider } from '../vocabulary/index.js';
 
 /** The settlement inbox: one row per provider event; the unique key makes a second application a no-op. */
 @Entity({ tableName: 'webhook_events' })

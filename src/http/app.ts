@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { Logger } from '../logger.js';
-import type { Metrics } from './metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 
 /** The Express app skeleton: request ids, access logs, metrics. Routers are mounted by the composition root. */
 export function createExpressApp(deps: { logger: Logger; metrics: Metrics; trustProxy: boolean }): Express {

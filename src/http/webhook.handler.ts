@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Provider, ProviderMode } from '../entities/index.js';
+import { Provider, ProviderMode } from '../vocabulary/index.js';
 import { eventMsgId, type JetStreamNames } from '../jetstream/names.js';
 import { JetStreamUnavailableError, type EventPublisher } from '../jetstream/publisher.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 import { WebhookRejectedError } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { requestHost, type WebhookAccounts } from '../services/webhook-accounts.js';
-import type { Metrics } from './metrics.js';
-import { continueTrace } from './trace-context.js';
+import type { Metrics } from '../observability/metrics.js';
+import { continueTrace } from '../observability/trace-context.js';
 
 /** Largest accepted body. NATS's default max payload is 1 MiB with headers: an accepted body must always fit. */
 export const WEBHOOK_BODY_LIMIT = 512 * 1024;

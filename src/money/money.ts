@@ -12,7 +12,6 @@ export {
   isSupportedCurrency,
   SUPPORTED_CURRENCIES,
 } from './currency.js';
-export { toStripeAmount, fromStripeAmount } from './stripe-amount.js';
 
 /** Beyond this a decimal string is not an invoice amount but an attack on BigInt parsing. */
 const MAX_DECIMAL_LENGTH = 64;
@@ -86,9 +85,9 @@ export function parseDecimalToMinor(decimal: string, currency: string): number {
 }
 
 /**
- * Stripe's published minimum charge per presentment currency, in ISO minor units. Stripe
- * enforces these (roughly 0.50 USD worth); Mollie's card minimums are lower, so using Stripe's
- * keeps a pay link valid whichever provider the workspace switches to.
+ * The strictest published card minimum per presentment currency among the providers this service supports, in ISO
+ * minor units (roughly 0.50 USD worth). Using the strictest keeps a pay link valid whichever provider the workspace
+ * switches to.
  */
 const PUBLISHED_MINIMUMS: Readonly<Record<string, number>> = {
   USD: 50,
@@ -120,7 +119,7 @@ const PUBLISHED_MINIMUMS: Readonly<Record<string, number>> = {
 /**
  * The smallest amount (minor units) worth offering a checkout for, whichever provider.
  *
- * Known currencies use Stripe's published table. For the rest there is no FX rate here, so we
+ * Known currencies use the published table above. For the rest there is no FX rate here, so we
  * are unsure of the 0.50 USD equivalent and fall back to 0.50 of the major unit, rounded up to
  * a whole minor unit (2 decimals → 50, 3 decimals → 500 i.e. 0.500 KWD, 0 decimals → 1). That is a
  * floor, not a guarantee: for weak currencies (KRW, VND, IDR…) the provider may still refuse a
@@ -131,30 +130,4 @@ export function minimumChargeMinor(currency: string): number {
   const published = PUBLISHED_MINIMUMS[code];
   if (published !== undefined) return published;
   return Math.ceil(5 * 10 ** (currencyExponent(code) - 1));
-}
-
-/**
- * Three-decimal currencies Stripe supports. Stripe takes their amounts in 1/1000 units (fils,
- * baisa) but, for compatibility with its acquiring partners, requires the last digit to be 0,
- * i.e. `minor % 10 === 0`: 5.120 KWD (5120) is fine, 5.124 KWD (5124) is refused.
- * See https://docs.stripe.com/currencies#three-decimal.
- */
-const STRIPE_THREE_DECIMAL = new Set(['BHD', 'JOD', 'KWD', 'OMR', 'TND']);
-
-/**
- * Stripe's three-decimal rule: for BHD, JOD, KWD, OMR and TND an amount in minor units must end
- * in 0. Returns why Stripe would refuse `minor` in `currency`, as a sentence for the user, or
- * null when the rule is satisfied (always for other currencies). We never round silently: the
- * invoice balance is the customer's debt, so the caller decides (e.g. refuse a partial link).
- * @throws MoneyError for an unsupported currency or an unsafe number.
- */
-export function stripeAmountIssue(minor: number | bigint, currency: string): string | null {
-  const code = normalizeCurrency(currency);
-  const value = toBigInt(minor);
-  if (!STRIPE_THREE_DECIMAL.has(code) || value % 10n === 0n) return null;
-  const down = value - (value % 10n);
-  return (
-    `Stripe can only charge ${code} in steps of 0.010 (the third decimal must be 0): ` +
-    `${formatMinor(value, code)} ${code} is not, use ${formatMinor(down, code)} or ${formatMinor(down + (value < 0n ? -10n : 10n), code)}`
-  );
 }

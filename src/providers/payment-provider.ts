@@ -1,12 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Provider, ProviderMode } from '../entities/index.js';
-import type { InterpretedEvent } from '../settlement/settlement-event.js';
+import type { Provider, ProviderCredentials, ProviderMode } from '../vocabulary/index.js';
 
-/** Decrypted credentials of one workspace's provider account; lives only for the duration of a call. */
-export interface ProviderCredentials {
-  mode: ProviderMode;
-  secretKey: string;
-}
+export type { ProviderCredentials };
+import type { InterpretedEvent } from '../vocabulary/settlement-event.js';
 
 /** What the service asks a provider to host a checkout for. */
 export interface CheckoutRequest {

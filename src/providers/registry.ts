@@ -1,4 +1,4 @@
-import type { Provider } from '../entities/index.js';
+import type { Provider } from '../vocabulary/index.js';
 import { BadUserInputError } from '../errors.js';
 import type { PaymentProviderAdapter } from './payment-provider.js';
 

@@ -1,5 +1,5 @@
 import type { Invoice } from '../entities/index.js';
-import { requireAuth, type GraphQLContext } from '../schema/context.js';
+import { requireAuth, type GraphQLContext } from './context.js';
 
 /**
  * Federation entity resolution. Another workspace's (or an unknown) invoice resolves to null with no error,

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { Invoice as InvoiceRow } from '../entities/index.js';
-import { requireAuth, type GraphQLContext } from '../schema/context.js';
+import { requireAuth, type GraphQLContext } from './context.js';
 import { Invoice } from '../schema/invoice.type.js';
 import { PayLink } from '../schema/pay-link.type.js';
 import { Payment } from '../schema/payment.type.js';

@@ -1,12 +1,5 @@
-import {
-  LedgerStatus,
-  Provider,
-  ProviderMode,
-  RefundState,
-  type InvoicePayment,
-  type PaymentProviderAccount,
-  type PaymentRefund,
-} from '../entities/index.js';
+import { type InvoicePayment, type PaymentProviderAccount, type PaymentRefund } from '../entities/index.js';
+import { LedgerStatus, Provider, ProviderMode, RefundState, webhookUrl } from '../vocabulary/index.js';
 import { PaymentMode, PaymentProvider, PaymentStatus, RefundStatus } from '../schema/enums.js';
 import { Money } from '../schema/money.type.js';
 import { Payment } from '../schema/payment.type.js';
@@ -82,7 +75,3 @@ export function toProviderSettings(row: PaymentProviderAccount): PaymentProvider
   settings.updatedAt = row.updatedAt;
   return settings;
 }
-
-/** Where a workspace's provider must post webhooks (routed by host, see src/http). */
-export const webhookUrl = (workspaceDomain: string, provider: Provider) =>
-  `https://${workspaceDomain}/api/finance/payments/${provider}/webhook`;

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { InvoicePayment } from '../entities/index.js';
-import { requireAuth, type GraphQLContext } from '../schema/context.js';
+import { requireAuth, type GraphQLContext } from './context.js';
 import { RefundPaymentInput } from '../schema/inputs.js';
 import { Payment } from '../schema/payment.type.js';
 import { Refund } from '../schema/refund.type.js';

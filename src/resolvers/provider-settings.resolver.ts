@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import { Provider } from '../entities/index.js';
-import { requireAuth, type GraphQLContext } from '../schema/context.js';
+import { Provider } from '../vocabulary/index.js';
+import { requireAuth, type GraphQLContext } from './context.js';
 import { PaymentProvider } from '../schema/enums.js';
 import { SaveMollieKeysInput, SaveStripeKeysInput } from '../schema/inputs.js';
 import { PaymentProviderSettings } from '../schema/provider-settings.type.js';

@@ -1,5 +1,5 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { MAX_REFUND_REASON } from '../services/refund.service.js';
+import { MAX_REFUND_REASON } from '../vocabulary/index.js';
 import { PaymentMode } from './enums.js';
 import { SafeInt } from './scalars.js';
 

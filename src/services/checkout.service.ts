@@ -1,19 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import {
-  Invoice,
-  InvoicePayment,
-  InvoiceStatus,
-  LedgerStatus,
-  PayLink,
-  PaymentProviderAccount,
-  type Provider,
-} from '../entities/index.js';
-import type { Logger } from '../logger.js';
+import { Invoice, InvoicePayment, PayLink, PaymentProviderAccount } from '../entities/index.js';
+import { InvoiceStatus, LedgerStatus, type Provider } from '../vocabulary/index.js';
+import { webhookUrl } from '../vocabulary/index.js';
+import type { Logger } from '../observability/logger.js';
 import type { HostedCheckout, PaymentProviderAdapter, ProviderCredentials } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import { webhookUrl } from '../resolvers/mappers.js';
-import type { AccountSecrets } from './account-secrets.js';
+import type { AccountSecrets } from '../crypto/account-secrets.js';
 import { PAY_TOKEN_FORMAT, type PayLinkService } from './pay-link.service.js';
 
 /** What a pay-link click leads to: the provider's checkout, or one of our pages. */

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { InvoiceStatus, PayLink, type Invoice, type PaymentProviderAccount } from '../entities/index.js';
+import { PayLink, type Invoice, type PaymentProviderAccount } from '../entities/index.js';
+import { InvoiceStatus } from '../vocabulary/index.js';
 import { BadUserInputError } from '../errors.js';
 import { formatMinor, minimumChargeMinor } from '../money/money.js';
 import type { ProviderRegistry } from '../providers/registry.js';

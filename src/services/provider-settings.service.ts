@@ -3,9 +3,11 @@ import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuthContext } from '../auth/auth-context.js';
 import { fingerprintSecret, maskSecret } from '../crypto/secret-display.js';
-import { PaymentProviderAccount, type Provider } from '../entities/index.js';
+import { PaymentProviderAccount } from '../entities/index.js';
+import { type Provider } from '../vocabulary/index.js';
+import { webhookUrl } from '../vocabulary/index.js';
 import { BadUserInputError, ConflictError, NotFoundError, ProviderError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 import {
   InvalidCredentialsError,
   ProviderUnavailableError,
@@ -14,8 +16,7 @@ import {
   type ProviderCredentials,
 } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import { webhookUrl } from '../resolvers/mappers.js';
-import type { AccountSecrets } from './account-secrets.js';
+import type { AccountSecrets } from '../crypto/account-secrets.js';
 import { audit } from './audit.js';
 
 export interface SaveKeysInput extends KeyInput {

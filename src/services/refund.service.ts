@@ -1,9 +1,11 @@
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AuthContext } from '../auth/auth-context.js';
-import { InvoicePayment, LedgerStatus, PaymentProviderAccount, PaymentRefund, RefundState } from '../entities/index.js';
+import { InvoicePayment, PaymentProviderAccount, PaymentRefund } from '../entities/index.js';
+import { LedgerStatus, RefundState } from '../vocabulary/index.js';
 import { BadUserInputError, ConflictError, NotFoundError, ProviderError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { MAX_REFUND_REASON } from '../vocabulary/index.js';
+import type { Logger } from '../observability/logger.js';
 import { formatMinor } from '../money/money.js';
 import {
   InvalidCredentialsError,
@@ -13,7 +15,7 @@ import {
 } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { SettlementService } from '../settlement/settlement.service.js';
-import type { AccountSecrets } from './account-secrets.js';
+import type { AccountSecrets } from '../crypto/account-secrets.js';
 import { audit } from './audit.js';
 import { UUID, uuidFrom } from '../uuid.js';
 
@@ -24,8 +26,6 @@ export interface RefundInput {
   idempotencyKey: string;
 }
 
-/** Longest refund reason (it is also sent as provider metadata, which Stripe caps at 500 characters). */
-export const MAX_REFUND_REASON = 500;
 /** A control character (Unicode Cc) other than tab and line breaks: PostgreSQL cannot store NUL, and none belongs in a reason. */
 const CONTROL_CHARACTERS = /[^\P{Cc}\t\n\r]/u;
 

@@ -1,5 +1,5 @@
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { AccountSecrets } from './account-secrets.js';
+import type { AccountSecrets } from '../crypto/account-secrets.js';
 import type { CheckoutService } from './checkout.service.js';
 import type { PayLinkService } from './pay-link.service.js';
 import type { ProviderSettingsService } from './provider-settings.service.js';

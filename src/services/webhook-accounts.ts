@@ -1,7 +1,8 @@
 import { raw } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { PaymentProviderAccount, type Provider, type ProviderMode } from '../entities/index.js';
-import type { AccountSecrets } from './account-secrets.js';
+import { PaymentProviderAccount } from '../entities/index.js';
+import { type Provider, type ProviderMode } from '../vocabulary/index.js';
+import type { AccountSecrets } from '../crypto/account-secrets.js';
 
 /** What the webhook route needs of a workspace's provider account. */
 export interface WebhookAccount {

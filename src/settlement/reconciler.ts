@@ -1,10 +1,11 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { InvoicePayment, LedgerStatus, PaymentProviderAccount } from '../entities/index.js';
-import type { Logger } from '../logger.js';
+import { InvoicePayment, PaymentProviderAccount } from '../entities/index.js';
+import { LedgerStatus } from '../vocabulary/index.js';
+import type { Logger } from '../observability/logger.js';
 import type { ProviderCredentials } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { AccountSecrets } from '../services/account-secrets.js';
-import type { PaymentUpdate } from './settlement-event.js';
+import type { AccountSecrets } from '../crypto/account-secrets.js';
+import type { PaymentUpdate } from '../vocabulary/settlement-event.js';
 import type { SettlementService } from './settlement.service.js';
 
 export interface ReconcileSummary {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { InvoicePayment, PaymentRefund, RefundState, type Invoice, type Provider } from '../entities/index.js';
-import { PAID_STATUSES, statusAfterRefunds } from './ledger-transitions.js';
-import { SettlementError, type ChargeRefundedUpdate, type RefundUpdate } from './settlement-event.js';
+import { InvoicePayment, PaymentRefund, type Invoice } from '../entities/index.js';
+import { RefundState, type Provider } from '../vocabulary/index.js';
+import { PAID_STATUSES, statusAfterRefunds } from '../db/ledger.sql.js';
+import { SettlementError, type ChargeRefundedUpdate, type RefundUpdate } from '../vocabulary/settlement-event.js';
 
 const TERMINAL = new Set<RefundState>([RefundState.FAILED, RefundState.CANCELLED]);
 const STATES: Record<RefundUpdate['status'], RefundState> = {

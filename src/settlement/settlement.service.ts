@@ -1,15 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { Invoice, LedgerStatus, PaymentProviderAccount, Provider } from '../entities/index.js';
-import type { Logger } from '../logger.js';
+import { Invoice, PaymentProviderAccount } from '../entities/index.js';
+import { LedgerStatus, Provider } from '../vocabulary/index.js';
+import type { Logger } from '../observability/logger.js';
 import type { ProviderCredentials } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { AccountSecrets } from '../services/account-secrets.js';
-import { CLAIM_AND_LOCK, RECOMPUTE_INVOICE, SETTLE_PAYMENT } from './ledger-transitions.js';
+import type { AccountSecrets } from '../crypto/account-secrets.js';
+import { CLAIM_AND_LOCK, RECOMPUTE_INVOICE, SETTLE_PAYMENT } from '../db/ledger.sql.js';
 import { RefundLedger } from './refund-ledger.js';
 import { UUID } from '../uuid.js';
-import { SettlementError, type EventEnvelope, type InterpretedEvent, type PaymentUpdate } from './settlement-event.js';
+import {
+  SettlementError,
+  type EventEnvelope,
+  type InterpretedEvent,
+  type PaymentUpdate,
+} from '../vocabulary/settlement-event.js';
 
 /** `applied`: changed the ledger; `duplicate`: this event was applied before; `ignored`: a type we do not act on. */
 export type SettleOutcome = 'applied' | 'duplicate' | 'ignored';

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { randomBytes } from 'node:crypto';
 import { testConfig, testNatsPrefix } from './env.js';

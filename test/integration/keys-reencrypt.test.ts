@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseKeyRing } from '../../src/crypto/key-ring.js';
-import { AccountSecrets } from '../../src/services/account-secrets.js';
+import { AccountSecrets } from '../../src/crypto/account-secrets.js';
 import { testEnv } from '../helpers/env.js';
 import { runOpsCli } from '../helpers/ops.js';
 import { startTestService, type TestService } from '../helpers/service.js';

@@ -3,12 +3,12 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseKeyRing } from '../../src/crypto/key-ring.js';
 import { openOrm } from '../../src/db/orm.js';
-import { Provider } from '../../src/entities/index.js';
-import { createLogger } from '../../src/logger.js';
+import { Provider } from '../../src/vocabulary/index.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
-import { AccountSecrets } from '../../src/services/account-secrets.js';
+import { AccountSecrets } from '../../src/crypto/account-secrets.js';
 import { SettlementService } from '../../src/settlement/settlement.service.js';
-import { RECOMPUTE_INVOICE, SETTLE_PAYMENT } from '../../src/settlement/ledger-transitions.js';
+import { RECOMPUTE_INVOICE, SETTLE_PAYMENT } from '../../src/db/ledger.sql.js';
 import { TEST_ENCRYPTION_KEYS, testDatabaseUrl } from '../helpers/env.js';
 import { insertInvoice, insertPayment } from '../helpers/fixtures.js';
 

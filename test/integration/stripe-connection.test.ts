@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseKeyRing } from '../../src/crypto/key-ring.js';
 import { SecretDecryptionError } from '../../src/crypto/secret-box.js';
 import { fingerprintSecret } from '../../src/crypto/secret-display.js';
-import { AccountSecrets } from '../../src/services/account-secrets.js';
+import { AccountSecrets } from '../../src/crypto/account-secrets.js';
 import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
 import { TEST_ENCRYPTION_KEYS } from '../helpers/env.js';
 import { insertInvoice, insertPayment } from '../helpers/fixtures.js';

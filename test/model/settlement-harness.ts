@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { expect } from 'vitest';
-import { Provider } from '../../src/entities/index.js';
+import { Provider } from '../../src/vocabulary/index.js';
 import { singlePayment, type PaymentItem, type SettleOutcome } from '../../src/settlement/settlement.service.js';
-import { SettlementError, type EventEnvelope } from '../../src/settlement/settlement-event.js';
+import { SettlementError, type EventEnvelope } from '../../src/vocabulary/settlement-event.js';
 import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
 import type { FakeEvent } from '../fakes/stripe/fake-stripe.types.js';
 import { insertInvoice } from '../helpers/fixtures.js';

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Provider, ProviderMode } from '../../entities/index.js';
+import { Provider, ProviderMode } from '../../vocabulary/index.js';
 import { formatMinor, parseDecimalToMinor } from '../../money/money.js';
-import type { InterpretedEvent } from '../../settlement/settlement-event.js';
+import type { InterpretedEvent } from '../../vocabulary/settlement-event.js';
 import type {
   CheckoutRequest,
   HostedCheckout,

@@ -5,7 +5,7 @@ import type {
   PaymentUpdate,
   RefundUpdate,
   SettlementUpdate,
-} from '../../settlement/settlement-event.js';
+} from '../../vocabulary/settlement-event.js';
 import { WebhookRejectedError, type VerifiedWebhook } from '../payment-provider.js';
 import { MollieApiError, type MollieChargeback, type MolliePayment, type MollieRefund } from './mollie.client.js';
 

@@ -1,8 +1,8 @@
 import type Stripe from 'stripe';
-import { Provider, ProviderMode } from '../../entities/index.js';
-import { fromStripeAmount, stripeAmountIssue, toStripeAmount } from '../../money/money.js';
+import { Provider, ProviderMode } from '../../vocabulary/index.js';
+import { fromStripeAmount, stripeAmountIssue, stripeChargeableAmount, toStripeAmount } from './stripe.amount.js';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { InterpretedEvent } from '../../settlement/settlement-event.js';
+import type { InterpretedEvent } from '../../vocabulary/settlement-event.js';
 import type {
   VerifiedWebhook,
   ProviderRefund,
@@ -30,7 +30,6 @@ export const STRIPE_WEBHOOK_EVENTS = [
   'refund.failed',
 ] as const;
 
-const THREE_DECIMAL = new Set(['BHD', 'JOD', 'KWD', 'OMR', 'TND']);
 const KEY_BODY = /^[A-Za-z0-9_]+$/;
 
 /** Stripe behind the provider interface; the SDK client is injected (STRIPE_API_URL points it at a fake in tests). */
@@ -85,7 +84,7 @@ export class StripeProvider implements PaymentProviderAdapter {
 
   /** Full-balance links round a three-decimal balance down to a multiple of 10: never charge more than owed. */
   chargeableAmount(amountMinor: number, currency: string): number {
-    return THREE_DECIMAL.has(currency.toUpperCase()) ? amountMinor - (amountMinor % 10) : amountMinor;
+    return stripeChargeableAmount(amountMinor, currency);
   }
 
   verifyWebhook(rawBody: Buffer, headers: IncomingHttpHeaders, webhookSecret: string | null): VerifiedWebhook {

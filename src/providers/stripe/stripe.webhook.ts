@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { fromStripeAmount } from '../../money/money.js';
+import { fromStripeAmount } from './stripe.amount.js';
 import type {
   InterpretedEvent,
   PaymentUpdate,
   RefundUpdate,
   SettlementUpdate,
-} from '../../settlement/settlement-event.js';
+} from '../../vocabulary/settlement-event.js';
 import { WebhookRejectedError, type VerifiedWebhook } from '../payment-provider.js';
 import { verifyStripeSignature } from './stripe.signature.js';
 

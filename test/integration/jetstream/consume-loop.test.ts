@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPullConsumer, type ConsumeResultKind, type HandleResult } from '../../../src/consumers/consume-loop.js';
-import { createLogger } from '../../../src/logger.js';
+import { createLogger } from '../../../src/observability/logger.js';
 import { jetStreamNames, type JetStreamNames } from '../../../src/jetstream/names.js';
 import { provisionJetStream } from '../../../src/jetstream/provision.js';
 import { startPrivateNats } from '../../helpers/private-nats.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetStreamNames } from '../../../src/jetstream/names.js';
-import { createLogger, type Logger } from '../../../src/logger.js';
+import { createLogger, type Logger } from '../../../src/observability/logger.js';
 import { testNatsPrefix } from '../../helpers/env.js';
 
 /** A prefix of this test alone, under the run's prefix (streams and subjects derive from it). */

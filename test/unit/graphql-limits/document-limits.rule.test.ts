@@ -2,7 +2,7 @@ import type { GraphQLNamedType, GraphQLSchema } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readGraphQLLimits } from '../../../src/config.js';
 import { documentLimitsRule } from '../../../src/graphql-limits/document-limits.rule.js';
-import { buildFederatedSchema } from '../../../src/schema/build-federated-schema.js';
+import { buildFederatedSchema } from '../../../src/graphql/build-federated-schema.js';
 import { graphql } from './cjs-graphql.js';
 
 const { getIntrospectionQuery, getNamedType, isObjectType, parse, specifiedRules, validate } = graphql;

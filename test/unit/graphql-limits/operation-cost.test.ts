@@ -2,7 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readGraphQLLimits } from '../../../src/config.js';
 import { ASSUMED_LIST_SIZE, estimateOperation, ROUND_TRIP_COST } from '../../../src/graphql-limits/operation-cost.js';
-import { buildFederatedSchema } from '../../../src/schema/build-federated-schema.js';
+import { buildFederatedSchema } from '../../../src/graphql/build-federated-schema.js';
 import { graphql } from './cjs-graphql.js';
 
 const { getIntrospectionQuery, parse } = graphql;

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { BadUserInputError, ProviderError } from '../../../src/errors.js';
-import { formatError } from '../../../src/schema/format-error.js';
+import { formatError } from '../../../src/graphql/format-error.js';
 
 const wrap = (original: Error) => new GraphQLError(original.message, { originalError: original, path: ['x'] });
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvoicePayment } from '../../../src/entities/index.js';
-import { buildSubgraphTypeDefs } from '../../../src/schema/build-federated-schema.js';
+import { buildSubgraphTypeDefs } from '../../../src/graphql/build-federated-schema.js';
 import { Payment } from '../../../src/schema/payment.type.js';
 import { PaymentResolver } from '../../../src/resolvers/payment.resolver.js';
 

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { PERMISSIONS, type AuthContext, type Permission } from '../auth/auth-context.js';
 import { ForbiddenError, UnauthenticatedError, type DomainError } from '../errors.js';
-import type { Loaders } from '../resolvers/loaders.js';
+import type { Loaders } from './loaders.js';
 import type { Services } from '../services/services.js';
 
 /** Per-request GraphQL context: a forked EntityManager, the verified caller and request-scoped DataLoaders. */

@@ -4,9 +4,9 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { parse, type GraphQLSchema } from 'graphql';
 import { buildSchema, createResolversMap } from 'type-graphql';
 import { resolveInvoiceReference } from '../resolvers/invoice.reference.js';
-import { Invoice } from './invoice.type.js';
+import { Invoice } from '../schema/invoice.type.js';
 import { resolvers } from '../resolvers/index.js';
-import type { GraphQLContext } from './context.js';
+import type { GraphQLContext } from '../resolvers/context.js';
 
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])';

@@ -1,4 +1,4 @@
-import { LedgerStatus } from '../entities/index.js';
+import { LedgerStatus } from '../vocabulary/index.js';
 
 /** Ledger statuses whose amount counts as paid (refunds are subtracted separately). */
 export const PAID_STATUSES: readonly LedgerStatus[] = [

@@ -7,10 +7,10 @@ import type { JwtVerifier } from '../auth/jwt.js';
 import type { GraphQLLimits } from '../config.js';
 import { DomainError } from '../errors.js';
 import { apolloLimitOptions } from '../graphql-limits/apollo-limits.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../observability/logger.js';
 import { createLoaders, type Loaders } from '../resolvers/loaders.js';
-import type { GraphQLContext } from '../schema/context.js';
-import { formatError } from '../schema/format-error.js';
+import type { GraphQLContext } from '../resolvers/context.js';
+import { formatError } from './format-error.js';
 import type { Services } from '../services/services.js';
 
 export interface GraphQLDeps {

@@ -1,7 +1,15 @@
-import type { KeyRing } from '../crypto/key-ring.js';
-import { decryptSecret, encryptSecret } from '../crypto/secret-box.js';
-import type { PaymentProviderAccount } from '../entities/index.js';
-import type { ProviderCredentials } from '../providers/payment-provider.js';
+import type { KeyRing } from './key-ring.js';
+import { decryptSecret, encryptSecret } from './secret-box.js';
+import type { Provider, ProviderCredentials, ProviderMode } from '../vocabulary/index.js';
+
+/** The parts of a provider account the secrets are bound to and stored in. */
+export interface SealedAccount {
+  workspaceId: string;
+  provider: Provider;
+  mode: ProviderMode;
+  secretKeySealed?: string | null;
+  webhookSecretSealed?: string | null;
+}
 
 /** The sealed fields of a provider account; the AAD field names are part of the ciphertext binding. */
 export type SecretField = 'secretKey' | 'webhookSecret';
@@ -10,26 +18,22 @@ export type SecretField = 'secretKey' | 'webhookSecret';
 export class AccountSecrets {
   constructor(private readonly ring: KeyRing) {}
 
-  seal(
-    account: Pick<PaymentProviderAccount, 'workspaceId' | 'provider'>,
-    field: SecretField,
-    plaintext: string,
-  ): string {
+  seal(account: Pick<SealedAccount, 'workspaceId' | 'provider'>, field: SecretField, plaintext: string): string {
     return encryptSecret(this.ring, plaintext, { workspaceId: account.workspaceId, provider: account.provider, field });
   }
 
-  open(account: Pick<PaymentProviderAccount, 'workspaceId' | 'provider'>, field: SecretField, sealed: string): string {
+  open(account: Pick<SealedAccount, 'workspaceId' | 'provider'>, field: SecretField, sealed: string): string {
     return decryptSecret(this.ring, sealed, { workspaceId: account.workspaceId, provider: account.provider, field });
   }
 
   /** Credentials for a provider call, or null when the account is disconnected (secrets wiped). */
-  credentials(account: PaymentProviderAccount): ProviderCredentials | null {
+  credentials(account: SealedAccount): ProviderCredentials | null {
     if (!account.secretKeySealed) return null;
     return { mode: account.mode, secretKey: this.open(account, 'secretKey', account.secretKeySealed) };
   }
 
   /** The webhook signing secret, or null. */
-  webhookSecret(account: PaymentProviderAccount): string | null {
+  webhookSecret(account: SealedAccount): string | null {
     return account.webhookSecretSealed ? this.open(account, 'webhookSecret', account.webhookSecretSealed) : null;
   }
 

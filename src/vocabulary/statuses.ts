@@ -1,0 +1,63 @@
+/**
+ * The statuses of the ledger, shared by entities, provider adapters, settlement and the GraphQL mapping. Values are
+ * stored as they are (lower case) in their tables.
+ */
+
+/** A ledger payment's status; transitions are forward-only (see settlement). */
+export const LedgerStatus = {
+  PENDING: 'pending',
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  REFUNDED: 'refunded',
+  PARTIALLY_REFUNDED: 'partially_refunded',
+  CANCELLED: 'cancelled',
+} as const;
+export type LedgerStatus = (typeof LedgerStatus)[keyof typeof LedgerStatus];
+
+/** What a provider says a payment did; the ledger derives REFUNDED and PARTIALLY_REFUNDED from refunds itself. */
+export type PaymentOutcome = Exclude<LedgerStatus, 'refunded' | 'partially_refunded'>;
+
+/** Ledger statuses whose amount counts as paid (refunds are subtracted separately). */
+export const PAID_STATUSES: readonly LedgerStatus[] = [
+  LedgerStatus.SUCCEEDED,
+  LedgerStatus.PARTIALLY_REFUNDED,
+  LedgerStatus.REFUNDED,
+];
+
+/** A refund's status. */
+export const RefundState = {
+  PENDING: 'pending',
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+} as const;
+export type RefundState = (typeof RefundState)[keyof typeof RefundState];
+
+/** Invoice lifecycle states, owned by the Invoices service; payments only move sent/overdue/partial/paid. */
+export const InvoiceStatus = {
+  DRAFT: 'draft',
+  SENT: 'sent',
+  OVERDUE: 'overdue',
+  PARTIAL: 'partial',
+  PAID: 'paid',
+  VOID: 'void',
+} as const;
+export type InvoiceStatus = (typeof InvoiceStatus)[keyof typeof InvoiceStatus];
+
+/** Invoice states a customer can pay in. */
+export const PAYABLE_STATUSES: ReadonlySet<InvoiceStatus> = new Set([
+  InvoiceStatus.SENT,
+  InvoiceStatus.OVERDUE,
+  InvoiceStatus.PARTIAL,
+]);
+
+/** What became of one provider event in the settlement inbox. */
+export const InboxStatus = {
+  APPLIED: 'applied',
+  IGNORED: 'ignored',
+  FAILED: 'failed',
+} as const;
+export type InboxStatus = (typeof InboxStatus)[keyof typeof InboxStatus];
+
+/** A hosted checkout's state at the provider. */
+export type CheckoutState = 'open' | 'complete' | 'expired';
