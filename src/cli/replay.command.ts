@@ -1,6 +1,6 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { Provider } from '../vocabulary/index.js';
-import { SettlementService } from '../settlement/settlement.service.js';
+import { parseEnvelope } from '../jetstream/envelope.js';
 import { parseArgs, UsageError, type CliContext } from './cli-context.js';
 import { UUID } from '../uuid.js';
 
@@ -70,7 +70,7 @@ export async function replayCommand(ctx: CliContext, args: string[], out: (line:
         counts.matched++;
         if (settlement) {
           try {
-            const outcome = await settlement.settle(SettlementService.parseEnvelope(msg.data), {
+            const outcome = await settlement.settle(parseEnvelope(msg.data), {
               streamSequence: msg.seq,
             });
             counts[outcome === 'applied' ? 'applied' : 'unchanged']++;

@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Provider, ProviderMode } from '../vocabulary/index.js';
-import { eventMsgId, type JetStreamNames } from '../jetstream/names.js';
+import { isProvider, ProviderMode, WEBHOOK_ROUTE } from '../vocabulary/index.js';
+import { encodeEnvelope } from '../jetstream/envelope.js';
+import { eventMsgId, WorkestraHeader, type JetStreamNames } from '../jetstream/names.js';
 import { JetStreamUnavailableError, type EventPublisher } from '../jetstream/publisher.js';
 import type { Logger } from '../observability/logger.js';
 import { WebhookRejectedError } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import { requestHost, type WebhookAccounts } from '../services/webhook-accounts.js';
+import type { WebhookAccounts } from '../services/webhook-accounts.js';
+import { requestHost } from './request-host.js';
 import type { Metrics } from '../observability/metrics.js';
 import { continueTrace } from '../observability/trace-context.js';
 
 /** Largest accepted body. NATS's default max payload is 1 MiB with headers: an accepted body must always fit. */
 export const WEBHOOK_BODY_LIMIT = 512 * 1024;
-const ROUTE = '/api/finance/payments/:provider/webhook';
 const PATH = /^\/api\/finance\/payments\/([a-z]+)\/webhook\/?(?:\?.*)?$/;
-const PROVIDERS = new Set<string>(Object.values(Provider));
 
 export interface WebhookHandlerDeps {
   providers: ProviderRegistry;
@@ -76,10 +76,10 @@ function reply(
   started?: bigint,
 ) {
   deps.metrics.webhooks.inc({ provider, outcome });
-  deps.metrics.httpRequests.inc({ method: 'POST', route: ROUTE, status: String(status) });
+  deps.metrics.httpRequests.inc({ method: 'POST', route: WEBHOOK_ROUTE, status: String(status) });
   if (started)
     deps.metrics.httpDuration.observe(
-      { method: 'POST', route: ROUTE },
+      { method: 'POST', route: WEBHOOK_ROUTE },
       Number(process.hrtime.bigint() - started) / 1e9,
     );
   const json = JSON.stringify(body);
@@ -98,11 +98,11 @@ async function handle(
   res: ServerResponse,
 ): Promise<void> {
   const started = process.hrtime.bigint();
-  if (!PROVIDERS.has(providerName) || !deps.providers.has(providerName as Provider)) {
+  if (!isProvider(providerName) || !deps.providers.has(providerName)) {
     req.resume();
     return reply(deps, res, 'unknown', 404, 'unknown_provider', { error: 'unknown provider' }, started);
   }
-  const provider = providerName as Provider;
+  const provider = providerName;
   let body: Buffer;
   try {
     body = await readBody(req);
@@ -151,18 +151,11 @@ async function handle(
       started,
     );
   }
-  // The verified bytes are embedded as they are: no re-serialisation on the hot path.
-  const envelope = Buffer.concat([
-    Buffer.from(
-      `{"provider":"${provider}","workspaceId":"${account.workspaceId}","receivedAt":"${new Date().toISOString()}","event":`,
-    ),
-    verified.body,
-    Buffer.from('}'),
-  ]);
+  const envelope = encodeEnvelope(provider, account.workspaceId, verified.body);
   try {
     const ack = await deps.publisher.publish(deps.names.eventSubject(provider, account.workspaceId), envelope, {
       msgId: eventMsgId(provider, verified.eventId),
-      headers: { 'Workestra-Event-Type': verified.type, traceparent },
+      headers: { [WorkestraHeader.EventType]: verified.type, traceparent },
     });
     if (deps.logger.isLevelEnabled('info'))
       deps.logger.info(

@@ -27,6 +27,8 @@ export const WorkestraHeader = {
   LastError: 'Workestra-Last-Error',
   DeadAt: 'Workestra-Dead-At',
   AutoRetries: 'Workestra-Auto-Retries',
+  /** The provider event's type, for logs before the body is parsed. */
+  EventType: 'Workestra-Event-Type',
 } as const;
 
 /** JetStream's deduplication header. */

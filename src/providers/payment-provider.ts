@@ -107,6 +107,8 @@ export interface PaymentProviderAdapter {
   readonly provider: Provider;
   /** Whether this provider signs webhooks with a per-endpoint secret (Stripe) or not (Mollie). */
   readonly usesWebhookSecret: boolean;
+  /** Whether interpreting an event needs the account's credentials (providers whose webhooks carry only an id). */
+  readonly interpretNeedsCredentials: boolean;
 
   /** Prefix and mode checks; returns a user-facing problem or null. Makes no network call. */
   checkKeyFormat(input: KeyInput): string | null;

@@ -29,7 +29,7 @@ export function buildServices(config: Config, orm: MikroORM, logger: Logger): Se
   ]);
   const secrets = new AccountSecrets(parseKeyRing(config.encryptionKeys));
   const payLinks = new PayLinkService(providers, config.publicBaseUrl);
-  const settlement = new SettlementService(orm, providers, secrets, logger);
+  const settlement = new SettlementService(orm, providers, secrets);
   return {
     providers,
     secrets,

@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { InvoicePayment, PaymentRefund, type Invoice } from '../entities/index.js';
-import { RefundState, type Provider } from '../vocabulary/index.js';
-import { PAID_STATUSES, statusAfterRefunds } from '../db/ledger.sql.js';
-import { SettlementError, type ChargeRefundedUpdate, type RefundUpdate } from '../vocabulary/settlement-event.js';
+import {
+  PAID_STATUSES,
+  RefundState,
+  SettlementError,
+  type ChargeRefundedUpdate,
+  type Provider,
+  type RefundUpdate,
+} from '../vocabulary/index.js';
+import { statusAfterRefunds } from './ledger-rules.js';
 
 const TERMINAL = new Set<RefundState>([RefundState.FAILED, RefundState.CANCELLED]);
-const STATES: Record<RefundUpdate['status'], RefundState> = {
-  pending: RefundState.PENDING,
-  succeeded: RefundState.SUCCEEDED,
-  failed: RefundState.FAILED,
-  cancelled: RefundState.CANCELLED,
-};
 
 /** Refunds nobody has attributed yet (a charge's cumulative total that known refunds don't explain) live in one row. */
 const unattributedId = (providerPaymentId: string) => `unattributed:${providerPaymentId}`;
@@ -87,7 +87,7 @@ export class RefundLedger {
         (candidate) =>
           update.localRefundId !== null && candidate.id === update.localRefundId && !candidate.providerRefundId,
       );
-    const state = STATES[update.status];
+    const state = update.status;
     if (!row) {
       row = tx.create(PaymentRefund, {
         id: randomUUID(),

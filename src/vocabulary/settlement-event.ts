@@ -1,15 +1,17 @@
+import type { PaymentOutcome, RefundState } from './statuses.js';
+
 /**
- * The neutral vocabulary every provider's events are mapped onto (Medusa-style): settlement only ever sees these.
+ * The neutral updates every provider's events are mapped onto (Medusa-style): settlement only ever sees these.
  */
 
-/** A provider payment (Stripe Checkout Session, Mollie payment) changed state. */
+/** A provider payment (a hosted checkout) changed state. */
 export interface PaymentUpdate {
   kind: 'payment';
-  /** `cs_…` / `tr_…`: the ledger row's provider reference. */
+  /** The hosted checkout's id at the provider: the ledger row's provider reference. */
   reference: string;
-  /** Stripe payment intent (`pi_…`), needed for refunds; null when not known yet. */
+  /** The provider's id of the payment behind the checkout (refunds name it); null when not known yet. */
   providerPaymentId: string | null;
-  outcome: 'pending' | 'succeeded' | 'failed' | 'cancelled';
+  outcome: PaymentOutcome;
   amountMinor: number;
   currency: string;
   /** From provider metadata; must belong to the workspace the event arrived for. */
@@ -22,17 +24,17 @@ export interface PaymentUpdate {
 export interface RefundUpdate {
   kind: 'refund';
   providerRefundId: string;
-  /** The refunded payment, by its provider payment id (`pi_…` / `tr_…`). */
+  /** The refunded payment, by its provider payment id. */
   providerPaymentId: string;
   amountMinor: number;
   currency: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'cancelled';
+  status: RefundState;
   reason: string | null;
   /** Our own refund row id, when the refund was requested through this service (sent as provider metadata). */
   localRefundId: string | null;
 }
 
-/** A charge's cumulative refunded amount (Stripe `charge.refunded`): only the part known refunds don't explain counts. */
+/** A payment's cumulative refunded amount: only the part known refunds don't explain counts. */
 export interface ChargeRefundedUpdate {
   kind: 'charge_refunded';
   providerPaymentId: string;
@@ -49,15 +51,6 @@ export interface InterpretedEvent {
   eventId: string;
   type: string;
   updates: SettlementUpdate[];
-}
-
-/** What travels through JetStream: the verified provider event plus where it belongs. */
-export interface EventEnvelope {
-  provider: string;
-  workspaceId: string;
-  receivedAt: string;
-  /** The provider's event exactly as verified (Stripe: the event JSON; Mollie: `{ id }`). */
-  event: unknown;
 }
 
 /** An event that cannot be applied as it stands (unknown invoice, wrong workspace, currency mismatch, bad payload). */

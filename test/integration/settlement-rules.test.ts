@@ -3,12 +3,11 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseKeyRing } from '../../src/crypto/key-ring.js';
 import { openOrm } from '../../src/db/orm.js';
-import { Provider } from '../../src/vocabulary/index.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { Provider, type PaymentOutcome } from '../../src/vocabulary/index.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { AccountSecrets } from '../../src/crypto/account-secrets.js';
 import { SettlementService } from '../../src/settlement/settlement.service.js';
-import { RECOMPUTE_INVOICE, SETTLE_PAYMENT } from '../../src/db/ledger.sql.js';
+import { recomputeInvoice, settlePaymentRow } from '../../src/db/ledger.repository.js';
 import { TEST_ENCRYPTION_KEYS, testDatabaseUrl } from '../helpers/env.js';
 import { insertInvoice, insertPayment } from '../helpers/fixtures.js';
 
@@ -25,24 +24,18 @@ describe('settlement rules (the SQL itself)', () => {
   /** Runs the settle statement for one event and returns the ledger row's status afterwards. */
   const upsert = async (workspaceId: string, invoiceId: string, reference: string, status: string, amount: number) => {
     const em = orm.em.fork();
-    await em.execute(SETTLE_PAYMENT, [
-      randomUUID(),
+    await settlePaymentRow(em, {
       workspaceId,
       invoiceId,
-      'stripe',
+      provider: 'stripe',
       reference,
-      'pi_x',
-      `evt_${randomUUID()}`,
-      status,
-      amount,
-      'EUR',
-      null,
-      invoiceId,
-      'stripe',
-      reference,
-      invoiceId,
-      invoiceId,
-    ]);
+      providerPaymentId: 'pi_x',
+      eventId: `evt_${randomUUID()}`,
+      outcome: status as PaymentOutcome,
+      amountMinor: amount,
+      currency: 'EUR',
+      paidAt: null,
+    });
     return (
       await em.execute<Array<{ status: string }>>('select status from invoice_payments where provider_reference = ?', [
         reference,
@@ -83,25 +76,19 @@ describe('settlement rules (the SQL itself)', () => {
     const reference = `cs_test_${randomUUID()}`;
     await upsert(workspaceId, first.id, reference, 'pending', 500);
     const em = orm.em.fork();
-    const updated = await em.execute(SETTLE_PAYMENT, [
-      randomUUID(),
+    const updated = await settlePaymentRow(em, {
       workspaceId,
-      second.id,
-      'stripe',
+      invoiceId: second.id,
+      provider: 'stripe',
       reference,
-      'pi_x',
-      'evt_x',
-      'succeeded',
-      500,
-      'EUR',
-      null,
-      second.id,
-      'stripe',
-      reference,
-      second.id,
-      second.id,
-    ]);
-    expect(updated).toEqual([]);
+      providerPaymentId: 'pi_x',
+      eventId: 'evt_x',
+      outcome: 'succeeded',
+      amountMinor: 500,
+      currency: 'EUR',
+      paidAt: null,
+    });
+    expect(updated).toBe(false); // nothing updated
     expect(
       await em.execute('select invoice_id, status from invoice_payments where provider_reference = ?', [reference]),
     ).toEqual([{ invoice_id: first.id, status: 'pending' }]);
@@ -135,7 +122,6 @@ describe('settlement rules (the SQL itself)', () => {
       orm,
       new ProviderRegistry([]),
       new AccountSecrets(parseKeyRing(TEST_ENCRYPTION_KEYS)),
-      createLogger('silent'),
     );
     const workspaceId = randomUUID();
     const invoice = await insertInvoice(orm, { workspaceId, totalMinor: 1000 });
@@ -212,10 +198,8 @@ describe('settlement rules (the SQL itself)', () => {
     const invoice = await insertInvoice(orm, { workspaceId, status, totalMinor: total, dueDate: due });
     if (settled) await insertPayment(orm, { workspaceId, invoiceId: invoice.id, amountMinor: settled });
     await insertPayment(orm, { workspaceId, invoiceId: invoice.id, amountMinor: 777, status: 'pending' });
-    const [row] = await orm.em
-      .fork()
-      .execute<Array<{ status: string; paid_minor: string }>>(RECOMPUTE_INVOICE, [invoice.id, invoice.id, invoice.id]);
-    expect(row).toEqual({ status: expected, paid_minor: String(settled) });
+    const row = await recomputeInvoice(orm.em.fork(), invoice.id);
+    expect(row).toEqual({ status: expected, paidMinor: settled });
     // The payment statement computes the same: a settled payment added on top of the recomputed state.
     if (status !== 'draft' && status !== 'void') {
       await upsert(workspaceId, invoice.id, `cs_test_${randomUUID()}`, 'succeeded', total);

@@ -33,6 +33,7 @@ const REFUND_STATES: Record<string, ProviderRefund['status']> = {
 /** Mollie behind the provider interface: Payments API hosted checkout, fetch-back webhooks, refunds. */
 export class MollieProvider implements PaymentProviderAdapter {
   readonly provider = Provider.MOLLIE;
+  readonly interpretNeedsCredentials = true;
   readonly usesWebhookSecret = false;
 
   constructor(private readonly clients: MollieClientFactory) {}

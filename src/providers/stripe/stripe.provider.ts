@@ -35,6 +35,7 @@ const KEY_BODY = /^[A-Za-z0-9_]+$/;
 /** Stripe behind the provider interface; the SDK client is injected (STRIPE_API_URL points it at a fake in tests). */
 export class StripeProvider implements PaymentProviderAdapter {
   readonly provider = Provider.STRIPE;
+  readonly interpretNeedsCredentials = false;
   readonly usesWebhookSecret = true;
 
   constructor(private readonly clients: StripeClientFactory) {}

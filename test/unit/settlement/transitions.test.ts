@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LedgerStatus } from '../../../src/vocabulary/index.js';
-import { statusAfterRefunds } from '../../../src/db/ledger.sql.js';
+import { statusAfterRefunds } from '../../../src/settlement/ledger-rules.js';
 
 const { SUCCEEDED, REFUNDED, PARTIALLY_REFUNDED } = LedgerStatus;
 

@@ -1,4 +1,4 @@
-import type { PaymentItem, SettleOutcome, SettlementService } from '../settlement/settlement.service.js';
+import type { PaymentItem, SettleOutcome } from './payment-item.js';
 
 interface Waiting {
   item: PaymentItem;
@@ -15,7 +15,7 @@ export class SettlementBatcher {
   private running = 0;
 
   constructor(
-    private readonly settlement: SettlementService,
+    private readonly applyBatch: (items: PaymentItem[]) => Promise<Array<SettleOutcome | Error>>,
     private readonly maxBatch = 32,
     private readonly parallel = 2,
   ) {}
@@ -31,8 +31,7 @@ export class SettlementBatcher {
     while (this.running < this.parallel && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.running++;
-      this.settlement
-        .applyPayments(batch.map((waiting) => waiting.item))
+      this.applyBatch(batch.map((waiting) => waiting.item))
         .then(
           (outcomes) => batch.forEach((waiting, index) => waiting.resolve(outcomes[index])),
           (error: unknown) =>

@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Invoice } from '../entities/index.js';
+import { LedgerStatus, PAID_STATUSES, type PaymentOutcome, type Provider } from '../vocabulary/index.js';
+import { CLAIM_FROM_ROW, type InboxClaim } from './inbox.repository.js';
+
+/**
+ * The ledger's SQL: the settlement rule (paid = payments − refunds, status from paid), forward-only ledger upserts and
+ * the invoice lock. Everything here runs inside the caller's unit of work.
+ */
+
+const PAID_SQL = PAID_STATUSES.map((status) => `'${status}'`).join(', ');
+
+/**
+ * Forward-only transitions of a ledger row, as the SQL condition of the upsert (`p` = the stored row, `excluded` = the
+ * event's). Money taken is never undone by a late or reordered event: nothing moves a settled row; a success moves
+ * any other row (the card was charged even after an `expired` or `failed`); `failed`/`cancelled` only end a pending
+ * row; `pending` never overwrites anything.
+ */
+export const LEDGER_TRANSITION_ALLOWED = `(p.status not in (${PAID_SQL}) and (excluded.status = 'succeeded' or (excluded.status in ('failed', 'cancelled') and p.status = 'pending')))`;
+
+/** The invoice status for a recomputed `paid` amount (`i` = the invoice row): the settlement rule. */
+const statusFor = (paid: string) => `case
+      when i.status in ('draft', 'void') then i.status
+      when ${paid} > 0 and ${paid} >= i.total_minor then 'paid'
+      when ${paid} > 0 then 'partial'
+      when i.due_date < (now() at time zone 'utc')::date then 'overdue'
+      else 'sent' end`;
+
+/**
+ * paid = Σ settled payments − Σ succeeded refunds of an invoice (parameter: the invoice id, twice), floored at 0.
+ * `payments` is the SQL of the payment rows to add up (one parameter, the invoice id).
+ */
+const paidFrom = (payments: string) => `greatest(0, (${payments})
+      - (select coalesce(sum(amount_minor), 0) from payment_refunds where invoice_id = ? and status = 'succeeded'))`;
+
+const SETTLED_PAYMENTS = `select coalesce(sum(amount_minor), 0) from invoice_payments where invoice_id = ? and status in (${PAID_SQL})`;
+
+/**
+ * Locks the invoice row, then claims the event in the inbox, but only when the invoice exists in the workspace and its
+ * currency matches, so a rejected event writes nothing. `claimed` false with a currency means it was applied before.
+ */
+const CLAIM_AND_LOCK = `
+  with inv as (select currency from invoices where id = ? and workspace_id = ? for update),
+  claim as (${CLAIM_FROM_ROW('inv', 'upper(trim(inv.currency)) = ?')} returning 1)
+  select (select currency from inv) as currency, (select count(*) from claim)::int as claimed`;
+
+/**
+ * Under the lock (a new statement, so its snapshot includes every committed change): upserts the ledger row
+ * forward-only and recomputes the invoice from the ledger, in one statement. The row's new version comes from the
+ * upsert; the table contributes every other row. Nothing is updated when the reference belongs to another invoice.
+ */
+const SETTLE_PAYMENT = `
+  with up as (
+    insert into invoice_payments as p (id, workspace_id, invoice_id, provider, provider_reference, provider_payment_id, event_id, status, amount_minor, currency, paid_at)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    on conflict (provider, provider_reference) do update set
+      provider_payment_id = coalesce(p.provider_payment_id, excluded.provider_payment_id),
+      status = case when ${LEDGER_TRANSITION_ALLOWED} then excluded.status else p.status end,
+      event_id = case when ${LEDGER_TRANSITION_ALLOWED} then excluded.event_id else p.event_id end,
+      amount_minor = case when ${LEDGER_TRANSITION_ALLOWED} and excluded.status = 'succeeded' then excluded.amount_minor else p.amount_minor end,
+      paid_at = case when ${LEDGER_TRANSITION_ALLOWED} and excluded.status = 'succeeded' then excluded.paid_at else p.paid_at end,
+      updated_at = case when ${LEDGER_TRANSITION_ALLOWED} then now() else p.updated_at end
+      where p.invoice_id = excluded.invoice_id
+    returning status, amount_minor),
+  totals as (
+    select ${paidFrom(`${SETTLED_PAYMENTS} and not (provider = ? and provider_reference = ?)) + (select coalesce(sum(amount_minor), 0) from up where status in (${PAID_SQL})`)} as paid,
+      (select count(*) from up)::int as upserted)
+  update invoices i set paid_minor = t.paid, status = ${statusFor('t.paid')}, updated_at = now()
+  from totals t
+  where i.id = ? and t.upserted = 1
+  returning i.status`;
+
+/** Recomputes an invoice from its ledger (the caller holds the invoice row lock). */
+const RECOMPUTE_INVOICE = `
+  with totals as (select ${paidFrom(SETTLED_PAYMENTS)} as paid)
+  update invoices i set paid_minor = t.paid, status = ${statusFor('t.paid')}, updated_at = now()
+  from totals t
+  where i.id = ?
+  returning i.status, i.paid_minor`;
+
+/** A payment as the ledger records it. */
+export interface LedgerPayment {
+  workspaceId: string;
+  invoiceId: string;
+  provider: Provider;
+  reference: string;
+  providerPaymentId: string | null;
+  eventId: string;
+  outcome: PaymentOutcome;
+  amountMinor: number;
+  currency: string;
+  /** When the money was taken (succeeded payments only). */
+  paidAt: Date | null;
+}
+
+/** The invoice row's lock and the event's inbox claim, in one round trip. */
+export async function claimAndLockInvoice(
+  tx: EntityManager,
+  claim: InboxClaim,
+  invoiceId: string,
+  currency: string,
+): Promise<{ currency: string | null; claimed: boolean }> {
+  const [row] = await tx.execute<Array<{ currency: string | null; claimed: number }>>(CLAIM_AND_LOCK, [
+    invoiceId,
+    claim.workspaceId,
+    randomUUID(),
+    claim.provider,
+    claim.eventId,
+    claim.workspaceId,
+    claim.type,
+    claim.streamSequence,
+    currency,
+  ]);
+  return { currency: row.currency, claimed: row.claimed > 0 };
+}
+
+/** Upserts a payment's ledger row and recomputes its invoice (under the invoice lock); false: another invoice's reference. */
+export async function settlePaymentRow(tx: Pick<EntityManager, 'execute'>, payment: LedgerPayment): Promise<boolean> {
+  const settled = await tx.execute<Array<{ status: string }>>(SETTLE_PAYMENT, [
+    randomUUID(),
+    payment.workspaceId,
+    payment.invoiceId,
+    payment.provider,
+    payment.reference,
+    payment.providerPaymentId,
+    payment.eventId,
+    payment.outcome,
+    payment.amountMinor,
+    payment.currency,
+    payment.paidAt,
+    payment.invoiceId,
+    payment.provider,
+    payment.reference,
+    payment.invoiceId,
+    payment.invoiceId,
+  ]);
+  return settled.length > 0;
+}
+
+/** Recomputes an invoice's paid amount and status from its ledger (under the invoice lock). */
+export async function recomputeInvoice(
+  tx: Pick<EntityManager, 'execute'>,
+  invoiceId: string,
+): Promise<{ status: string; paidMinor: number } | null> {
+  const [row] = await tx.execute<Array<{ status: string; paid_minor: string }>>(RECOMPUTE_INVOICE, [
+    invoiceId,
+    invoiceId,
+    invoiceId,
+  ]);
+  return row ? { status: row.status, paidMinor: Number(row.paid_minor) } : null;
+}
+
+/** The invoice of a workspace, locked for the unit of work; null when it does not (yet) exist there. */
+export function lockInvoice(tx: EntityManager, workspaceId: string, invoiceId: string): Promise<Invoice | null> {
+  return tx.findOne(Invoice, { id: invoiceId.toLowerCase(), workspaceId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+}
+
+/** Records a checkout the service created as a PENDING row; a replayed session (same reference) keeps its one row. */
+export async function recordPendingCheckout(
+  em: Pick<EntityManager, 'execute'>,
+  row: {
+    workspaceId: string;
+    invoiceId: string;
+    provider: Provider;
+    reference: string;
+    amountMinor: number;
+    currency: string;
+    payLinkId: string;
+    checkoutUrl: string | null;
+    expiresAt: Date | null;
+  },
+): Promise<void> {
+  await em.execute(
+    `insert into invoice_payments (id, workspace_id, invoice_id, provider, provider_reference, status, amount_minor, currency, pay_link_id, checkout_url, expires_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (provider, provider_reference) do nothing`,
+    [
+      randomUUID(),
+      row.workspaceId,
+      row.invoiceId,
+      row.provider,
+      row.reference,
+      LedgerStatus.PENDING,
+      row.amountMinor,
+      row.currency,
+      row.payLinkId,
+      row.checkoutUrl,
+      row.expiresAt,
+    ],
+  );
+}
