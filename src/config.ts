@@ -1,4 +1,5 @@
 import { parseKeyRing } from './crypto/key-ring.js';
+import { PROVIDERS, type Provider } from './vocabulary/index.js';
 
 /** Typed configuration, read from the environment once at start. Each bad variable fails with one line naming it. */
 
@@ -14,8 +15,8 @@ export interface Config {
   publicBaseUrl: string;
   authJwtSecret: string;
   encryptionKeys: string;
-  stripeApiUrl: string | null;
-  mollieApiUrl: string | null;
+  /** `<PROVIDER>_API_URL` of each provider (e.g. `STRIPE_API_URL`): its API's base URL, null for its own. */
+  providerApiUrls: Record<Provider, string | null>;
   trustProxy: boolean;
   settlementMaxDeliver: number;
   settlementBackoffMs: number[];
@@ -174,8 +175,12 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     publicBaseUrl: urlVar(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`, ['http:', 'https:'])!,
     authJwtSecret,
     encryptionKeys,
-    stripeApiUrl: urlVar(env, 'STRIPE_API_URL', null, ['http:', 'https:']),
-    mollieApiUrl: urlVar(env, 'MOLLIE_API_URL', null, ['http:', 'https:']),
+    providerApiUrls: Object.fromEntries(
+      PROVIDERS.map((provider) => [
+        provider,
+        urlVar(env, `${provider.toUpperCase()}_API_URL`, null, ['http:', 'https:']),
+      ]),
+    ) as Record<Provider, string | null>,
     trustProxy: boolVar(env, 'TRUST_PROXY', false),
     settlementMaxDeliver: intVar(env, 'SETTLEMENT_MAX_DELIVER', 6, 1, 100),
     settlementBackoffMs,

@@ -14,6 +14,7 @@ export interface CheckoutRequest {
   currency: string;
   customerEmail: string | null;
   partial: boolean;
+  /** Our success page; an adapter may add its provider's placeholders (e.g. the session id) to it. */
   successUrl: string;
   cancelUrl: string;
   /** Our own Idempotency-Key (derived from link, amount and session generation). */
@@ -46,7 +47,10 @@ export interface RefundRequest {
   reason: string | null;
   /** Derived from the workspace and the client's idempotency key (contains the latter). */
   idempotencyKey: string;
-  metadata: Record<string, string>;
+  /** Our refund row, workspace and invoice: sent as metadata so the provider's refund events find them again. */
+  localRefundId: string;
+  workspaceId: string;
+  invoiceId: string;
 }
 
 /** The provider's answer to a refund request. */
@@ -90,6 +94,13 @@ export class InvalidCredentialsError extends Error {}
 export class ProviderUnavailableError extends Error {
   constructor(readonly detail: string) {
     super('The payment provider could not be reached');
+  }
+}
+
+/** A provider this server does not offer (not registered). */
+export class UnknownProviderError extends Error {
+  constructor(readonly provider: string) {
+    super(`${provider} is not available on this server`);
   }
 }
 

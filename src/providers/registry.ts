@@ -1,6 +1,8 @@
 import type { Provider } from '../vocabulary/index.js';
-import { BadUserInputError } from '../errors.js';
-import type { PaymentProviderAdapter } from './payment-provider.js';
+import { UnknownProviderError, type PaymentProviderAdapter } from './payment-provider.js';
+import { mollieClientFactory, MollieProvider } from './mollie/mollie.provider.js';
+import { stripeClientFactory } from './stripe/stripe.client.js';
+import { StripeProvider } from './stripe/stripe.provider.js';
 
 /** The adapters the composition root registered, by provider. */
 export class ProviderRegistry {
@@ -10,14 +12,23 @@ export class ProviderRegistry {
     for (const adapter of adapters) this.adapters.set(adapter.provider, adapter);
   }
 
-  /** The adapter; a provider this server does not offer is a user error (BAD_USER_INPUT), not a crash. */
+  /** The adapter; UnknownProviderError for a provider this server does not offer. */
   get(provider: Provider): PaymentProviderAdapter {
     const adapter = this.adapters.get(provider);
-    if (!adapter) throw new BadUserInputError(`${provider} is not available on this server`);
+    if (!adapter) throw new UnknownProviderError(provider);
     return adapter;
   }
 
   has(provider: Provider): boolean {
     return this.adapters.has(provider);
   }
+}
+
+/** Every adapter this service ships, with its API base URL (null: the provider's own); the one list of them. */
+export function createProviderRegistry(apiUrls: Record<Provider, string | null>): ProviderRegistry {
+  const adapters: Record<Provider, PaymentProviderAdapter> = {
+    stripe: new StripeProvider(stripeClientFactory(apiUrls.stripe)),
+    mollie: new MollieProvider(mollieClientFactory(apiUrls.mollie)),
+  };
+  return new ProviderRegistry(Object.values(adapters));
 }

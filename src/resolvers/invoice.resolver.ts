@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { Invoice as InvoiceRow } from '../entities/index.js';
+import { ensurePartialLink } from '../db/pay-link.repository.js';
 import { requireAuth, type GraphQLContext } from './context.js';
 import { Invoice } from '../schema/invoice.type.js';
 import { PayLink } from '../schema/pay-link.type.js';
@@ -62,7 +63,7 @@ export class InvoiceResolver {
     link.provider = toGraphQLProvider(account.provider);
     if (partial) {
       payLinks.checkPartialAmount(invoice, account, amountMinor);
-      link.url = payLinks.url((await payLinks.partialLink(context.em, invoice, amountMinor)).token);
+      link.url = payLinks.url((await ensurePartialLink(context.em, invoice, amountMinor)).token);
       link.amountDue = Money.of(amountMinor, invoice.currency);
     } else {
       link.url = payLinks.url(await context.loaders().fullBalanceToken.load(invoice.id));

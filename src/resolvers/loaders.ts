@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Invoice, InvoicePayment, PaymentProviderAccount, PaymentRefund } from '../entities/index.js';
-import { newPayToken } from '../services/pay-link.service.js';
+import { fullBalanceTokens } from '../db/pay-link.repository.js';
 import { UUID } from '../uuid.js';
 
 /** Keeps only well-formed uuids (anything else cannot exist, and must not reach a uuid cast in SQL). */
@@ -66,32 +65,7 @@ export function createLoaders(em: EntityManager, workspaceId: string): Loaders {
     }),
     fullBalanceToken: new DataLoader(async (invoiceIds) => {
       const wanted = validIds(invoiceIds);
-      // uuids and base64url tokens contain no array-literal metacharacters, so literals are safe here.
-      const ids = `{${wanted.join(',')}}`;
-      const sql = `with wanted as (select * from unnest(?::uuid[], ?::text[], ?::uuid[]) as w(invoice_id, token, id)),
-        inserted as (
-          insert into pay_links (id, token, workspace_id, invoice_id, amount_minor)
-          select w.id, w.token, ?, w.invoice_id, null from wanted w
-          where not exists (select 1 from pay_links p where p.invoice_id = w.invoice_id and p.amount_minor is null)
-          on conflict do nothing
-          returning invoice_id, token)
-        select invoice_id, token from pay_links where invoice_id = any(?::uuid[]) and amount_minor is null and workspace_id = ?
-        union all select invoice_id, token from inserted`;
-      const load = () =>
-        em
-          .getConnection()
-          .execute<Array<{ invoice_id: string; token: string }>>(sql, [
-            ids,
-            `{${wanted.map(() => newPayToken()).join(',')}}`,
-            `{${wanted.map(() => randomUUID()).join(',')}}`,
-            workspaceId,
-            ids,
-            workspaceId,
-          ]);
-      let rows = await load();
-      // A concurrent request may have inserted a link after our snapshot: then one more pass finds it.
-      if (rows.length < wanted.length) rows = await load();
-      const byInvoice = new Map(rows.map((row) => [row.invoice_id, row.token]));
+      const byInvoice = await fullBalanceTokens(em, workspaceId, wanted);
       return invoiceIds.map((id) => byInvoice.get(id.toLowerCase()) ?? new Error(`no pay link for ${id}`));
     }),
     accounts() {

@@ -3,10 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config.js';
 import { parseKeyRing } from '../crypto/key-ring.js';
 import type { Logger } from '../observability/logger.js';
-import { mollieClientFactory, MollieProvider } from '../providers/mollie/mollie.provider.js';
-import { ProviderRegistry } from '../providers/registry.js';
-import { stripeClientFactory } from '../providers/stripe/stripe.client.js';
-import { StripeProvider } from '../providers/stripe/stripe.provider.js';
+import { createProviderRegistry } from '../providers/registry.js';
 import { Reconciler } from '../settlement/reconciler.js';
 import { SettlementService } from '../settlement/settlement.service.js';
 import { AccountSecrets } from '../crypto/account-secrets.js';
@@ -23,10 +20,7 @@ export async function connectNats(config: Config, name: string): Promise<NatsCon
 
 /** Builds the domain services once; the same set serves resolvers, routes, consumers and the CLI. */
 export function buildServices(config: Config, orm: MikroORM, logger: Logger): Services {
-  const providers = new ProviderRegistry([
-    new StripeProvider(stripeClientFactory(config.stripeApiUrl)),
-    new MollieProvider(mollieClientFactory(config.mollieApiUrl)),
-  ]);
+  const providers = createProviderRegistry(config.providerApiUrls);
   const secrets = new AccountSecrets(parseKeyRing(config.encryptionKeys));
   const payLinks = new PayLinkService(providers, config.publicBaseUrl);
   const settlement = new SettlementService(orm, providers, secrets);

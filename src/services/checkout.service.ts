@@ -1,13 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { AccountSecrets } from '../crypto/account-secrets.js';
+import { PAY_TOKEN_FORMAT } from '../crypto/pay-token.js';
+import { recordPendingCheckout } from '../db/ledger.repository.js';
+import { nextSessionGeneration } from '../db/pay-link.repository.js';
 import { Invoice, InvoicePayment, PayLink, PaymentProviderAccount } from '../entities/index.js';
-import { InvoiceStatus, LedgerStatus, type Provider } from '../vocabulary/index.js';
-import { webhookUrl } from '../vocabulary/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { HostedCheckout, PaymentProviderAdapter, ProviderCredentials } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { AccountSecrets } from '../crypto/account-secrets.js';
-import { PAY_TOKEN_FORMAT, type PayLinkService } from './pay-link.service.js';
+import { InvoiceStatus, LedgerStatus, webhookUrl } from '../vocabulary/index.js';
+import type { PayLinkService } from './pay-link.service.js';
+import { providerFailureDetail } from './provider-errors.js';
 
 /** What a pay-link click leads to: the provider's checkout, or one of our pages. */
 export type ClickOutcome =
@@ -64,14 +66,21 @@ export class CheckoutService {
         account.workspaceDomain,
         plan.amountMinor,
       );
-      await this.recordPending(em, link, invoice, account.provider, checkout);
+      await recordPendingCheckout(em, {
+        workspaceId: invoice.workspaceId,
+        invoiceId: invoice.id,
+        provider: account.provider,
+        reference: checkout.reference,
+        amountMinor: checkout.amountMinor,
+        currency: invoice.currency,
+        payLinkId: link.id,
+        checkoutUrl: checkout.url,
+        expiresAt: checkout.expiresAt,
+      });
       log.info({ reference: checkout.reference, amountMinor: checkout.amountMinor }, 'checkout session created');
       return { kind: 'redirect', url: checkout.url! };
     } catch (error) {
-      log.warn(
-        { detail: error instanceof Error ? ((error as { detail?: string }).detail ?? error.message) : 'unknown' },
-        'checkout could not be opened',
-      );
+      log.warn({ detail: providerFailureDetail(error) }, 'checkout could not be opened');
       return page(502, 'provider_down');
     }
   }
@@ -139,7 +148,7 @@ export class CheckoutService {
         currency: invoice.currency,
         customerEmail: invoice.customerEmail || null,
         partial: link.amountMinor !== null && link.amountMinor !== undefined,
-        successUrl: `${this.publicBaseUrl}/pay/success?session_id={CHECKOUT_SESSION_ID}`,
+        successUrl: `${this.publicBaseUrl}/pay/success`,
         cancelUrl: `${this.publicBaseUrl}/pay/cancel`,
         idempotencyKey: `workestra-paylink-${link.id}-${amountMinor}-${link.sessionGeneration}`,
         webhookUrl: webhookUrl(workspaceDomain, adapter.provider),
@@ -162,39 +171,7 @@ export class CheckoutService {
   }
 
   private async nextGeneration(em: EntityManager, link: PayLink): Promise<void> {
-    const [row] = await em
-      .getConnection()
-      .execute<Array<{ g: number }>>(
-        'update pay_links set session_generation = session_generation + 1 where id = ? returning session_generation as g',
-        [link.id],
-      );
-    link.sessionGeneration = row.g;
-  }
-
-  private async recordPending(
-    em: EntityManager,
-    link: PayLink,
-    invoice: Invoice,
-    provider: Provider,
-    checkout: HostedCheckout,
-  ): Promise<void> {
-    // A double click replays the same session (same Idempotency-Key): the ledger keeps one row per session.
-    await em.getConnection().execute(
-      `insert into invoice_payments (id, workspace_id, invoice_id, provider, provider_reference, status, amount_minor, currency, pay_link_id, checkout_url, expires_at)
-       values (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) on conflict (provider, provider_reference) do nothing`,
-      [
-        randomUUID(),
-        invoice.workspaceId,
-        invoice.id,
-        provider,
-        checkout.reference,
-        checkout.amountMinor,
-        invoice.currency,
-        link.id,
-        checkout.url,
-        checkout.expiresAt,
-      ],
-    );
+    link.sessionGeneration = await nextSessionGeneration(em, link.id);
   }
 }
 

@@ -1,22 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { PayLink, type Invoice, type PaymentProviderAccount } from '../entities/index.js';
-import { InvoiceStatus } from '../vocabulary/index.js';
+import type { Invoice, PaymentProviderAccount } from '../entities/index.js';
+import { PAYABLE_STATUSES } from '../vocabulary/index.js';
 import { BadUserInputError } from '../errors.js';
 import { formatMinor, minimumChargeMinor } from '../money/money.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-
-/** Invoice states a customer can pay in. */
-export const PAYABLE_STATUSES: ReadonlySet<string> = new Set([
-  InvoiceStatus.SENT,
-  InvoiceStatus.OVERDUE,
-  InvoiceStatus.PARTIAL,
-]);
-
-/** A fresh 192-bit URL-safe token. */
-export const newPayToken = () => randomBytes(24).toString('base64url');
-
-export const PAY_TOKEN_FORMAT = /^[A-Za-z0-9_-]{32}$/;
 
 /** What a pay link would charge right now, or why it cannot. */
 export type ChargePlan =
@@ -76,16 +62,5 @@ export class PayLinkService {
       throw new BadUserInputError(`amountMinor is below the minimum card payment of ${minimum} (${show(minimum)})`);
     const issue = this.providers.get(account.provider).amountIssue(amountMinor, invoice.currency);
     if (issue) throw new BadUserInputError(issue);
-  }
-
-  /** The stable token of a partial link for (invoice, amount); created on first request. */
-  async partialLink(em: EntityManager, invoice: Invoice, amountMinor: number): Promise<PayLink> {
-    await em
-      .getConnection()
-      .execute(
-        'insert into pay_links (id, token, workspace_id, invoice_id, amount_minor) values (?, ?, ?, ?, ?) on conflict do nothing',
-        [randomUUID(), newPayToken(), invoice.workspaceId, invoice.id, amountMinor],
-      );
-    return em.findOneOrFail(PayLink, { invoiceId: invoice.id, workspaceId: invoice.workspaceId, amountMinor });
   }
 }

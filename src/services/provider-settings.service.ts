@@ -4,26 +4,45 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuthContext } from '../auth/auth-context.js';
 import { fingerprintSecret, maskSecret } from '../crypto/secret-display.js';
 import { PaymentProviderAccount } from '../entities/index.js';
-import { type Provider } from '../vocabulary/index.js';
-import { webhookUrl } from '../vocabulary/index.js';
-import { BadUserInputError, ConflictError, NotFoundError, ProviderError } from '../errors.js';
+import { PROVIDER_DISPLAY_NAMES, webhookUrl, type Provider } from '../vocabulary/index.js';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import {
-  InvalidCredentialsError,
-  ProviderUnavailableError,
+  type CreatedWebhookEndpoint,
   type KeyInput,
   type PaymentProviderAdapter,
   type ProviderCredentials,
 } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { AccountSecrets } from '../crypto/account-secrets.js';
+import type { AccountSecrets, SecretField } from '../crypto/account-secrets.js';
 import { audit } from './audit.js';
+import { providerUserError } from './provider-errors.js';
 
 export interface SaveKeysInput extends KeyInput {
   offerCardPayments: boolean;
 }
 
-const NAMES: Record<string, string> = { stripe: 'Stripe', mollie: 'Mollie' };
+/** An endpoint the service created earlier, to delete (best effort) once it is replaced. */
+interface EndpointToDelete {
+  credentials: ProviderCredentials;
+  endpointId: string;
+}
+
+/** Trimmed keys, within length, in the provider's format (no network call). */
+function checkedKeys(adapter: PaymentProviderAdapter, raw: SaveKeysInput): SaveKeysInput {
+  const input: SaveKeysInput = {
+    ...raw,
+    secretKey: raw.secretKey.trim(),
+    publishableKey: raw.publishableKey?.trim() || null,
+    webhookSecret: raw.webhookSecret?.trim() || null,
+  };
+  for (const value of [input.secretKey, input.publishableKey, input.webhookSecret]) {
+    if (value && value.length > 512) throw new BadUserInputError('Keys are at most 512 characters');
+  }
+  const problem = adapter.checkKeyFormat(input);
+  if (problem) throw new BadUserInputError(problem);
+  return input;
+}
 
 /** Connect, rotate, (de)activate and disconnect provider accounts. Every change is audited; no secret leaves sealed form. */
 export class ProviderSettingsService {
@@ -40,79 +59,18 @@ export class ProviderSettingsService {
     provider: Provider,
     raw: SaveKeysInput,
   ): Promise<PaymentProviderAccount> {
-    const adapter = this.providers.get(provider);
-    const input: SaveKeysInput = {
-      ...raw,
-      secretKey: raw.secretKey.trim(),
-      publishableKey: raw.publishableKey?.trim() || null,
-      webhookSecret: raw.webhookSecret?.trim() || null,
-    };
-    for (const value of [input.secretKey, input.publishableKey, input.webhookSecret]) {
-      if (value && value.length > 512) throw new BadUserInputError('Keys are at most 512 characters');
-    }
-    const problem = adapter.checkKeyFormat(input);
-    if (problem) throw new BadUserInputError(problem);
+    const adapter = this.adapter(provider);
+    const input = checkedKeys(adapter, raw);
     const credentials: ProviderCredentials = { mode: input.mode, secretKey: input.secretKey };
     await this.providerCall(provider, () => adapter.verifyCredentials(credentials));
-
-    let created: { endpointId: string; secret: string } | null = null;
-    if (adapter.usesWebhookSecret && !input.webhookSecret) {
-      created = await this.providerCall(provider, () =>
-        adapter.createWebhookEndpoint(credentials, webhookUrl(auth.workspaceDomain, provider)),
-      );
-    }
-    const webhookSecret = created?.secret ?? input.webhookSecret;
-
-    let replaced: { credentials: ProviderCredentials; endpointId: string } | null = null;
+    const created =
+      adapter.usesWebhookSecret && !input.webhookSecret
+        ? await this.providerCall(provider, () =>
+            adapter.createWebhookEndpoint(credentials, webhookUrl(auth.workspaceDomain, provider)),
+          )
+        : null;
     try {
-      const account = await em.transactional(async (tx) => {
-        const accounts = await this.lockAccounts(tx, auth.workspaceId);
-        let account = accounts.find((row) => row.provider === provider);
-        const firstSave = !account?.secretKeySealed;
-        if (account?.webhookEndpointId && account.secretKeySealed) {
-          replaced = { credentials: this.secrets.credentials(account)!, endpointId: account.webhookEndpointId };
-        }
-        if (!account) {
-          account = tx.create(PaymentProviderAccount, {
-            id: randomUUID(),
-            workspaceId: auth.workspaceId,
-            provider,
-            workspaceDomain: auth.workspaceDomain,
-            mode: input.mode,
-          });
-        }
-        const wasActive = account.active && !firstSave;
-        Object.assign(account, {
-          workspaceDomain: auth.workspaceDomain,
-          mode: input.mode,
-          offerCardPayments: input.offerCardPayments,
-          publishableKey: input.publishableKey,
-          secretKeySealed: this.secrets.seal(account, 'secretKey', input.secretKey),
-          secretKeyMasked: maskSecret(input.secretKey),
-          secretKeyFingerprint: fingerprintSecret(input.secretKey),
-          webhookSecretSealed: webhookSecret ? this.secrets.seal(account, 'webhookSecret', webhookSecret) : null,
-          webhookSecretMasked: webhookSecret ? maskSecret(webhookSecret) : null,
-          webhookSecretFingerprint: webhookSecret ? fingerprintSecret(webhookSecret) : null,
-          webhookEndpointId: created?.endpointId ?? null,
-          disconnectedAt: null,
-        });
-        audit(tx, {
-          workspaceId: auth.workspaceId,
-          actorId: auth.userId,
-          action: firstSave ? 'payments.provider.keys_saved' : 'payments.provider.keys_rotated',
-          provider,
-          details: {
-            mode: input.mode,
-            secretKeyFingerprint: account.secretKeyFingerprint,
-            publishableKeyFingerprint: input.publishableKey ? fingerprintSecret(input.publishableKey) : null,
-            webhookSecretFingerprint: account.webhookSecretFingerprint,
-            webhookEndpointCreated: created !== null,
-            offerCardPayments: input.offerCardPayments,
-          },
-        });
-        await this.activate(tx, auth, accounts, account, wasActive);
-        return account;
-      });
+      const { account, replaced } = await em.transactional((tx) => this.storeKeys(tx, auth, provider, input, created));
       if (replaced) void this.deleteEndpoint(adapter, replaced);
       return account;
     } catch (error) {
@@ -121,6 +79,69 @@ export class ProviderSettingsService {
         throw new ConflictError('The provider settings changed concurrently; try again');
       throw error;
     }
+  }
+
+  /** Seals the verified keys into the workspace's account (created on first save), audits, activates. */
+  private async storeKeys(
+    tx: EntityManager,
+    auth: AuthContext,
+    provider: Provider,
+    input: SaveKeysInput,
+    created: CreatedWebhookEndpoint | null,
+  ): Promise<{ account: PaymentProviderAccount; replaced: EndpointToDelete | null }> {
+    const accounts = await this.lockAccounts(tx, auth.workspaceId);
+    const existing = accounts.find((row) => row.provider === provider);
+    const firstSave = !existing?.secretKeySealed;
+    const replaced =
+      existing?.webhookEndpointId && existing.secretKeySealed
+        ? { credentials: this.secrets.credentials(existing)!, endpointId: existing.webhookEndpointId }
+        : null;
+    const account =
+      existing ??
+      tx.create(PaymentProviderAccount, {
+        id: randomUUID(),
+        workspaceId: auth.workspaceId,
+        provider,
+        workspaceDomain: auth.workspaceDomain,
+        mode: input.mode,
+      });
+    const wasActive = account.active && !firstSave;
+    const webhookSecret = created?.secret ?? input.webhookSecret;
+    Object.assign(account, {
+      workspaceDomain: auth.workspaceDomain,
+      mode: input.mode,
+      offerCardPayments: input.offerCardPayments,
+      publishableKey: input.publishableKey,
+      ...this.sealed(account, 'secretKey', input.secretKey),
+      ...this.sealed(account, 'webhookSecret', webhookSecret),
+      webhookEndpointId: created?.endpointId ?? null,
+      disconnectedAt: null,
+    });
+    audit(tx, {
+      workspaceId: auth.workspaceId,
+      actorId: auth.userId,
+      action: firstSave ? 'payments.provider.keys_saved' : 'payments.provider.keys_rotated',
+      provider,
+      details: {
+        mode: input.mode,
+        secretKeyFingerprint: account.secretKeyFingerprint,
+        publishableKeyFingerprint: input.publishableKey ? fingerprintSecret(input.publishableKey) : null,
+        webhookSecretFingerprint: account.webhookSecretFingerprint,
+        webhookEndpointCreated: created !== null,
+        offerCardPayments: input.offerCardPayments,
+      },
+    });
+    await this.activate(tx, auth, accounts, account, wasActive);
+    return { account, replaced };
+  }
+
+  /** The sealed value, mask and fingerprint columns of one secret (all null without it). */
+  private sealed(account: PaymentProviderAccount, field: SecretField, secret: string | null) {
+    return {
+      [`${field}Sealed`]: secret ? this.secrets.seal(account, field, secret) : null,
+      [`${field}Masked`]: secret ? maskSecret(secret) : null,
+      [`${field}Fingerprint`]: secret ? fingerprintSecret(secret) : null,
+    };
   }
 
   /** Turns a connected provider on (turning the other off) or off. */
@@ -134,7 +155,9 @@ export class ProviderSettingsService {
       const accounts = await this.lockAccounts(tx, auth.workspaceId);
       const account = accounts.find((row) => row.provider === provider && row.secretKeySealed);
       if (!account)
-        throw new NotFoundError(`${NAMES[provider]} is not connected to this workspace; save its keys first`);
+        throw new NotFoundError(
+          `${PROVIDER_DISPLAY_NAMES[provider]} is not connected to this workspace; save its keys first`,
+        );
       if (active) await this.activate(tx, auth, accounts, account, account.active);
       else if (account.active) {
         account.active = false;
@@ -152,8 +175,8 @@ export class ProviderSettingsService {
 
   /** Wipes the provider's secrets (the ledger stays). False when it was not connected. */
   async disconnect(em: EntityManager, auth: AuthContext, provider: Provider): Promise<boolean> {
-    const adapter = this.providers.get(provider);
-    let endpoint: { credentials: ProviderCredentials; endpointId: string } | null = null;
+    const adapter = this.adapter(provider);
+    let endpoint: EndpointToDelete | null = null;
     const disconnected = await em.transactional(async (tx) => {
       const accounts = await this.lockAccounts(tx, auth.workspaceId);
       const account = accounts.find((row) => row.provider === provider && row.secretKeySealed);
@@ -189,6 +212,15 @@ export class ProviderSettingsService {
     });
     if (endpoint) void this.deleteEndpoint(adapter, endpoint);
     return disconnected;
+  }
+
+  /** The provider's adapter; one this server does not offer is a user error. */
+  private adapter(provider: Provider): PaymentProviderAdapter {
+    try {
+      return this.providers.get(provider);
+    } catch (error) {
+      throw providerUserError(error, provider, { unavailable: '', unexpected: '' }, this.logger);
+    }
   }
 
   private lockAccounts(tx: EntityManager, workspaceId: string): Promise<PaymentProviderAccount[]> {
@@ -235,20 +267,16 @@ export class ProviderSettingsService {
     try {
       return await call();
     } catch (error) {
-      if (error instanceof InvalidCredentialsError) throw new BadUserInputError(error.message);
-      if (error instanceof ProviderUnavailableError) {
-        this.logger.warn({ provider, detail: error.detail }, 'provider call failed');
-        throw new ProviderError(`${NAMES[provider]} could not be reached; nothing was saved. Try again shortly`);
-      }
-      this.logger.error({ provider, err: error }, 'provider call failed unexpectedly');
-      throw new ProviderError(`${NAMES[provider]} answered unexpectedly; nothing was saved`);
+      throw providerUserError(
+        error,
+        provider,
+        { unavailable: 'nothing was saved. Try again shortly', unexpected: 'nothing was saved' },
+        this.logger,
+      );
     }
   }
 
-  private async deleteEndpoint(
-    adapter: PaymentProviderAdapter,
-    endpoint: { credentials: ProviderCredentials; endpointId: string },
-  ) {
+  private async deleteEndpoint(adapter: PaymentProviderAdapter, endpoint: EndpointToDelete) {
     try {
       await adapter.deleteWebhookEndpoint(endpoint.credentials, endpoint.endpointId);
     } catch (error) {

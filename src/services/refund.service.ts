@@ -2,21 +2,16 @@ import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AuthContext } from '../auth/auth-context.js';
 import { InvoicePayment, PaymentProviderAccount, PaymentRefund } from '../entities/index.js';
-import { LedgerStatus, RefundState } from '../vocabulary/index.js';
-import { BadUserInputError, ConflictError, NotFoundError, ProviderError } from '../errors.js';
-import { MAX_REFUND_REASON } from '../vocabulary/index.js';
+import { LedgerStatus, MAX_REFUND_REASON, RefundState } from '../vocabulary/index.js';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { formatMinor } from '../money/money.js';
-import {
-  InvalidCredentialsError,
-  ProviderIdempotencyError,
-  ProviderRequestError,
-  type ProviderRefund,
-} from '../providers/payment-provider.js';
+import { type ProviderRefund } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { SettlementService } from '../settlement/settlement.service.js';
 import type { AccountSecrets } from '../crypto/account-secrets.js';
 import { audit } from './audit.js';
+import { providerUserError } from './provider-errors.js';
 import { UUID, uuidFrom } from '../uuid.js';
 
 export interface RefundInput {
@@ -203,28 +198,23 @@ export class RefundService {
         currency: refund.currency,
         reason: refund.reason ?? null,
         idempotencyKey: `workestra-refund-${auth.workspaceId}-${refund.idempotencyKey}`,
-        metadata: { workestra_refund_id: refund.id, workspace_id: auth.workspaceId, invoice_id: payment.invoiceId },
+        localRefundId: refund.id,
+        workspaceId: auth.workspaceId,
+        invoiceId: payment.invoiceId,
       });
     } catch (error) {
       await em.nativeDelete(PaymentRefund, { id: refund.id, providerRefundId: null });
-      if (error instanceof BadUserInputError) throw error;
-      if (error instanceof ProviderRequestError || error instanceof InvalidCredentialsError)
-        throw new BadUserInputError(`The provider refused the refund: ${error.message}`);
-      if (error instanceof ProviderIdempotencyError) {
-        throw new ConflictError(
-          'idempotencyKey was already sent to the provider for a refund with other parameters (an earlier attempt with this key asked for a different amount); use a new key',
-        );
-      }
-      this.logger.warn(
+      throw providerUserError(
+        error,
+        payment.provider,
         {
-          workspaceId: auth.workspaceId,
-          paymentId: payment.id,
-          detail: (error as { detail?: string }).detail ?? (error as Error).message,
+          refused: 'The provider refused the refund',
+          idempotencyConflict:
+            'idempotencyKey was already sent to the provider for a refund with other parameters (an earlier attempt with this key asked for a different amount); use a new key',
+          unavailable: 'no refund was made. Retry with the same idempotencyKey',
+          unexpected: 'no refund was made. Retry with the same idempotencyKey',
         },
-        'refund request failed',
-      );
-      throw new ProviderError(
-        'The payment provider could not be reached; no refund was made. Retry with the same idempotencyKey',
+        this.logger.child({ workspaceId: auth.workspaceId, paymentId: payment.id }),
       );
     }
 

@@ -12,9 +12,16 @@ import type {
   RefundRequest,
   VerifiedWebhook,
 } from '../payment-provider.js';
+import { writeMetadata } from '../metadata.js';
 import { MollieClient, type MolliePayment } from './mollie.client.js';
 import { callMollie } from './mollie.errors.js';
-import { interpretMolliePayment, isNotFound, unknownMolliePayment, verifyMollieWebhook } from './mollie.webhook.js';
+import {
+  interpretMolliePayment,
+  isNotFound,
+  mollieRefundState,
+  unknownMolliePayment,
+  verifyMollieWebhook,
+} from './mollie.webhook.js';
 
 /** Builds a client for an API key (MOLLIE_API_URL overrides the base URL). */
 export type MollieClientFactory = (apiKey: string) => MollieClient;
@@ -23,12 +30,6 @@ export const mollieClientFactory =
   (apiUrl: string | null): MollieClientFactory =>
   (apiKey) =>
     new MollieClient(apiKey, apiUrl ?? undefined);
-
-const REFUND_STATES: Record<string, ProviderRefund['status']> = {
-  refunded: 'succeeded',
-  failed: 'failed',
-  canceled: 'cancelled',
-};
 
 /** Mollie behind the provider interface: Payments API hosted checkout, fetch-back webhooks, refunds. */
 export class MollieProvider implements PaymentProviderAdapter {
@@ -92,14 +93,10 @@ export class MollieProvider implements PaymentProviderAdapter {
             value: formatMinor(request.amountMinor, request.currency),
           },
           description: `Invoice ${request.invoiceNumber}${request.partial ? ' (partial payment)' : ''}`,
-          redirectUrl: request.successUrl.replace('?session_id={CHECKOUT_SESSION_ID}', ''),
+          redirectUrl: request.successUrl,
           cancelUrl: request.cancelUrl,
           webhookUrl: request.webhookUrl,
-          metadata: {
-            workspace_id: request.workspaceId,
-            invoice_id: request.invoiceId,
-            pay_link_id: request.payLinkId,
-          },
+          metadata: writeMetadata(request),
         },
         request.idempotencyKey,
       ),
@@ -129,7 +126,7 @@ export class MollieProvider implements PaymentProviderAdapter {
             value: formatMinor(request.amountMinor, request.currency),
           },
           description: (request.reason ?? 'Refund').slice(0, 140),
-          metadata: request.metadata,
+          metadata: writeMetadata(request),
         },
         request.idempotencyKey,
       ),
@@ -138,7 +135,7 @@ export class MollieProvider implements PaymentProviderAdapter {
     return {
       providerRefundId: refund.id,
       amountMinor: parseDecimalToMinor(refund.amount.value, refund.amount.currency),
-      status: REFUND_STATES[refund.status] ?? 'pending',
+      status: mollieRefundState(refund.status),
     };
   }
 }

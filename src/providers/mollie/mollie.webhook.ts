@@ -5,7 +5,9 @@ import type {
   PaymentUpdate,
   RefundUpdate,
   SettlementUpdate,
-} from '../../vocabulary/settlement-event.js';
+  RefundState,
+} from '../../vocabulary/index.js';
+import { readMetadata } from '../metadata.js';
 import { WebhookRejectedError, type VerifiedWebhook } from '../payment-provider.js';
 import { MollieApiError, type MollieChargeback, type MolliePayment, type MollieRefund } from './mollie.client.js';
 
@@ -37,7 +39,8 @@ const OUTCOMES: Record<MolliePayment['status'], PaymentUpdate['outcome']> = {
   expired: 'cancelled',
 };
 
-const REFUND_STATES: Record<MollieRefund['status'], RefundUpdate['status']> = {
+/** Mollie's refund statuses in our vocabulary; one not listed here (a new one) counts as still pending. */
+const REFUND_STATES: Record<MollieRefund['status'], RefundState> = {
   queued: 'pending',
   pending: 'pending',
   processing: 'pending',
@@ -45,6 +48,9 @@ const REFUND_STATES: Record<MollieRefund['status'], RefundUpdate['status']> = {
   failed: 'failed',
   canceled: 'cancelled',
 };
+
+export const mollieRefundState = (status: string): RefundState =>
+  REFUND_STATES[status as MollieRefund['status']] ?? 'pending';
 
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
@@ -55,9 +61,9 @@ function refundUpdate(payment: MolliePayment, refund: MollieRefund): RefundUpdat
     providerPaymentId: payment.id,
     amountMinor: parseDecimalToMinor(refund.amount.value, refund.amount.currency),
     currency: refund.amount.currency.toUpperCase(),
-    status: REFUND_STATES[refund.status] ?? 'pending',
+    status: mollieRefundState(refund.status),
     reason: str(refund.description),
-    localRefundId: str(refund.metadata?.workestra_refund_id),
+    localRefundId: readMetadata(refund.metadata).localRefundId,
   };
 }
 
@@ -81,6 +87,7 @@ function chargebackUpdate(payment: MolliePayment, chargeback: MollieChargeback):
  */
 export function interpretMolliePayment(payment: MolliePayment): InterpretedEvent {
   const currency = payment.amount.currency.toUpperCase();
+  const ours = readMetadata(payment.metadata);
   const updates: SettlementUpdate[] = [
     {
       kind: 'payment',
@@ -89,8 +96,8 @@ export function interpretMolliePayment(payment: MolliePayment): InterpretedEvent
       outcome: OUTCOMES[payment.status] ?? 'pending',
       amountMinor: parseDecimalToMinor(payment.amount.value, currency),
       currency,
-      invoiceId: str(payment.metadata?.invoice_id),
-      metadataWorkspaceId: str(payment.metadata?.workspace_id),
+      invoiceId: ours.invoiceId,
+      metadataWorkspaceId: ours.workspaceId,
       occurredAt: new Date(payment.paidAt ?? Date.now()),
     },
     ...(payment._embedded?.refunds ?? []).map((refund) => refundUpdate(payment, refund)),

@@ -14,9 +14,10 @@ import type {
   PaymentProviderAdapter,
   ProviderCredentials,
 } from '../payment-provider.js';
+import { writeMetadata } from '../metadata.js';
 import type { StripeClientFactory } from './stripe.client.js';
 import { callStripe } from './stripe.errors.js';
-import { interpretStripeEvent, verifyStripeWebhook } from './stripe.webhook.js';
+import { interpretStripeEvent, stripeRefundState, verifyStripeWebhook } from './stripe.webhook.js';
 
 /** Events the service subscribes its Stripe webhook endpoints to (DESIGN.md "HTTP routes"). */
 export const STRIPE_WEBHOOK_EVENTS = [
@@ -97,11 +98,7 @@ export class StripeProvider implements PaymentProviderAdapter {
   }
 
   async createCheckout({ secretKey }: ProviderCredentials, request: CheckoutRequest): Promise<HostedCheckout> {
-    const metadata = {
-      workspace_id: request.workspaceId,
-      invoice_id: request.invoiceId,
-      pay_link_id: request.payLinkId,
-    };
+    const metadata = writeMetadata(request);
     const session = await callStripe('create the checkout session', () =>
       this.clients(secretKey).checkout.sessions.create(
         {
@@ -122,7 +119,7 @@ export class StripeProvider implements PaymentProviderAdapter {
           client_reference_id: request.invoiceId,
           metadata,
           payment_intent_data: { metadata },
-          success_url: request.successUrl,
+          success_url: `${request.successUrl}?session_id={CHECKOUT_SESSION_ID}`, // Stripe fills in the session id
           cancel_url: request.cancelUrl,
         },
         { idempotencyKey: request.idempotencyKey },
@@ -139,7 +136,7 @@ export class StripeProvider implements PaymentProviderAdapter {
           payment_intent: request.providerPaymentId,
           amount: toStripeAmount(request.amountMinor, request.currency),
           ...(STRIPE_REASONS.has(reason) ? { reason: reason as Stripe.RefundCreateParams.Reason } : {}),
-          metadata: { ...request.metadata, ...(reason ? { reason: reason.slice(0, 500) } : {}) },
+          metadata: { ...writeMetadata(request), ...(reason ? { reason: reason.slice(0, 500) } : {}) },
         },
         { idempotencyKey: request.idempotencyKey },
       ),
@@ -147,7 +144,7 @@ export class StripeProvider implements PaymentProviderAdapter {
     return {
       providerRefundId: refund.id,
       amountMinor: fromStripeAmount(refund.amount, request.currency),
-      status: REFUND_STATES[refund.status ?? ''] ?? 'pending',
+      status: stripeRefundState(refund.status),
     };
   }
 
@@ -168,11 +165,6 @@ export class StripeProvider implements PaymentProviderAdapter {
 }
 
 const STRIPE_REASONS = new Set(['duplicate', 'fraudulent', 'requested_by_customer']);
-const REFUND_STATES: Record<string, ProviderRefund['status']> = {
-  succeeded: 'succeeded',
-  failed: 'failed',
-  canceled: 'cancelled',
-};
 
 function toHostedCheckout(session: Stripe.Checkout.Session): HostedCheckout {
   const currency = (session.currency ?? '').toUpperCase();

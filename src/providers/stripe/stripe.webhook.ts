@@ -5,7 +5,9 @@ import type {
   PaymentUpdate,
   RefundUpdate,
   SettlementUpdate,
-} from '../../vocabulary/settlement-event.js';
+  RefundState,
+} from '../../vocabulary/index.js';
+import { readMetadata } from '../metadata.js';
 import { WebhookRejectedError, type VerifiedWebhook } from '../payment-provider.js';
 import { verifyStripeSignature } from './stripe.signature.js';
 
@@ -60,13 +62,17 @@ const CHECKOUT_OUTCOMES: Record<string, PaymentUpdate['outcome'] | 'by_payment_s
   'checkout.session.expired': 'cancelled',
 };
 
-const REFUND_STATUSES: Record<string, RefundUpdate['status']> = {
+/** Stripe's refund statuses in our vocabulary; one not listed here (a new one) counts as still pending. */
+const REFUND_STATES: Record<string, RefundState> = {
   pending: 'pending',
   requires_action: 'pending',
   succeeded: 'succeeded',
   failed: 'failed',
   canceled: 'cancelled',
 };
+
+export const stripeRefundState = (status: string | null | undefined): RefundState =>
+  REFUND_STATES[status ?? ''] ?? 'pending';
 
 function refundUpdate(refund: Json): RefundUpdate | null {
   const id = str(refund.id);
@@ -79,9 +85,9 @@ function refundUpdate(refund: Json): RefundUpdate | null {
     providerPaymentId: paymentIntent,
     amountMinor: fromStripeAmount(refund.amount, currency),
     currency,
-    status: REFUND_STATUSES[String(refund.status)] ?? 'pending',
+    status: stripeRefundState(str(refund.status)),
     reason: str(refund.reason),
-    localRefundId: isObject(refund.metadata) ? str(refund.metadata.workestra_refund_id) : null,
+    localRefundId: readMetadata(refund.metadata).localRefundId,
   };
 }
 
@@ -95,7 +101,7 @@ export function interpretStripeEvent(event: unknown): InterpretedEvent {
   const outcome = CHECKOUT_OUTCOMES[type];
   if (outcome) {
     const currency = str(object.currency)?.toUpperCase();
-    const metadata = isObject(object.metadata) ? object.metadata : {};
+    const ours = readMetadata(object.metadata);
     if (!str(object.id) || !currency || typeof object.amount_total !== 'number')
       throw new Error(`${type} without id, currency or amount_total`);
     updates.push({
@@ -106,8 +112,8 @@ export function interpretStripeEvent(event: unknown): InterpretedEvent {
         outcome === 'by_payment_status' ? (object.payment_status === 'unpaid' ? 'pending' : 'succeeded') : outcome,
       amountMinor: fromStripeAmount(object.amount_total, currency),
       currency,
-      invoiceId: str(metadata.invoice_id) ?? str(object.client_reference_id),
-      metadataWorkspaceId: str(metadata.workspace_id),
+      invoiceId: ours.invoiceId ?? str(object.client_reference_id),
+      metadataWorkspaceId: ours.workspaceId,
       occurredAt: created,
     });
   } else if (type === 'refund.created' || type === 'refund.updated' || type === 'refund.failed') {
