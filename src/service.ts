@@ -1,30 +1,28 @@
 import 'reflect-metadata';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { Express } from 'express';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config.js';
-import { startPullConsumer } from './consumers/consume-loop.js';
-import { startDeadLetterForwarder } from './consumers/dead-letter.js';
-import { startDlqRetrier } from './consumers/dlq-retrier.js';
-import { settlementHandler } from './consumers/settlement.consumer.js';
+import { startWorkers } from './consumers/workers.js';
 import { openOrm, type QueryListener } from './db/orm.js';
 import { createExpressApp, finishApp, routeName } from './http/app.js';
 import { createGraphQLHandler } from './graphql/graphql.route.js';
 import { healthRoutes } from './http/health.routes.js';
 import { Metrics } from './observability/metrics.js';
 import { payRoutes } from './http/pay.routes.js';
-import { webhookHandler } from './http/webhook.handler.js';
+import { webhookHandler, type WebhookHandler } from './http/webhook.handler.js';
 import type { JetStreamNames } from './jetstream/names.js';
 import { provisionJetStream } from './jetstream/provision.js';
 import { EventPublisher } from './jetstream/publisher.js';
 import type { Logger } from './observability/logger.js';
 import { buildFederatedSchema } from './graphql/build-federated-schema.js';
-import { buildServices, connectNats } from './services/build-services.js';
+import { connectNats } from './jetstream/connect.js';
+import { buildServices } from './services/build-services.js';
 import type { Services } from './services/services.js';
-import { startReconciler } from './settlement/reconciler.js';
 import { WebhookAccounts } from './services/webhook-accounts.js';
 
 /** A running service: its URL and the parts tests and the CLI may reach into. */
@@ -58,21 +56,7 @@ export async function startService(
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningService> {
-  const orm = await openOrm(config.databaseUrl, options.onQuery);
-  let nats: NatsConnection;
-  let names: JetStreamNames;
-  try {
-    nats = await connectNats(config, `workestra-payments-${config.role}`);
-    ({ names } = await provisionJetStream(nats, {
-      prefix: config.natsSubjectPrefix,
-      maxDeliver: config.settlementMaxDeliver,
-      backoffMs: config.settlementBackoffMs,
-      ackWaitMs: config.settlementAckWaitMs,
-    }));
-  } catch (error) {
-    await orm.close();
-    throw error;
-  }
+  const { orm, nats, names } = await connectBackends(config, options);
   const js = jetstream(nats);
   const jsm = await jetstreamManager(nats);
   const metrics = new Metrics();
@@ -83,83 +67,17 @@ export async function startService(
   const app = createExpressApp({ logger, metrics, trustProxy: config.trustProxy });
   app.use(healthRoutes({ orm, nats, metrics, isDraining: () => draining }));
   const stops: Array<() => Promise<void>> = [];
-  let webhooks: ReturnType<typeof webhookHandler> = () => false;
+  let webhooks: WebhookHandler = () => false;
   if (config.role !== 'worker') {
-    const publisher = new EventPublisher(js, { timeoutMs: 2000, expectStream: names.eventsStream });
-    webhooks = webhookHandler({
-      providers: services.providers,
-      accounts: new WebhookAccounts(orm, services.secrets),
-      publisher,
-      names,
-      metrics,
-      logger,
-      trustProxy: config.trustProxy,
-    });
-    const graphql = await createGraphQLHandler({
-      schema: await buildFederatedSchema(),
-      orm,
-      jwt: new JwtVerifier(config.authJwtSecret),
-      services,
-      logger,
-      limits: config.graphql,
-    });
-    app.use('/graphql', routeName('/graphql'), ...graphql.handlers);
-    app.use(payRoutes(services.checkout));
-    stops.push(graphql.stop);
+    const api = await mountApi(app, { config, orm, js, names, services, metrics, logger });
+    webhooks = api.webhooks;
+    stops.push(api.stop);
   }
-  if (config.role !== 'api') {
-    const consumer = startPullConsumer({
-      js,
-      nc: nats,
-      stream: names.eventsStream,
-      consumer: names.consumer,
-      concurrency: config.settlementConcurrency,
-      backoffMs: config.settlementBackoffMs,
-      // Short pulls keep shutdown quick (stop() lets the open pull run out); an idle pull a second is cheap.
-      expiresMs: 1000,
-      logger: logger.child({ component: 'settlement' }),
-      handle: settlementHandler(services.settlement, metrics, logger.child({ component: 'settlement' })),
-    });
-    const forwarder = startDeadLetterForwarder({
-      nc: nats,
-      js,
-      jsm,
-      names,
-      logger,
-      lastError: (msgId) => services.settlement.lastError(msgId),
-    });
-    const retrier = startDlqRetrier({
-      js,
-      jsm,
-      names,
-      intervalMs: config.dlqRetryIntervalMs,
-      maxAutoRetries: config.dlqMaxAutoRetries,
-      logger,
-    });
-    const reconciler = startReconciler(
-      services.reconciler,
-      config.reconcileIntervalMs,
-      logger.child({ component: 'reconciler' }),
-    );
-    stops.push(
-      () => reconciler.stop(),
-      () => retrier.stop(),
-      () => forwarder.stop(),
-      () => consumer.stop(),
-    );
-  }
+  if (config.role !== 'api') stops.push(startWorkers({ config, nats, js, jsm, names, services, metrics, logger }));
   finishApp(app, logger);
 
   // Webhooks are answered on plain node:http ahead of Express: the hot path skips the framework.
-  const server: Server = createServer((req, res) => {
-    if (webhooks(req, res)) return;
-    app(req, res);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, () => resolve());
-  });
-  server.keepAliveTimeout = 65_000;
+  const server = await listen(config.port, (req, res) => webhooks(req, res) || app(req, res));
   const { port } = server.address() as AddressInfo;
   logger.info({ port, role: config.role, prefix: config.natsSubjectPrefix }, 'workestra-payments listening');
 
@@ -167,13 +85,10 @@ export async function startService(
   const stop = () => {
     stopping ??= (async () => {
       draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const forceAfter = setTimeout(() => server.closeAllConnections(), 4000);
+      const closed = closeServer(server);
       // Workers drain their in-flight messages while the HTTP server finishes its requests.
       for (const stopPart of stops.reverse()) await stopPart();
       await closed;
-      clearTimeout(forceAfter);
       await nats.drain().catch(() => nats.close());
       await orm.close();
       logger.info('workestra-payments stopped');
@@ -182,4 +97,72 @@ export async function startService(
   };
 
   return { url: `http://127.0.0.1:${port}`, port, orm, nats, metrics, names, services, stop };
+}
+
+/** PostgreSQL (migrated) and NATS with the streams provisioned; nothing is left open when either fails. */
+async function connectBackends(config: Config, options: StartOptions) {
+  const orm = await openOrm(config.databaseUrl, options.onQuery);
+  try {
+    const nats = await connectNats(config.natsUrl, `workestra-payments-${config.role}`);
+    const { names } = await provisionJetStream(nats, {
+      prefix: config.natsSubjectPrefix,
+      maxDeliver: config.settlementMaxDeliver,
+      backoffMs: config.settlementBackoffMs,
+      ackWaitMs: config.settlementAckWaitMs,
+    });
+    return { orm, nats, names };
+  } catch (error) {
+    await orm.close();
+    throw error;
+  }
+}
+
+/** The api role: webhooks (served ahead of Express), GraphQL and the pay pages. */
+async function mountApi(
+  app: Express,
+  deps: Pick<RunningService, 'orm' | 'names' | 'services' | 'metrics'> & {
+    config: Config;
+    js: JetStreamClient;
+    logger: Logger;
+  },
+): Promise<{ webhooks: WebhookHandler; stop: () => Promise<void> }> {
+  const { config, orm, js, names, services, metrics, logger } = deps;
+  const webhooks = webhookHandler({
+    providers: services.providers,
+    accounts: new WebhookAccounts(orm, services.secrets),
+    publisher: new EventPublisher(js, { timeoutMs: 2000, expectStream: names.eventsStream }),
+    names,
+    metrics,
+    logger,
+    trustProxy: config.trustProxy,
+  });
+  const graphql = await createGraphQLHandler({
+    schema: await buildFederatedSchema(),
+    orm,
+    jwt: new JwtVerifier(config.authJwtSecret),
+    services,
+    logger,
+    limits: config.graphql,
+  });
+  app.use('/graphql', routeName('/graphql'), ...graphql.handlers);
+  app.use(payRoutes(services.checkout));
+  return { webhooks, stop: graphql.stop };
+}
+
+async function listen(port: number, handle: (req: IncomingMessage, res: ServerResponse) => unknown): Promise<Server> {
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve());
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+/** Stops accepting, lets running requests finish (idle keep-alive connections close now, the rest after 4 s). */
+function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const forceAfter = setTimeout(() => server.closeAllConnections(), 4000);
+  return closed.finally(() => clearTimeout(forceAfter));
 }

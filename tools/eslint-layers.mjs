@@ -14,8 +14,8 @@ export const LAYERS = [
   ['settlement'],
   ['providers', 'db', 'jetstream'],
   ['entities', 'migrations'],
-  ['graphql-limits'],
-  ['config', 'auth', 'observability', 'background'],
+  ['graphql-limits', 'background'],
+  ['config', 'auth', 'observability'],
   ['crypto'],
   ['vocabulary', 'errors', 'uuid', 'money'],
 ];

@@ -5,7 +5,8 @@ import { loadConfig, type Config } from '../config.js';
 import { openOrm } from '../db/orm.js';
 import { jetStreamNames, type JetStreamNames } from '../jetstream/names.js';
 import { createLogger } from '../observability/logger.js';
-import { buildServices, connectNats } from '../services/build-services.js';
+import { connectNats } from '../jetstream/connect.js';
+import { buildServices } from '../services/build-services.js';
 import type { Services } from '../services/services.js';
 
 /** What ops commands work with; parts are opened lazily so `status` needs no database. */
@@ -18,7 +19,7 @@ export class CliContext {
   private servicesInstance?: Services;
 
   async nats(): Promise<{ nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager }> {
-    this.nc ??= await connectNats({ ...this.config, natsUrl: this.config.natsUrl }, 'payments-ops');
+    this.nc ??= await connectNats(this.config.natsUrl, 'payments-ops');
     return { nc: this.nc, js: jetstream(this.nc), jsm: await jetstreamManager(this.nc) };
   }
 

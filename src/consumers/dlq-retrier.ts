@@ -1,6 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { readDeadLetters, replayDeadLetter } from '../jetstream/dead-letters.js';
 import type { JetStreamNames } from '../jetstream/names.js';
+import { startPeriodic } from '../background/periodic.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface DlqRetrierOptions {
@@ -36,8 +37,6 @@ export interface DlqRetrier {
 export function startDlqRetrier(options: DlqRetrierOptions): DlqRetrier {
   const { js, jsm, names, intervalMs, maxAutoRetries, logger } = options;
   const log = logger.child({ component: 'dlq-retrier' });
-  let running: Promise<DlqPassResult> | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
   async function pass(): Promise<DlqPassResult> {
@@ -69,29 +68,12 @@ export function startDlqRetrier(options: DlqRetrierOptions): DlqRetrier {
     return result;
   }
 
-  function runOnce(): Promise<DlqPassResult> {
-    running ??= pass().finally(() => (running = undefined));
-    return running;
-  }
-
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      runOnce()
-        .catch((error: unknown) => log.warn({ err: error }, 'DLQ pass failed'))
-        .finally(schedule);
-    }, intervalMs);
-    // a retry schedule alone must not keep the process alive
-    timer.unref();
-  }
-
-  schedule();
+  const task = startPeriodic('DLQ retry', intervalMs, pass, log);
   return {
     async stop() {
       stopped = true;
-      clearTimeout(timer);
-      await running?.catch(() => undefined);
+      await task.stop();
     },
-    runOnce,
+    runOnce: async () => (await task.runOnce()) ?? { retried: 0, leftForOps: 0 },
   };
 }

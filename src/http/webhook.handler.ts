@@ -54,7 +54,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
  * PubAck (a duplicate PubAck is 200 too). JetStream unavailable → 503 so the provider retries. Nothing is stored
  * for a 4xx. Returns false for requests that are not webhooks (Express serves those).
  */
-export function webhookHandler(deps: WebhookHandlerDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+/** Answers a request when it is a webhook (true); false leaves it to the next handler. */
+export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export function webhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
   return (req, res) => {
     const match = req.method === 'POST' && req.url ? PATH.exec(req.url) : null;
     if (!match) return false;

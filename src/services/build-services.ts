@@ -1,5 +1,4 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config.js';
 import { parseKeyRing } from '../crypto/key-ring.js';
 import type { Logger } from '../observability/logger.js';
@@ -12,11 +11,6 @@ import { PayLinkService } from './pay-link.service.js';
 import { ProviderSettingsService } from './provider-settings.service.js';
 import { RefundService } from './refund.service.js';
 import type { Services } from './services.js';
-
-/** Connects to NATS with endless reconnects: the webhook route answers 503 while it is away. */
-export async function connectNats(config: Config, name: string): Promise<NatsConnection> {
-  return connect({ servers: config.natsUrl, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000 });
-}
 
 /** Builds the domain services once; the same set serves resolvers, routes, consumers and the CLI. */
 export function buildServices(config: Config, orm: MikroORM, logger: Logger): Services {

@@ -120,22 +120,3 @@ export class Reconciler {
     return summary;
   }
 }
-
-/** Runs the reconciler on an interval (worker role); `stop()` waits for a running pass. */
-export function startReconciler(reconciler: Reconciler, intervalMs: number, logger: Logger): { stop(): Promise<void> } {
-  let running: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = reconciler
-      .runOnce()
-      .catch((error: unknown) => logger.warn({ err: error }, 'reconcile pass failed'))
-      .finally(() => (running = null));
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
-}

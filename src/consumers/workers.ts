@@ -1,0 +1,69 @@
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { startPeriodic } from '../background/periodic.js';
+import type { Config } from '../config.js';
+import type { JetStreamNames } from '../jetstream/names.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Services } from '../services/services.js';
+import { startPullConsumer } from './consume-loop.js';
+import { startDeadLetterForwarder } from './dead-letter.js';
+import { startDlqRetrier } from './dlq-retrier.js';
+import { settlementHandler } from './settlement.consumer.js';
+
+export interface WorkerDeps {
+  config: Config;
+  nats: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  names: JetStreamNames;
+  services: Services;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/**
+ * The worker role: the settlement consumer, dead-letter forwarding and retries, and the reconciler. Returns the
+ * function that stops them, last started first.
+ */
+export function startWorkers({ config, nats, js, jsm, names, services, metrics, logger }: WorkerDeps) {
+  const settlementLog = logger.child({ component: 'settlement' });
+  const consumer = startPullConsumer({
+    js,
+    nc: nats,
+    stream: names.eventsStream,
+    consumer: names.consumer,
+    concurrency: config.settlementConcurrency,
+    backoffMs: config.settlementBackoffMs,
+    // Short pulls keep shutdown quick (stop() lets the open pull run out); an idle pull a second is cheap.
+    expiresMs: 1000,
+    logger: settlementLog,
+    handle: settlementHandler(services.settlement, metrics, settlementLog),
+  });
+  const forwarder = startDeadLetterForwarder({
+    nc: nats,
+    js,
+    jsm,
+    names,
+    logger,
+    lastError: (msgId) => services.settlement.lastError(msgId),
+  });
+  const retrier = startDlqRetrier({
+    js,
+    jsm,
+    names,
+    intervalMs: config.dlqRetryIntervalMs,
+    maxAutoRetries: config.dlqMaxAutoRetries,
+    logger,
+  });
+  const reconciler = startPeriodic(
+    'reconcile',
+    config.reconcileIntervalMs,
+    () => services.reconciler.runOnce(),
+    logger.child({ component: 'reconciler' }),
+  );
+  const parts = [consumer, forwarder, retrier, reconciler];
+  return async () => {
+    for (const part of parts.reverse()) await part.stop();
+  };
+}

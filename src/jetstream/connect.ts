@@ -1,0 +1,10 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+/** Connects to NATS (`NATS_URL`, one server or several, comma-separated) with endless reconnects. */
+export async function connectNats(natsUrl: string, name: string): Promise<NatsConnection> {
+  const servers = natsUrl
+    .split(',')
+    .map((server) => server.trim())
+    .filter(Boolean);
+  return connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000 });
+}
