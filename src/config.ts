@@ -15,7 +15,7 @@ export interface Config {
   publicBaseUrl: string;
   authJwtSecret: string;
   encryptionKeys: string;
-  /** `<PROVIDER>_API_URL` of each provider (e.g. `STRIPE_API_URL`): its API's base URL, null for its own. */
+  /** `<PROVIDER>_API_URL` of each provider (`<NAME>_API_URL`, NAME the provider upper-cased): its API's base URL, null for its own. */
   providerApiUrls: Record<Provider, string | null>;
   trustProxy: boolean;
   settlementMaxDeliver: number;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { ConfigError } from '../config.js';
+import { PROVIDERS } from '../vocabulary/index.js';
 import { CliContext, UsageError } from './cli-context.js';
 import { dlqCommand } from './dlq.command.js';
 import { keysCommand } from './keys.command.js';
@@ -13,7 +14,7 @@ const USAGE = `usage: payments-ops <command>
   dlq list [--json]                       dead letters with their last error
   dlq replay <seq…|--all>                 put dead letters back into the events stream
   dlq drop <seq…>                         delete dead letters
-  replay --since <ISO> [--until <ISO>] [--provider stripe|mollie] [--workspace <uuid>] [--dry-run] [--json]
+  replay --since <ISO> [--until <ISO>] [--provider ${PROVIDERS.join('|')}] [--workspace <uuid>] [--dry-run] [--json]
                                           re-apply stored events (idempotent)
   reconcile [--workspace <uuid>] [--dry-run] [--json]
                                           ask the provider about stale PENDING payments and settle what it says

@@ -20,7 +20,7 @@ const B64URL = /^[A-Za-z0-9_-]*$/;
 /** Where a secret belongs. Values must be stable: they are part of the ciphertext's identity. */
 export interface SecretContext {
   readonly workspaceId: string;
-  /** e.g. `stripe`, `mollie` — always the same spelling for a provider. */
+  /** The provider as the vocabulary spells it (lower case), always the same for a provider. */
   readonly provider: string;
   /** e.g. `secretKey`, `webhookSecret`, `apiKey`. */
   readonly field: string;

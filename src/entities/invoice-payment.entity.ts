@@ -2,7 +2,7 @@ import { Entity, OptionalProps, Enum, Index, PrimaryKey, Property, Unique } from
 import { LedgerStatus, Provider } from '../vocabulary/index.js';
 import { moneyColumn } from './money-column.js';
 
-/** One row per provider payment (Stripe Checkout Session, Mollie payment): the invoice's payment ledger. */
+/** One row per provider payment (a hosted checkout at the provider): the invoice's payment ledger. */
 @Entity({ tableName: 'invoice_payments' })
 @Unique({ name: 'invoice_payments_provider_reference_unique', properties: ['provider', 'providerReference'] })
 @Index({ name: 'invoice_payments_invoice_idx', properties: ['invoiceId', 'createdAt'] })
@@ -23,11 +23,11 @@ export class InvoicePayment {
   @Enum({ items: () => Provider, type: 'text' })
   provider!: Provider;
 
-  /** Checkout Session id (`cs_…`) for Stripe, payment id (`tr_…`) for Mollie. */
+  /** The hosted checkout's id at the provider (`cs_…`, `tr_…`). */
   @Property({ type: 'text' })
   providerReference!: string;
 
-  /** Stripe payment intent (`pi_…`), needed for refunds; null until known. */
+  /** The provider's id of the payment behind the checkout (`pi_…`), needed for refunds; null until known. */
   @Property({ type: 'text', nullable: true })
   providerPaymentId?: string | null;
 

@@ -3,7 +3,7 @@
  *
  * The list is explicit on purpose: an invoice in a code we have never reasoned about (a fund
  * code, a withdrawn currency, a typo like "EUD") must fail loudly instead of defaulting to two
- * decimals and mis-charging. It covers what Stripe and Mollie commonly present, plus every
+ * decimals and mis-charging. It covers what the card providers commonly present, plus every
  * ISO zero- and three-decimal currency so their exponents are never guessed.
  */
 
@@ -31,7 +31,7 @@ const ZERO_DECIMAL = [
 /** ISO 4217 exponent 3 (1/1000 minor unit). */
 const THREE_DECIMAL = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'] as const;
 
-/** Common two-decimal currencies supported by Stripe and/or Mollie. */
+/** Common two-decimal currencies the supported providers accept. */
 const TWO_DECIMAL = [
   'AED',
   'ARS',
@@ -98,8 +98,9 @@ const EXPONENTS: ReadonlyMap<string, 0 | 2 | 3> = new Map<string, 0 | 2 | 3>([
 export const SUPPORTED_CURRENCIES: readonly string[] = [...EXPONENTS.keys()].sort();
 
 /**
- * Bad money input: an unsupported currency, a malformed decimal, an unsafe amount. Resolvers map
- * it to `BAD_USER_INPUT`; the message is written for the person who typed the value.
+ * Bad money input: an unsupported currency, a malformed decimal, an unsafe amount. The message is
+ * written for the person who typed the value; callers decide what it means where they are (a
+ * provider amount that fails is a malformed event, an invoice currency we cannot charge is no pay link).
  */
 export class MoneyError extends Error {
   override readonly name = 'MoneyError';
@@ -111,7 +112,7 @@ export function isSupportedCurrency(code: string): boolean {
 }
 
 /**
- * Validate and upper-case a currency code (`"eur"` → `"EUR"`; Stripe reports lower case).
+ * Validate and upper-case a currency code (`"eur"` → `"EUR"`; some providers report lower case).
  * @throws MoneyError for anything that is not a supported ISO 4217 code.
  */
 export function normalizeCurrency(code: string): string {

@@ -37,7 +37,7 @@ function toBigInt(minor: number | bigint): bigint {
 /**
  * Format minor units as a plain decimal string with exactly the currency's exponent of
  * decimals: 12345 EUR → "123.45", 5 JPY → "5", 1234 KWD → "1.234", -5 EUR → "-0.05".
- * No grouping separators or symbols (this is the GraphQL `Money.amount` and Mollie's `value`).
+ * No grouping separators or symbols (this is the GraphQL `Money.amount` and the decimal amount some provider APIs take).
  * @throws MoneyError for an unsupported currency or a number that is not a safe integer.
  */
 export function formatMinor(minorUnits: number | bigint, currency: string): string {
@@ -75,7 +75,7 @@ export function parseDecimalToMinorBigInt(decimal: string, currency: string): bi
 }
 
 /**
- * Like {@link parseDecimalToMinorBigInt} but returns a number (e.g. Mollie's "10.00" EUR → 1000).
+ * Like {@link parseDecimalToMinorBigInt} but returns a number (e.g. a provider's "10.00" EUR → 1000).
  * @throws MoneyError also when the result is not a safe integer.
  */
 export function parseDecimalToMinor(decimal: string, currency: string): number {

@@ -6,10 +6,6 @@ import { Payment } from '../schema/payment.type.js';
 import { PaymentProviderSettings } from '../schema/provider-settings.type.js';
 import { Refund } from '../schema/refund.type.js';
 
-const PROVIDERS: Record<Provider, PaymentProvider> = {
-  [Provider.STRIPE]: PaymentProvider.STRIPE,
-  [Provider.MOLLIE]: PaymentProvider.MOLLIE,
-};
 const MODES: Record<ProviderMode, PaymentMode> = {
   [ProviderMode.TEST]: PaymentMode.TEST,
   [ProviderMode.LIVE]: PaymentMode.LIVE,
@@ -29,17 +25,21 @@ const REFUND_STATUSES: Record<RefundState, RefundStatus> = {
   [RefundState.CANCELLED]: RefundStatus.CANCELLED,
 };
 
-export const toGraphQLProvider = (provider: Provider) => PROVIDERS[provider];
-export const fromGraphQLProvider = (provider: PaymentProvider) =>
-  provider === PaymentProvider.STRIPE ? Provider.STRIPE : Provider.MOLLIE;
-export const fromGraphQLMode = (mode: PaymentMode) =>
-  mode === PaymentMode.LIVE ? ProviderMode.LIVE : ProviderMode.TEST;
+/** Total by construction: the GraphQL names are the vocabulary's, upper-cased (a type error if that ever breaks). */
+export const toGraphQLProvider = (provider: Provider): PaymentProvider => provider.toUpperCase() as Uppercase<Provider>;
+export const fromGraphQLProvider = (provider: PaymentProvider): Provider =>
+  provider.toLowerCase() as Lowercase<PaymentProvider>;
+const FROM_MODES: Record<PaymentMode, ProviderMode> = {
+  [PaymentMode.TEST]: ProviderMode.TEST,
+  [PaymentMode.LIVE]: ProviderMode.LIVE,
+};
+export const fromGraphQLMode = (mode: PaymentMode): ProviderMode => FROM_MODES[mode];
 
 export function toPayment(row: InvoicePayment): Payment {
   const payment = new Payment();
   payment.id = row.id;
   payment.invoiceId = row.invoiceId;
-  payment.provider = PROVIDERS[row.provider];
+  payment.provider = toGraphQLProvider(row.provider);
   payment.providerReference = row.providerReference;
   payment.eventId = row.eventId ?? null;
   payment.status = PAYMENT_STATUSES[row.status];
@@ -64,7 +64,7 @@ export function toRefund(row: PaymentRefund): Refund {
 /** Masked settings: only masks ever leave the service, never sealed or plain secrets. */
 export function toProviderSettings(row: PaymentProviderAccount): PaymentProviderSettings {
   const settings = new PaymentProviderSettings();
-  settings.provider = PROVIDERS[row.provider];
+  settings.provider = toGraphQLProvider(row.provider);
   settings.mode = MODES[row.mode];
   settings.active = row.active;
   settings.offerCardPayments = row.offerCardPayments;

@@ -1,16 +1,19 @@
 import { registerEnumType } from 'type-graphql';
+import { PROVIDER_CHECKOUTS, PROVIDERS, type Provider } from '../vocabulary/index.js';
 
-export enum PaymentProvider {
-  STRIPE = 'STRIPE',
-  MOLLIE = 'MOLLIE',
-}
+/** The GraphQL names of the providers: the vocabulary's, upper-cased (one list, so a mapping can never miss one). */
+export type PaymentProvider = Uppercase<Provider>;
+export const PaymentProvider = Object.fromEntries(
+  PROVIDERS.map((provider) => [provider.toUpperCase(), provider.toUpperCase()]),
+) as {
+  [P in Provider as Uppercase<P>]: Uppercase<P>;
+};
 registerEnumType(PaymentProvider, {
   name: 'PaymentProvider',
   description: 'A payment provider whose hosted checkout customers pay on.',
-  valuesConfig: {
-    STRIPE: { description: 'Stripe (hosted Checkout).' },
-    MOLLIE: { description: 'Mollie (Payments API hosted checkout).' },
-  },
+  valuesConfig: Object.fromEntries(
+    PROVIDERS.map((provider) => [provider.toUpperCase(), { description: PROVIDER_CHECKOUTS[provider] }]),
+  ),
 });
 
 export enum PaymentStatus {

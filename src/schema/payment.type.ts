@@ -3,7 +3,7 @@ import { PaymentProvider, PaymentStatus } from './enums.js';
 import { Money } from './money.type.js';
 
 @ObjectType({
-  description: "One provider payment in an invoice's ledger (a Stripe Checkout Session or a Mollie payment).",
+  description: "One provider payment in an invoice's ledger (one hosted checkout at the provider).",
 })
 export class Payment {
   @Field(() => ID, { description: 'Workestra id of the ledger row.' })
@@ -16,7 +16,8 @@ export class Payment {
   provider!: PaymentProvider;
 
   @Field(() => String, {
-    description: 'Provider reference: the Checkout Session id (`cs_…`) for Stripe, the payment id (`tr_…`) for Mollie.',
+    description:
+      'Provider reference: the id of the hosted checkout at the provider (`cs_…` checkout session, `tr_…` payment).',
   })
   providerReference!: string;
 

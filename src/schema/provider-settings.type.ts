@@ -15,7 +15,7 @@ export class PaymentProviderSettings {
   @Field(() => Boolean, { description: 'Whether sent invoices offer a card pay link through this provider.' })
   offerCardPayments!: boolean;
 
-  @Field(() => String, { nullable: true, description: 'Publishable key (not secret); null for Mollie.' })
+  @Field(() => String, { nullable: true, description: 'Publishable key (not secret); null for providers without one.' })
   publishableKey!: string | null;
 
   @Field(() => String, {
@@ -26,7 +26,8 @@ export class PaymentProviderSettings {
 
   @Field(() => String, {
     nullable: true,
-    description: 'The webhook signing secret, masked (`whsec_…9f2c`); null for Mollie.',
+    description:
+      'The webhook signing secret, masked (`whsec_…9f2c`); null for providers whose webhooks carry no signature.',
   })
   webhookSecretMasked!: string | null;
 

@@ -9,7 +9,7 @@ export class Refund {
 
   @Field(() => String, {
     nullable: true,
-    description: "The provider's refund id (Stripe `re_…`, Mollie `re_…`); null until the provider has answered.",
+    description: "The provider's refund id (`re_…`); null until the provider has answered.",
   })
   providerRefundId!: string | null;
 

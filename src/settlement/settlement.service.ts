@@ -51,7 +51,7 @@ export class SettlementService {
     return outcome;
   }
 
-  /** Turns an envelope into neutral updates (Mollie-style providers fetch the payment back with the account's key). */
+  /** Turns an envelope into neutral updates (providers whose webhooks carry only an id fetch the payment back with the account's key). */
   async interpret(envelope: EventEnvelope): Promise<InterpretedEvent> {
     const adapter = this.providers.get(envelope.provider);
     try {

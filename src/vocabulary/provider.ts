@@ -14,6 +14,12 @@ export const isProvider = (value: unknown): value is Provider =>
 /** How people and the AI assistant read each provider's name. */
 export const PROVIDER_DISPLAY_NAMES: Record<Provider, string> = { stripe: 'Stripe', mollie: 'Mollie' };
 
+/** What each provider's customers pay on (GraphQL enum descriptions). */
+export const PROVIDER_CHECKOUTS: Record<Provider, string> = {
+  stripe: 'Stripe (hosted Checkout).',
+  mollie: 'Mollie (Payments API hosted checkout).',
+};
+
 /** Test or live credentials. */
 export const ProviderMode = {
   TEST: 'test',
