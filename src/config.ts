@@ -24,6 +24,10 @@ export interface Config {
   settlementAckWaitMs: number;
   reconcileIntervalMs: number;
   reconcilePendingAfterMs: number;
+  /** DISCONNECT_GRACE_HOURS (a decimal): how long a disconnected account's keys still settle its webhooks. */
+  disconnectGraceMs: number;
+  /** How often the worker ends grace windows that are over (GRACE_SWEEP_INTERVAL_MS). */
+  graceSweepIntervalMs: number;
   dlqRetryIntervalMs: number;
   dlqMaxAutoRetries: number;
   logLevel: string;
@@ -70,6 +74,16 @@ function intVar(env: Env, name: string, fallback: number, min: number, max = Num
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** A non-negative decimal number of hours (e.g. `72`, `0.001` in tests), as milliseconds. */
+function hoursVar(env: Env, name: string, fallbackHours: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallbackHours * 3_600_000;
+  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) > 24 * 365) {
+    throw new ConfigError(name, `must be a number of hours between 0 and 8760, got "${env[name]}"`);
+  }
+  return Math.round(Number(raw) * 3_600_000);
 }
 
 function urlVar(env: Env, name: string, fallback: string | null, protocols: string[]): string | null {
@@ -188,6 +202,8 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     settlementAckWaitMs: intVar(env, 'SETTLEMENT_ACK_WAIT_MS', 30_000, 1000, 600_000),
     reconcileIntervalMs: intVar(env, 'RECONCILE_INTERVAL_MS', 300_000, 100),
     reconcilePendingAfterMs: intVar(env, 'RECONCILE_PENDING_AFTER_MS', 3_600_000, 0),
+    disconnectGraceMs: hoursVar(env, 'DISCONNECT_GRACE_HOURS', 72),
+    graceSweepIntervalMs: intVar(env, 'GRACE_SWEEP_INTERVAL_MS', 60_000, 100),
     dlqRetryIntervalMs: intVar(env, 'DLQ_RETRY_INTERVAL_MS', 600_000, 100),
     dlqMaxAutoRetries: intVar(env, 'DLQ_MAX_AUTO_RETRIES', 5, 0, 1000),
     logLevel: env.LOG_LEVEL || (production ? 'info' : env.NODE_ENV === 'test' ? 'warn' : 'info'),

@@ -62,7 +62,7 @@ export async function startService(
   const metrics = new Metrics();
   observeJetStream(metrics, jsm, names);
   let draining = false;
-  const services = buildServices(config, orm, logger);
+  const services = buildServices(config, orm, logger, metrics);
 
   const app = createExpressApp({ logger, metrics, trustProxy: config.trustProxy });
   app.use(healthRoutes({ orm, nats, metrics, isDraining: () => draining }));

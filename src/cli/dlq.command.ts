@@ -1,4 +1,5 @@
 import { dropDeadLetter, readDeadLetters, replayDeadLetter, type DeadLetter } from '../jetstream/dead-letters.js';
+import { parseEventMsgId } from '../jetstream/names.js';
 import { age, parseArgs, table, UsageError, type CliContext } from './cli-context.js';
 
 /** The event type recorded in a dead letter's envelope (the provider event's own type when it has one). */
@@ -14,7 +15,7 @@ function eventType(letter: DeadLetter): string {
 const toJson = (letter: DeadLetter) => ({
   seq: letter.seq,
   provider: letter.provider,
-  eventId: letter.msgId.slice(letter.msgId.indexOf(':') + 1),
+  eventId: parseEventMsgId(letter.msgId)?.eventId ?? letter.msgId,
   type: eventType(letter),
   workspaceId: letter.workspaceId,
   deliveries: letter.deliveries,

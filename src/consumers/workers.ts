@@ -23,7 +23,8 @@ export interface WorkerDeps {
 }
 
 /**
- * The worker role: the settlement consumer, dead-letter forwarding and retries, and the reconciler. Returns the
+ * The worker role: the settlement consumer, dead-letter forwarding and retries, the reconciler, and the end of
+ * disconnect grace windows. Returns the
  * function that stops them, last started first.
  */
 export function startWorkers({ config, nats, js, jsm, names, services, metrics, logger }: WorkerDeps) {
@@ -62,7 +63,13 @@ export function startWorkers({ config, nats, js, jsm, names, services, metrics, 
     () => services.reconciler.runOnce(),
     logger.child({ component: 'reconciler' }),
   );
-  const parts = [consumer, forwarder, retrier, reconciler];
+  const grace = startPeriodic(
+    'disconnect grace',
+    config.graceSweepIntervalMs,
+    () => services.providerSettings.endGrace(),
+    logger.child({ component: 'disconnect-grace' }),
+  );
+  const parts = [consumer, forwarder, retrier, reconciler, grace];
   return async () => {
     for (const part of parts.reverse()) await part.stop();
   };

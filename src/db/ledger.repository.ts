@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Invoice } from '../entities/index.js';
+import { Invoice, InvoicePayment } from '../entities/index.js';
 import { LedgerStatus, PAID_STATUSES, type PaymentOutcome, type Provider } from '../vocabulary/index.js';
 import { CLAIM_FROM_ROW, type InboxClaim } from './inbox.repository.js';
 
@@ -44,7 +44,8 @@ const SETTLED_PAYMENTS = `select coalesce(sum(amount_minor), 0) from invoice_pay
 const CLAIM_AND_LOCK = `
   with inv as (select currency from invoices where id = ? and workspace_id = ? for update),
   claim as (${CLAIM_FROM_ROW('inv', 'upper(trim(inv.currency)) = ?')} returning 1)
-  select (select currency from inv) as currency, (select count(*) from claim)::int as claimed`;
+  select (select currency from inv) as currency, (select count(*) from claim)::int as claimed,
+    case when not exists (select 1 from inv) then (select workspace_id::text from invoices where id = ?) end as owner`;
 
 /**
  * Under the lock (a new statement, so its snapshot includes every committed change): upserts the ledger row
@@ -95,29 +96,42 @@ export interface LedgerPayment {
   paidAt: Date | null;
 }
 
-/** The invoice row's lock and the event's inbox claim, in one round trip. */
+/**
+ * The invoice row's lock and the event's inbox claim, in one round trip. When the invoice is not in the workspace,
+ * `owner` is the workspace it does exist in (null: in none, yet).
+ */
 export async function claimAndLockInvoice(
   tx: EntityManager,
   claim: InboxClaim,
   invoiceId: string,
   currency: string,
-): Promise<{ currency: string | null; claimed: boolean }> {
-  const [row] = await tx.execute<Array<{ currency: string | null; claimed: number }>>(CLAIM_AND_LOCK, [
-    invoiceId,
-    claim.workspaceId,
-    randomUUID(),
-    claim.provider,
-    claim.eventId,
-    claim.workspaceId,
-    claim.type,
-    claim.streamSequence,
-    currency,
-  ]);
-  return { currency: row.currency, claimed: row.claimed > 0 };
+): Promise<{ currency: string | null; claimed: boolean; owner: string | null }> {
+  const [row] = await tx.execute<Array<{ currency: string | null; claimed: number; owner: string | null }>>(
+    CLAIM_AND_LOCK,
+    [
+      invoiceId,
+      claim.workspaceId,
+      randomUUID(),
+      claim.provider,
+      claim.eventId,
+      claim.workspaceId,
+      claim.type,
+      claim.streamSequence,
+      currency,
+      invoiceId,
+    ],
+  );
+  return { currency: row.currency, claimed: row.claimed > 0, owner: row.owner };
 }
 
-/** Upserts a payment's ledger row and recomputes its invoice (under the invoice lock); false: another invoice's reference. */
-export async function settlePaymentRow(tx: Pick<EntityManager, 'execute'>, payment: LedgerPayment): Promise<boolean> {
+/**
+ * Upserts a payment's ledger row and recomputes its invoice (under the invoice lock); returns the invoice's new status,
+ * or null when the reference is another invoice's (nothing was written).
+ */
+export async function settlePaymentRow(
+  tx: Pick<EntityManager, 'execute'>,
+  payment: LedgerPayment,
+): Promise<{ invoiceStatus: string } | null> {
   const settled = await tx.execute<Array<{ status: string }>>(SETTLE_PAYMENT, [
     randomUUID(),
     payment.workspaceId,
@@ -136,7 +150,28 @@ export async function settlePaymentRow(tx: Pick<EntityManager, 'execute'>, payme
     payment.invoiceId,
     payment.invoiceId,
   ]);
-  return settled.length > 0;
+  return settled.length > 0 ? { invoiceStatus: settled[0].status } : null;
+}
+
+/** The workspace an invoice exists in, whichever it is; null when it exists nowhere (yet). */
+export async function invoiceOwner(tx: Pick<EntityManager, 'execute'>, invoiceId: string): Promise<string | null> {
+  const [row] = await tx.execute<Array<{ workspace_id: string }>>('select workspace_id from invoices where id = ?', [
+    invoiceId,
+  ]);
+  return row?.workspace_id ?? null;
+}
+
+/** The workspaces whose ledgers hold a provider payment (by the provider's payment id). */
+export async function paymentOwners(
+  tx: Pick<EntityManager, 'execute'>,
+  provider: Provider,
+  providerPaymentId: string,
+): Promise<string[]> {
+  const rows = await tx.execute<Array<{ workspace_id: string }>>(
+    'select distinct workspace_id from invoice_payments where provider = ? and provider_payment_id = ?',
+    [provider, providerPaymentId],
+  );
+  return rows.map((row) => row.workspace_id);
 }
 
 /** Recomputes an invoice's paid amount and status from its ledger (under the invoice lock). */
@@ -189,4 +224,28 @@ export async function recordPendingCheckout(
       row.expiresAt,
     ],
   );
+}
+
+/** A PENDING checkout the provider has closed becomes CANCELLED (a row that moved on meanwhile is left alone). */
+export async function cancelPendingCheckout(em: Pick<EntityManager, 'execute'>, paymentId: string): Promise<boolean> {
+  const rows = await em.execute<Array<{ id: string }>>(
+    `update invoice_payments set status = ?, updated_at = now() where id = ? and status = ? returning id`,
+    [LedgerStatus.CANCELLED, paymentId, LedgerStatus.PENDING],
+  );
+  return rows.length > 0;
+}
+
+/** The PENDING checkouts of an invoice (other than `exceptReference`), or of a workspace at a provider. */
+export async function pendingCheckouts(
+  em: EntityManager,
+  where: { invoiceId: string; exceptReference?: string } | { workspaceId: string; provider: Provider },
+): Promise<InvoicePayment[]> {
+  const filter =
+    'invoiceId' in where
+      ? {
+          invoiceId: where.invoiceId,
+          ...(where.exceptReference ? { providerReference: { $ne: where.exceptReference } } : {}),
+        }
+      : { workspaceId: where.workspaceId, provider: where.provider };
+  return em.find(InvoicePayment, { ...filter, status: LedgerStatus.PENDING }, { orderBy: { createdAt: 'asc' } });
 }

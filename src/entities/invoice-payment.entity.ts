@@ -8,7 +8,7 @@ import { moneyColumn } from './money-column.js';
 @Index({ name: 'invoice_payments_invoice_idx', properties: ['invoiceId', 'createdAt'] })
 @Index({ name: 'invoice_payments_workspace_idx', properties: ['workspaceId'] })
 export class InvoicePayment {
-  [OptionalProps]?: 'refundedMinor' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'refundedMinor' | 'disputedMinor' | 'createdAt' | 'updatedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
@@ -45,6 +45,10 @@ export class InvoicePayment {
   @Property({ type: moneyColumn(), default: 0 })
   refundedMinor: number = 0;
 
+  /** Σ funds withdrawn by disputes and not reinstated, kept in step with `payment_disputes` by settlement. */
+  @Property({ type: moneyColumn(), default: 0 })
+  disputedMinor: number = 0;
+
   @Property({ columnType: 'char(3)' })
   currency!: string;
 
@@ -59,6 +63,10 @@ export class InvoicePayment {
 
   @Property({ type: 'timestamptz', nullable: true })
   paidAt?: Date | null;
+
+  /** The reconciler could not resolve this PENDING row: it asks again only after this. */
+  @Property({ type: 'timestamptz', nullable: true })
+  reconcileAfter?: Date | null;
 
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date = new Date();

@@ -65,6 +65,13 @@ export class PaymentProviderAccount {
   @Property({ type: 'timestamptz', nullable: true })
   disconnectedAt?: Date | null;
 
+  /**
+   * After a disconnect the sealed secrets are kept until then, only so webhooks of payments started before still
+   * settle and the reconciler and audit can still ask the provider; then they are wiped.
+   */
+  @Property({ type: 'timestamptz', nullable: true })
+  graceUntil?: Date | null;
+
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date = new Date();
 

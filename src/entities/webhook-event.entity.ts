@@ -3,7 +3,7 @@ import { InboxStatus, Provider } from '../vocabulary/index.js';
 
 /** The settlement inbox: one row per provider event; the unique key makes a second application a no-op. */
 @Entity({ tableName: 'webhook_events' })
-@Unique({ name: 'webhook_events_provider_event_unique', properties: ['provider', 'eventId'] })
+@Unique({ name: 'webhook_events_provider_workspace_event_unique', properties: ['provider', 'workspaceId', 'eventId'] })
 @Index({ name: 'webhook_events_workspace_idx', properties: ['workspaceId', 'receivedAt'] })
 export class WebhookEvent {
   [OptionalProps]?: 'attempts' | 'receivedAt';
@@ -31,6 +31,10 @@ export class WebhookEvent {
 
   @Property({ type: 'text', nullable: true })
   lastError?: string | null;
+
+  /** Why an `ignored` event was not settled (e.g. it names another workspace's invoice). */
+  @Property({ type: 'text', nullable: true })
+  ignoredReason?: string | null;
 
   @Property({ type: 'bigint', nullable: true })
   streamSequence?: string | null;

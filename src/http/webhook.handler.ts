@@ -157,7 +157,7 @@ async function handle(
   const envelope = encodeEnvelope(provider, account.workspaceId, verified.body);
   try {
     const ack = await deps.publisher.publish(deps.names.eventSubject(provider, account.workspaceId), envelope, {
-      msgId: eventMsgId(provider, verified.eventId),
+      msgId: eventMsgId(provider, account.workspaceId, verified.eventId),
       headers: { [WorkestraHeader.EventType]: verified.type, traceparent },
     });
     if (deps.logger.isLevelEnabled('info'))

@@ -18,7 +18,7 @@ export interface DeadLetter {
   dlqSubject: string;
   /** Sequence the message had in the events stream when it died. */
   originalSeq: number;
-  /** The original `Nats-Msg-Id`, `<provider>:<eventId>`. */
+  /** The original `Nats-Msg-Id`, `<provider>:<workspaceId>:<eventId>` (round 1: `<provider>:<eventId>`). */
   msgId: string;
   provider: string;
   workspaceId: string;

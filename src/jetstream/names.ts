@@ -68,21 +68,38 @@ export function jetStreamNames(prefix: string): JetStreamNames {
   };
 }
 
-/** The `Nats-Msg-Id` of a provider event: `<provider>:<eventId>` (JetStream dedups on it for 2 minutes). */
-export function eventMsgId(provider: string, eventId: string): string {
-  if (!provider || !eventId) throw new Error('eventMsgId needs a provider and an event id');
-  return `${provider}:${eventId}`;
+/**
+ * The `Nats-Msg-Id` of a provider event: `<provider>:<workspaceId>:<eventId>` (JetStream dedups on it for 2 minutes).
+ * Per workspace: two workspaces connected to one provider account each receive, and keep, their own copy.
+ */
+export function eventMsgId(provider: string, workspaceId: string, eventId: string): string {
+  if (!provider || !workspaceId || !eventId)
+    throw new Error('eventMsgId needs a provider, a workspace and an event id');
+  return `${provider}:${workspaceId}:${eventId}`;
 }
 
+/** A provider event's identity as a message id carries it; round-1 ids (`<provider>:<eventId>`) name no workspace. */
+export interface EventIdentity {
+  provider: string;
+  workspaceId?: string;
+  eventId: string;
+}
+
+const WORKSPACE_SEGMENT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:/i;
+
 /**
- * Splits `<provider>:<eventId>` (a replay suffix `#r…` added by DLQ replays is dropped); null when malformed.
- * The event id may itself contain ':'; only the first one separates.
+ * Splits `<provider>:<workspaceId>:<eventId>`, or a round-1 `<provider>:<eventId>` (a replay suffix `#r…` added by DLQ
+ * replays is dropped); null when malformed. The event id may itself contain ':'.
  */
-export function parseEventMsgId(id: string): { provider: string; eventId: string } | null {
+export function parseEventMsgId(id: string): EventIdentity | null {
   const base = id.replace(/#r[^#]*$/, '');
   const colon = base.indexOf(':');
   if (colon <= 0 || colon === base.length - 1) return null;
-  return { provider: base.slice(0, colon), eventId: base.slice(colon + 1) };
+  const provider = base.slice(0, colon);
+  const rest = base.slice(colon + 1);
+  const workspace = WORKSPACE_SEGMENT.exec(rest);
+  if (!workspace || rest.length === workspace[0].length) return { provider, eventId: rest };
+  return { provider, workspaceId: workspace[0].slice(0, -1).toLowerCase(), eventId: rest.slice(workspace[0].length) };
 }
 
 /**

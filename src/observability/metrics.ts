@@ -41,6 +41,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly eventsIgnored = new Counter({
+    name: 'payments_events_ignored_total',
+    help: 'Verified events acknowledged without settling, by provider and reason (e.g. other_workspace, no_invoice, not_handled)',
+    labelNames: ['provider', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   /** Reads JetStream state on scrape (set by the composition root); never on the hot path. */
   jetStreamProbe: (() => Promise<{ dlqMessages: number; consumerPending: number }>) | null = null;
 

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Provider, ProviderCredentials, ProviderMode } from '../vocabulary/index.js';
+import type { CheckoutState, Provider, ProviderCredentials, ProviderMode } from '../vocabulary/index.js';
 
 export type { ProviderCredentials };
 import type { InterpretedEvent } from '../vocabulary/settlement-event.js';
@@ -30,7 +30,7 @@ export interface HostedCheckout {
   url: string | null;
   amountMinor: number;
   currency: string;
-  status: 'open' | 'complete' | 'expired';
+  status: CheckoutState;
   /** Whether the money was collected (a complete checkout can still be awaiting an async payment). */
   paid: boolean;
   /** The provider's payment id behind the checkout (Stripe payment intent), once there is one. */
@@ -145,6 +145,10 @@ export interface PaymentProviderAdapter {
   /** Refunds (part of) a payment. Throws ProviderRequestError when the provider refuses, ProviderUnavailableError when unreachable. */
   refund(credentials: ProviderCredentials, request: RefundRequest): Promise<ProviderRefund>;
 
-  /** Closes an open checkout so it can no longer be paid; false when it had already completed or expired. */
-  expireCheckout(credentials: ProviderCredentials, reference: string): Promise<boolean>;
+  /**
+   * Closes an open checkout so it can no longer be paid, and says where it stands afterwards: `expired` (closed now or
+   * before), `complete` (paid or being paid: its events settle it) or `open` (the provider does not let this checkout
+   * be closed; it expires on its own).
+   */
+  expireCheckout(credentials: ProviderCredentials, reference: string): Promise<CheckoutState>;
 }

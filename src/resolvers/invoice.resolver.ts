@@ -8,7 +8,8 @@ import { Payment } from '../schema/payment.type.js';
 import { PaymentProviderSettings } from '../schema/provider-settings.type.js';
 import { SafeInt } from '../schema/scalars.js';
 import { Money } from '../schema/money.type.js';
-import { toGraphQLProvider, toPayment, toProviderSettings } from './mappers.js';
+import { toGraphQLProvider, toPayment, toPaymentSummary, toProviderSettings } from './mappers.js';
+import { PaymentSummary } from '../schema/payment-summary.type.js';
 
 /** Payment fields this subgraph adds to the Invoices service's Invoice. The root is the invoice row. */
 @Resolver(() => Invoice)
@@ -18,6 +19,16 @@ export class InvoiceResolver {
     requireAuth(context, 'read');
     const rows = await context.loaders().paymentsByInvoice.load(invoice.id);
     return rows.map(toPayment);
+  }
+
+  @FieldResolver(() => PaymentSummary, {
+    description:
+      'Paid, refunded, disputed, outstanding and overpaid amounts of this invoice, from its payment ledger (batched with `payments`).',
+  })
+  async paymentSummary(@Root() invoice: InvoiceRow, @Ctx() context: GraphQLContext): Promise<PaymentSummary> {
+    requireAuth(context, 'read');
+    const rows = await context.loaders().paymentsByInvoice.load(invoice.id);
+    return toPaymentSummary(invoice, rows);
   }
 
   @FieldResolver(() => PaymentProviderSettings, {

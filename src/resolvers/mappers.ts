@@ -1,4 +1,5 @@
-import { type InvoicePayment, type PaymentProviderAccount, type PaymentRefund } from '../entities/index.js';
+import type { Invoice, InvoicePayment, PaymentProviderAccount, PaymentRefund } from '../entities/index.js';
+import { PaymentSummary } from '../schema/payment-summary.type.js';
 import { LedgerStatus, Provider, ProviderMode, RefundState, webhookUrl } from '../vocabulary/index.js';
 import { PaymentMode, PaymentProvider, PaymentStatus, RefundStatus } from '../schema/enums.js';
 import { Money } from '../schema/money.type.js';
@@ -74,4 +75,19 @@ export function toProviderSettings(row: PaymentProviderAccount): PaymentProvider
   settings.webhookUrl = webhookUrl(row.workspaceDomain, row.provider);
   settings.updatedAt = row.updatedAt;
   return settings;
+}
+
+/** The invoice's money in one place: paid is the invoice's own (recomputed by settlement under its lock). */
+export function toPaymentSummary(
+  invoice: Pick<Invoice, 'totalMinor' | 'paidMinor' | 'currency'>,
+  payments: Array<Pick<InvoicePayment, 'refundedMinor' | 'disputedMinor'>>,
+): PaymentSummary {
+  const summary = new PaymentSummary();
+  const money = (minor: number) => Money.of(minor, invoice.currency);
+  summary.paid = money(invoice.paidMinor);
+  summary.refunded = money(payments.reduce((sum, row) => sum + row.refundedMinor, 0));
+  summary.disputed = money(payments.reduce((sum, row) => sum + row.disputedMinor, 0));
+  summary.outstanding = money(Math.max(invoice.totalMinor - invoice.paidMinor, 0));
+  summary.overpaid = money(Math.max(invoice.paidMinor - invoice.totalMinor, 0));
+  return summary;
 }

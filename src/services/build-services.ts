@@ -2,6 +2,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
 import { parseKeyRing } from '../crypto/key-ring.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { CheckoutSessions } from '../settlement/checkout-sessions.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import { Reconciler } from '../settlement/reconciler.js';
 import { SettlementService } from '../settlement/settlement.service.js';
@@ -13,19 +15,34 @@ import { RefundService } from './refund.service.js';
 import type { Services } from './services.js';
 
 /** Builds the domain services once; the same set serves resolvers, routes, consumers and the CLI. */
-export function buildServices(config: Config, orm: MikroORM, logger: Logger): Services {
+export function buildServices(config: Config, orm: MikroORM, logger: Logger, metrics?: Metrics): Services {
   const providers = createProviderRegistry(config.providerApiUrls);
   const secrets = new AccountSecrets(parseKeyRing(config.encryptionKeys));
   const payLinks = new PayLinkService(providers, config.publicBaseUrl);
-  const settlement = new SettlementService(orm, providers, secrets);
+  const sessions = new CheckoutSessions(orm, providers, secrets, logger.child({ component: 'checkout-sessions' }));
+  const settlement = new SettlementService(orm, providers, secrets, {
+    ignored: (provider, reason) => metrics?.eventsIgnored.inc({ provider, reason }),
+    // after the commit, off the settlement path: a close that fails is retried by the reconciler
+    paid: (paid) => void sessions.expireOthers(paid),
+  });
   return {
     providers,
     secrets,
     payLinks,
-    providerSettings: new ProviderSettingsService(providers, secrets, logger),
+    sessions,
+    providerSettings: new ProviderSettingsService(orm, providers, secrets, sessions, logger, config.disconnectGraceMs),
     checkout: new CheckoutService(orm, providers, secrets, payLinks, config.publicBaseUrl, logger),
     settlement,
     refunds: new RefundService(orm, providers, secrets, settlement, logger),
-    reconciler: new Reconciler(orm, providers, secrets, settlement, logger, config.reconcilePendingAfterMs),
+    reconciler: new Reconciler(
+      orm,
+      providers,
+      secrets,
+      settlement,
+      sessions,
+      logger.child({ component: 'reconciler' }),
+      config.reconcilePendingAfterMs,
+      config.reconcileIntervalMs,
+    ),
   };
 }

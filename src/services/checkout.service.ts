@@ -1,7 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AccountSecrets } from '../crypto/account-secrets.js';
 import { PAY_TOKEN_FORMAT } from '../crypto/pay-token.js';
-import { recordPendingCheckout } from '../db/ledger.repository.js';
+import { cancelPendingCheckout, recordPendingCheckout } from '../db/ledger.repository.js';
 import { nextSessionGeneration } from '../db/pay-link.repository.js';
 import { Invoice, InvoicePayment, PayLink, PaymentProviderAccount } from '../entities/index.js';
 import type { Logger } from '../observability/logger.js';
@@ -113,13 +113,9 @@ export class CheckoutService {
         }
       }
       if (row.provider !== adapter.provider) continue;
-      // Completed sessions are left alone: their webhook settles them. Only sessions we closed become CANCELLED.
-      if (await adapter.expireCheckout(credentials, row.providerReference)) {
-        await em.nativeUpdate(
-          InvoicePayment,
-          { id: row.id, status: LedgerStatus.PENDING },
-          { status: LedgerStatus.CANCELLED, updatedAt: new Date() },
-        );
+      // Completed sessions are left alone: their webhook settles them. Only closed sessions become CANCELLED.
+      if ((await adapter.expireCheckout(credentials, row.providerReference)) === 'expired') {
+        await cancelPendingCheckout(em, row.id);
       }
       superseded = true;
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AuthContext } from '../auth/auth-context.js';
 import { fingerprintSecret, maskSecret } from '../crypto/secret-display.js';
 import { PaymentProviderAccount } from '../entities/index.js';
@@ -15,6 +15,7 @@ import {
 } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { AccountSecrets, SecretField } from '../crypto/account-secrets.js';
+import type { CheckoutSessions } from '../settlement/checkout-sessions.js';
 import { audit } from './audit.js';
 import { providerUserError } from './provider-errors.js';
 
@@ -47,9 +48,13 @@ function checkedKeys(adapter: PaymentProviderAdapter, raw: SaveKeysInput): SaveK
 /** Connect, rotate, (de)activate and disconnect provider accounts. Every change is audited; no secret leaves sealed form. */
 export class ProviderSettingsService {
   constructor(
+    private readonly orm: MikroORM,
     private readonly providers: ProviderRegistry,
     private readonly secrets: AccountSecrets,
+    private readonly sessions: CheckoutSessions,
     private readonly logger: Logger,
+    /** DISCONNECT_GRACE_HOURS in milliseconds. */
+    private readonly graceMs: number,
   ) {}
 
   /** Verifies keys with the provider, stores them sealed, activates the provider. Nothing is stored on any failure. */
@@ -91,7 +96,8 @@ export class ProviderSettingsService {
   ): Promise<{ account: PaymentProviderAccount; replaced: EndpointToDelete | null }> {
     const accounts = await this.lockAccounts(tx, auth.workspaceId);
     const existing = accounts.find((row) => row.provider === provider);
-    const firstSave = !existing?.secretKeySealed;
+    // a save after a disconnect (even within its grace window) connects anew; a save while connected rotates
+    const firstSave = !existing?.secretKeySealed || Boolean(existing.disconnectedAt);
     const replaced =
       existing?.webhookEndpointId && existing.secretKeySealed
         ? { credentials: this.secrets.credentials(existing)!, endpointId: existing.webhookEndpointId }
@@ -116,6 +122,7 @@ export class ProviderSettingsService {
       ...this.sealed(account, 'webhookSecret', webhookSecret),
       webhookEndpointId: created?.endpointId ?? null,
       disconnectedAt: null,
+      graceUntil: null,
     });
     audit(tx, {
       workspaceId: auth.workspaceId,
@@ -153,7 +160,7 @@ export class ProviderSettingsService {
   ): Promise<PaymentProviderAccount> {
     return em.transactional(async (tx) => {
       const accounts = await this.lockAccounts(tx, auth.workspaceId);
-      const account = accounts.find((row) => row.provider === provider && row.secretKeySealed);
+      const account = accounts.find((row) => row.provider === provider && row.secretKeySealed && !row.disconnectedAt);
       if (!account)
         throw new NotFoundError(
           `${PROVIDER_DISPLAY_NAMES[provider]} is not connected to this workspace; save its keys first`,
@@ -173,45 +180,85 @@ export class ProviderSettingsService {
     });
   }
 
-  /** Wipes the provider's secrets (the ledger stays). False when it was not connected. */
+  /**
+   * Disconnects a provider (the ledger stays): the account is out of use at once (no pay link, checkout or refund,
+   * not listed), then every open checkout of the workspace at the provider is closed. The sealed keys are kept for
+   * the grace window, only so webhooks of payments already made still settle and the reconciler can still ask; then
+   * `endGrace` wipes them. False when the provider was not connected.
+   */
   async disconnect(em: EntityManager, auth: AuthContext, provider: Provider): Promise<boolean> {
-    const adapter = this.adapter(provider);
-    let endpoint: EndpointToDelete | null = null;
-    const disconnected = await em.transactional(async (tx) => {
+    const now = new Date();
+    const graceUntil = new Date(now.getTime() + this.graceMs);
+    const account = await em.transactional(async (tx) => {
       const accounts = await this.lockAccounts(tx, auth.workspaceId);
-      const account = accounts.find((row) => row.provider === provider && row.secretKeySealed);
-      if (!account) return false;
-      if (account.webhookEndpointId)
-        endpoint = { credentials: this.secrets.credentials(account)!, endpointId: account.webhookEndpointId };
-      audit(tx, {
-        workspaceId: auth.workspaceId,
-        actorId: auth.userId,
-        action: 'payments.provider.disconnected',
-        provider,
-        details: {
-          mode: account.mode,
-          secretKeyFingerprint: account.secretKeyFingerprint,
-          webhookSecretFingerprint: account.webhookSecretFingerprint,
-          wasActive: account.active,
-        },
-      });
-      Object.assign(account, {
-        active: false,
-        offerCardPayments: false,
-        publishableKey: null,
-        secretKeySealed: null,
-        secretKeyMasked: null,
-        secretKeyFingerprint: null,
-        webhookSecretSealed: null,
-        webhookSecretMasked: null,
-        webhookSecretFingerprint: null,
-        webhookEndpointId: null,
-        disconnectedAt: new Date(),
-      });
-      return true;
+      const found = accounts.find((row) => row.provider === provider && row.secretKeySealed && !row.disconnectedAt);
+      if (!found) return null;
+      const wasActive = found.active;
+      Object.assign(found, { active: false, offerCardPayments: false, disconnectedAt: now, graceUntil });
+      return { ...found, wasActive };
     });
-    if (endpoint) void this.deleteEndpoint(adapter, endpoint);
-    return disconnected;
+    if (!account) return false;
+    const sessions = await this.sessions.expireAll(auth.workspaceId, provider);
+    const tx = em.fork();
+    audit(tx, {
+      workspaceId: auth.workspaceId,
+      actorId: auth.userId,
+      action: 'payments.provider.disconnected',
+      provider,
+      details: {
+        mode: account.mode,
+        secretKeyFingerprint: account.secretKeyFingerprint,
+        webhookSecretFingerprint: account.webhookSecretFingerprint,
+        wasActive: account.wasActive,
+        expiredSessions: sessions.expired,
+        sessionsLeftToExpireAtProvider: sessions.open + sessions.failed,
+        graceUntil: graceUntil.toISOString(),
+      },
+    });
+    await tx.flush();
+    if (this.graceMs === 0) await this.endGrace(now);
+    return true;
+  }
+
+  /**
+   * Ends the grace windows that are over: deletes the webhook endpoint the service created (best effort) and wipes the
+   * kept keys; the host's webhooks then answer 404. Saving keys again within a window ends it instead. Runs on an
+   * interval in the worker role; the deadline is stored, so a restart does not lose it.
+   */
+  async endGrace(now = new Date()): Promise<number> {
+    const due = await this.orm.em
+      .fork()
+      .find(
+        PaymentProviderAccount,
+        { graceUntil: { $lte: now }, disconnectedAt: { $ne: null }, secretKeySealed: { $ne: null } },
+        { fields: ['id'] },
+      );
+    let ended = 0;
+    for (const { id } of due) {
+      const endpoint = await this.orm.em.fork().transactional(async (tx) => {
+        const account = await tx.findOne(PaymentProviderAccount, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (!account?.disconnectedAt || !account.graceUntil || account.graceUntil > now) return undefined;
+        const credentials = this.secrets.credentials(account);
+        const replaced =
+          account.webhookEndpointId && credentials ? { credentials, endpointId: account.webhookEndpointId } : null;
+        Object.assign(account, {
+          publishableKey: null,
+          ...this.sealed(account, 'secretKey', null),
+          ...this.sealed(account, 'webhookSecret', null),
+          webhookEndpointId: null,
+          graceUntil: null,
+        });
+        return { replaced, provider: account.provider, workspaceId: account.workspaceId };
+      });
+      if (!endpoint) continue;
+      ended++;
+      if (endpoint.replaced) await this.deleteEndpoint(this.adapter(endpoint.provider), endpoint.replaced);
+      this.logger.info(
+        { workspaceId: endpoint.workspaceId, provider: endpoint.provider },
+        'disconnect grace ended: keys wiped',
+      );
+    }
+    return ended;
   }
 
   /** The provider's adapter; one this server does not offer is a user error. */

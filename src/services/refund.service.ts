@@ -180,7 +180,8 @@ export class RefundService {
       workspaceId: auth.workspaceId,
       provider: payment.provider,
     });
-    const credentials = account ? this.secrets.credentials(account) : null;
+    // a disconnected account (even in its grace window) starts nothing new: its kept keys only settle and check
+    const credentials = account && !account.disconnectedAt ? this.secrets.credentials(account) : null;
     const adapter = this.providers.get(payment.provider);
     let answer: ProviderRefund;
     try {

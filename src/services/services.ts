@@ -4,6 +4,7 @@ import type { CheckoutService } from './checkout.service.js';
 import type { PayLinkService } from './pay-link.service.js';
 import type { ProviderSettingsService } from './provider-settings.service.js';
 import type { RefundService } from './refund.service.js';
+import type { CheckoutSessions } from '../settlement/checkout-sessions.js';
 import type { Reconciler } from '../settlement/reconciler.js';
 import type { SettlementService } from '../settlement/settlement.service.js';
 
@@ -13,6 +14,7 @@ export interface Services {
   secrets: AccountSecrets;
   providerSettings: ProviderSettingsService;
   payLinks: PayLinkService;
+  sessions: CheckoutSessions;
   checkout: CheckoutService;
   settlement: SettlementService;
   refunds: RefundService;

@@ -1,6 +1,12 @@
 import type { LedgerPayment } from '../db/ledger.repository.js';
 import { UUID } from '../uuid.js';
-import { SettlementError, type InterpretedEvent, type PaymentUpdate, type Provider } from '../vocabulary/index.js';
+import {
+  SettlementError,
+  type IgnoreReason,
+  type InterpretedEvent,
+  type PaymentUpdate,
+  type Provider,
+} from '../vocabulary/index.js';
 
 /** `applied`: changed the ledger; `duplicate`: this event was applied before; `ignored`: nothing to act on. */
 export type SettleOutcome = 'applied' | 'duplicate' | 'ignored';
@@ -20,17 +26,18 @@ export function singlePayment(event: InterpretedEvent): PaymentUpdate | null {
   return event.updates.length === 1 && event.updates[0].kind === 'payment' ? event.updates[0] : null;
 }
 
-/** Checks that need no database: a payment must name an invoice (a uuid) of the workspace it arrived for. */
-export function checkPaymentTarget({ workspaceId, update }: PaymentItem): SettlementError | null {
-  if (!update.invoiceId)
-    return new SettlementError(`payment ${update.reference} names no invoice (metadata.invoice_id)`);
-  if (update.metadataWorkspaceId && update.metadataWorkspaceId !== workspaceId) {
-    return new SettlementError(
-      `payment ${update.reference} names workspace ${update.metadataWorkspaceId}, but arrived for workspace ${workspaceId}: not settled`,
-    );
-  }
-  if (!UUID.test(update.invoiceId))
-    return new SettlementError(`invoice id "${update.invoiceId.slice(0, 64)}" is not a uuid`);
+/** An event that names no invoice of the workspace it arrived for: acknowledged, recorded as ignored, never settled. */
+export interface Foreign {
+  ignored: IgnoreReason;
+}
+
+/**
+ * Checks that need no database: a payment must name an invoice (a uuid) and no other workspace. Anything else was not
+ * created for this workspace (a provider account shared by several workspaces delivers every event to each).
+ */
+export function checkPaymentTarget({ workspaceId, update }: PaymentItem): Foreign | null {
+  if (!update.invoiceId || !UUID.test(update.invoiceId)) return { ignored: 'no_invoice' };
+  if (update.metadataWorkspaceId && update.metadataWorkspaceId !== workspaceId) return { ignored: 'other_workspace' };
   return null;
 }
 

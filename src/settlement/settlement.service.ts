@@ -1,19 +1,34 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AccountSecrets } from '../crypto/account-secrets.js';
 import { claimEvent, failClaim, lastError, recordFailure, type InboxClaim } from '../db/inbox.repository.js';
-import { claimAndLockInvoice, lockInvoice, recomputeInvoice, settlePaymentRow } from '../db/ledger.repository.js';
+import {
+  claimAndLockInvoice,
+  invoiceOwner,
+  lockInvoice,
+  paymentOwners,
+  recomputeInvoice,
+  settlePaymentRow,
+} from '../db/ledger.repository.js';
 import { PaymentProviderAccount, type Invoice } from '../entities/index.js';
 import type { EventEnvelope } from '../jetstream/envelope.js';
 import { parseEventMsgId } from '../jetstream/names.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { UUID } from '../uuid.js';
-import { InboxStatus, SettlementError, type InterpretedEvent, type Provider } from '../vocabulary/index.js';
+import {
+  InboxStatus,
+  InvoiceStatus,
+  SettlementError,
+  type IgnoreReason,
+  type InterpretedEvent,
+  type Provider,
+} from '../vocabulary/index.js';
 import {
   anotherInvoice,
   checkInvoice,
   checkPaymentTarget,
   singlePayment,
   toLedgerPayment,
+  type Foreign,
   type PaymentItem,
   type SettleOutcome,
 } from './payment-item.js';
@@ -22,12 +37,27 @@ import { SettlementBatcher } from './settlement-batcher.js';
 
 export { singlePayment, type PaymentItem, type SettleOutcome } from './payment-item.js';
 
+/** What the rest of the service hears about settled events, after their unit of work committed. */
+export interface SettlementHooks {
+  /** An event was recorded as ignored (metrics). */
+  ignored?(provider: Provider, reason: IgnoreReason): void;
+  /** A payment made its invoice paid: the invoice's other open checkouts are closed (one invoice, one payment). */
+  paid?(paid: { provider: Provider; workspaceId: string; invoiceId: string; reference: string }): void;
+}
+
+/** One event's outcome inside a unit of work, with what to tell the hooks once it commits. */
+interface Applied {
+  outcome: SettleOutcome;
+  ignored?: IgnoreReason;
+  paid?: boolean;
+}
+
 /**
  * The one idempotent settlement path (webhook consumer, DLQ replay, `payments-ops replay`, reconciler, refund API).
  * Per event: claim it in the inbox (a known event changes nothing), lock the invoice row, upsert the ledger with
  * forward-only transitions, recompute `paid_minor` and the status from the ledger; committed before the ack. Payment
  * events share a transaction with the others of their batch; an event that cannot apply writes nothing and does not
- * hold the others back.
+ * hold the others back. An event that names no invoice of its workspace is recorded as ignored, never settled.
  */
 export class SettlementService {
   private readonly refunds = new RefundLedger();
@@ -37,6 +67,7 @@ export class SettlementService {
     private readonly orm: MikroORM,
     private readonly providers: ProviderRegistry,
     private readonly secrets: AccountSecrets,
+    private readonly hooks: SettlementHooks = {},
   ) {}
 
   /** Interprets the provider event (outside any transaction: it may call the provider), then applies it once. */
@@ -51,7 +82,7 @@ export class SettlementService {
     return outcome;
   }
 
-  /** Turns an envelope into neutral updates (providers whose webhooks carry only an id fetch the payment back with the account's key). */
+  /** Turns an envelope into neutral updates (providers whose webhooks carry only an id fetch the payment back). */
   async interpret(envelope: EventEnvelope): Promise<InterpretedEvent> {
     const adapter = this.providers.get(envelope.provider);
     try {
@@ -72,33 +103,68 @@ export class SettlementService {
    * them. An event that cannot apply writes nothing and gets its own error; the others still commit.
    */
   async applyPayments(items: PaymentItem[]): Promise<Array<SettleOutcome | Error>> {
-    const outcomes: Array<SettleOutcome | Error> = items.map((item) => checkPaymentTarget(item) ?? 'applied');
-    const order = items.map((_, index) => index).filter((index) => !(outcomes[index] instanceof Error));
-    order.sort((a, b) => (items[a].update.invoiceId! < items[b].update.invoiceId! ? -1 : 1));
-    if (order.length === 0) return outcomes;
+    const results: Array<Applied | Error> = items.map(() => ({ outcome: 'applied' }));
+    const order = items.map((_, index) => index);
+    // foreign events lock nothing (last); the others lock their invoices in id order
+    const key = (index: number) => (checkPaymentTarget(items[index]) ? '~' : items[index].update.invoiceId!);
+    order.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     try {
       await this.orm.em.fork().transactional(async (tx) => {
-        for (const index of order) outcomes[index] = await this.settlePayment(tx, items[index]);
+        for (const index of order) results[index] = await this.settlePayment(tx, items[index]);
       });
     } catch (error) {
-      for (const index of order) outcomes[index] = error instanceof Error ? error : new Error(String(error));
+      for (const index of order) results[index] = error instanceof Error ? error : new Error(String(error));
     }
-    return outcomes;
+    results.forEach((result, index) => this.notify(items[index], result));
+    return results.map((result) => (result instanceof Error ? result : result.outcome));
   }
 
-  private async settlePayment(tx: EntityManager, item: PaymentItem): Promise<SettleOutcome | Error> {
+  private async settlePayment(tx: EntityManager, item: PaymentItem): Promise<Applied | Error> {
+    const foreign = checkPaymentTarget(item);
+    if (foreign) return this.ignore(tx, item, foreign);
     const payment = toLedgerPayment(item);
     const lock = await claimAndLockInvoice(tx, item, payment.invoiceId, payment.currency);
+    if (lock.owner && lock.owner !== item.workspaceId)
+      return this.ignore(tx, item, { ignored: 'invoice_of_other_workspace' });
     const problem = checkInvoice(item, payment.invoiceId, lock.currency);
     if (problem) return problem;
-    if (!lock.claimed) return 'duplicate';
-    if (!(await settlePaymentRow(tx, payment))) {
+    if (!lock.claimed) return { outcome: 'duplicate' };
+    const settled = await settlePaymentRow(tx, payment);
+    if (!settled) {
       // The reference belongs to another invoice: undo the claim in this transaction, so the event is retried, not lost.
       const error = anotherInvoice(item, payment.invoiceId);
       await failClaim(tx, item, error.message);
       return error;
     }
-    return 'applied';
+    return {
+      outcome: 'applied',
+      paid: settled.invoiceStatus === InvoiceStatus.PAID && payment.outcome === 'succeeded',
+    };
+  }
+
+  /** Records an event as ignored (once): it names no invoice of its workspace. */
+  private async ignore(tx: EntityManager, claim: InboxClaim, { ignored }: Foreign): Promise<Applied> {
+    const claimed = await claimEvent(tx, claim, InboxStatus.IGNORED, ignored);
+    return claimed ? { outcome: 'ignored', ignored } : { outcome: 'duplicate' };
+  }
+
+  /** Tells the hooks what a committed event did (never throws into settlement). */
+  private notify(item: Pick<PaymentItem, 'provider' | 'workspaceId' | 'update'>, result: Applied | Error): void {
+    if (result instanceof Error) return;
+    try {
+      if (result.ignored) this.hooks.ignored?.(item.provider, result.ignored);
+      if (result.paid) {
+        const { provider, workspaceId, update } = item;
+        this.hooks.paid?.({
+          provider,
+          workspaceId,
+          invoiceId: update.invoiceId!.toLowerCase(),
+          reference: update.reference,
+        });
+      }
+    } catch {
+      // hooks are observers: settlement has committed whatever they do
+    }
   }
 
   /** Applies an interpreted event in one unit of work. */
@@ -117,18 +183,18 @@ export class SettlementService {
       return outcome;
     }
     const claim: InboxClaim = { provider, workspaceId, eventId: event.eventId, type: event.type, streamSequence };
-    return this.orm.em.fork().transactional(async (tx) => {
-      const status = event.updates.length ? InboxStatus.APPLIED : InboxStatus.IGNORED;
-      if (!(await claimEvent(tx, claim, status))) return 'duplicate';
-      if (event.updates.length === 0) return 'ignored';
+    const result = await this.orm.em.fork().transactional(async (tx): Promise<Applied> => {
+      const foreign = event.updates.length
+        ? await this.foreignReason(tx, claim, event)
+        : { ignored: event.ignoredReason ?? 'not_handled' };
+      if (foreign) return this.ignore(tx, claim, foreign);
+      if (!(await claimEvent(tx, claim, InboxStatus.APPLIED))) return { outcome: 'duplicate' };
 
       const touched = new Set<string>();
       for (const update of event.updates) {
         if (update.kind === 'payment') {
           const item: PaymentItem = { ...claim, update };
           const ledger = toLedgerPayment(item);
-          const problem = checkPaymentTarget(item);
-          if (problem) throw problem;
           const invoice = await this.lockInvoice(tx, workspaceId, ledger.invoiceId);
           const mismatch = checkInvoice(item, invoice.id, invoice.currency);
           if (mismatch) throw mismatch;
@@ -140,8 +206,26 @@ export class SettlementService {
         await tx.flush(); // later updates of the same event (a payment's embedded refunds) look rows up by query
       }
       for (const invoiceId of touched) await recomputeInvoice(tx, invoiceId);
-      return 'applied';
+      return { outcome: 'applied' };
     });
+    if (result.ignored) this.hooks.ignored?.(provider, result.ignored);
+    return result.outcome;
+  }
+
+  /** Whether an event names no invoice of its workspace (checked before anything is claimed or locked). */
+  private async foreignReason(tx: EntityManager, claim: InboxClaim, event: InterpretedEvent): Promise<Foreign | null> {
+    for (const update of event.updates) {
+      if (update.kind === 'payment') {
+        const foreign = checkPaymentTarget({ ...claim, update });
+        if (foreign) return foreign;
+        const owner = await invoiceOwner(tx, update.invoiceId!.toLowerCase());
+        if (owner && owner !== claim.workspaceId) return { ignored: 'invoice_of_other_workspace' };
+      } else {
+        const owners = await paymentOwners(tx, claim.provider, update.providerPaymentId);
+        if (owners.length > 0 && !owners.includes(claim.workspaceId)) return { ignored: 'payment_of_other_workspace' };
+      }
+    }
+    return null;
   }
 
   /** Remembers why an event failed (the unit of work rolled back), for the DLQ and ops. Never overwrites a success. */
@@ -152,7 +236,7 @@ export class SettlementService {
   /** The last recorded error of an event, by its message id. */
   async lastError(msgId: string): Promise<string | null> {
     const identity = parseEventMsgId(msgId);
-    return identity ? lastError(this.orm.em.fork(), identity.provider, identity.eventId) : null;
+    return identity ? lastError(this.orm.em.fork(), identity) : null;
   }
 
   /** The invoice, locked for the unit of work; a SettlementError when it does not exist in the workspace. */

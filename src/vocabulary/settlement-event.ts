@@ -46,11 +46,26 @@ export interface ChargeRefundedUpdate {
 
 export type SettlementUpdate = PaymentUpdate | RefundUpdate | ChargeRefundedUpdate;
 
-/** One provider event, interpreted. No updates means the event type is acknowledged and ignored. */
+/**
+ * Why a verified event was acknowledged without settling anything (recorded on its inbox row, counted by reason):
+ * a type the service does not act on, a payment the account does not know, or an event that names no invoice of the
+ * workspace it arrived for (a provider account shared by several workspaces delivers every event to each of them).
+ */
+export type IgnoreReason =
+  | 'not_handled'
+  | 'unknown_payment'
+  | 'no_invoice'
+  | 'other_workspace'
+  | 'invoice_of_other_workspace'
+  | 'payment_of_other_workspace';
+
+/** One provider event, interpreted. No updates means the event is acknowledged and ignored. */
 export interface InterpretedEvent {
   eventId: string;
   type: string;
   updates: SettlementUpdate[];
+  /** Why there are no updates (defaults to `not_handled`). */
+  ignoredReason?: IgnoreReason;
 }
 
 /** An event that cannot be applied as it stands (unknown invoice, wrong workspace, currency mismatch, bad payload). */

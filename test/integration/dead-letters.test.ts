@@ -95,20 +95,42 @@ describe('dead letters, replay and the ops CLI', () => {
     expect(dry.stdout).toMatch(/dry run: \d+ stored events match/);
   });
 
-  it('never settles metadata naming another workspace: it is dead-lettered with a clear error, and can be dropped', async () => {
+  it('never settles metadata naming another workspace: it is acknowledged and recorded as ignored, never dead-lettered', async () => {
+    // Round 2: a provider account shared by two workspaces delivers every event to both; the copy that is not this
+    // workspace's is ignored with its reason (a dead letter per foreign event would fill the DLQ).
     const invoice = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 1_000 });
     const foreign = ws.sessionEvent('checkout.session.completed', invoice.id, {
       amountMinor: 1_000,
       workspaceId: randomUUID(),
     });
     await ws.send(foreign);
-    const entry = await eventually(
-      async () => (await dlq()).find((candidate) => candidate.eventId === foreign.id),
+    const row = await eventually(
+      async () =>
+        (
+          await service.orm.em
+            .getConnection()
+            .execute<Array<{ status: string; ignored_reason: string }>>(
+              'select status, ignored_reason from webhook_events where event_id = ? and workspace_id = ?',
+              [foreign.id, ws.caller.workspaceId],
+            )
+        )[0],
       15_000,
       200,
     );
-    expect(entry.lastError).toMatch(/names workspace .* but arrived for workspace/);
+    expect(row).toEqual({ status: 'ignored', ignored_reason: 'other_workspace' });
     expect(await invoiceRow(invoice.id)).toEqual({ status: 'sent', paid_minor: '0' });
+    expect((await dlq()).find((candidate) => candidate.eventId === foreign.id)).toBeUndefined();
+  });
+
+  it('drops a dead letter on request', async () => {
+    const missing = ws.sessionEvent('checkout.session.completed', randomUUID(), { amountMinor: 1_000 });
+    await ws.send(missing);
+    const entry = await eventually(
+      async () => (await dlq()).find((candidate) => candidate.eventId === missing.id),
+      15_000,
+      200,
+    );
+    expect(entry.lastError).toMatch(/does not exist in workspace/);
     expect((await ops('dlq', 'drop', String(entry.seq))).stdout).toContain(`dropped DLQ #${entry.seq}`);
     expect((await dlq()).find((candidate) => candidate.seq === entry.seq)).toBeUndefined();
   });

@@ -245,7 +245,7 @@ describe('connecting Stripe', () => {
     );
   });
 
-  it('deactivates and reactivates, and disconnect wipes secrets but keeps the ledger', async () => {
+  it('deactivates and reactivates; disconnect takes the account out of use at once, wipes its secrets when the grace window ends, and keeps the ledger', async () => {
     const owner = newCaller(['owner']);
     const keys = testKeys('test', false);
     await connectStripe(service, owner, { keys });
@@ -292,6 +292,12 @@ describe('connecting Stripe', () => {
     expect(
       (await service.gql<{ paymentProviders: unknown[] }>(PROVIDERS, undefined, token)).data?.paymentProviders,
     ).toEqual([]);
+    // Round 2: the sealed keys are kept for the grace window (webhooks of payments already made still settle) …
+    const [inGrace] = (await storedFor(owner.workspaceId)).accounts;
+    expect(inGrace).toMatchObject({ active: false, secret_key_sealed: expect.any(String) });
+    expect(stripe.webhookEndpoints.has(endpointId)).toBe(true);
+    // … and wiped, with the endpoint deleted, once it is over (DISCONNECT_GRACE_HOURS, 72 by default).
+    expect(await service.services.providerSettings.endGrace(new Date(Date.now() + 73 * 3_600_000))).toBe(1);
     const [account] = (await storedFor(owner.workspaceId)).accounts;
     expect(account).toMatchObject({
       secret_key_sealed: null,

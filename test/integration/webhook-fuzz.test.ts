@@ -123,8 +123,8 @@ async function check(fuzz: FuzzCase, provider: 'stripe' | 'mollie', workspaceId:
     });
     const msgId = message!.header.get('Nats-Msg-Id');
     const envelope = message!.json<{ provider: string; workspaceId: string; event: { id: string } }>();
-    eventId =
-      provider === 'stripe' ? msgId.replace(/^stripe:/, '') : msgId.replace(/^mollie:/, '').replace(/@[^@]*$/, '');
+    // Nats-Msg-Id is <provider>:<workspaceId>:<eventId> (a Mollie notification's event id is `<tr_id>@<nonce>`)
+    eventId = msgId.replace(`${provider}:${workspaceId}:`, '').replace(/@[^@]*$/, '');
     expect(fuzz.candidates, `stored ${msgId}: ${note}`).toContain(eventId);
     expect(envelope).toMatchObject({ provider, workspaceId, event: { id: eventId } });
   } else {

@@ -27,7 +27,7 @@ describe('Stripe webhook ingress', () => {
     (await (await jetstreamManager(service.nats)).streams.info(service.names.eventsStream)).state.messages;
   const event = () => ws.sessionEvent('checkout.session.completed', invoiceId, { amountMinor: 1_000 });
 
-  it('stores a verified event once (Nats-Msg-Id = provider:event id) and answers 200 to duplicates', async () => {
+  it('stores a verified event once (Nats-Msg-Id = provider:workspace:event id) and answers 200 to duplicates', async () => {
     const before = await storedMessages();
     const first = event();
     const answer = await ws.send(first);
@@ -41,7 +41,7 @@ describe('Stripe webhook ingress', () => {
     const stored = await jsm.streams.getMessage(service.names.eventsStream, {
       last_by_subj: service.names.eventSubject('stripe', ws.caller.workspaceId),
     });
-    expect(stored!.header.get('Nats-Msg-Id')).toBe(`stripe:${first.id}`);
+    expect(stored!.header.get('Nats-Msg-Id')).toBe(`stripe:${ws.caller.workspaceId}:${first.id}`);
     expect(stored!.json<{ workspaceId: string; provider: string; event: { id: string } }>()).toMatchObject({
       workspaceId: ws.caller.workspaceId,
       provider: 'stripe',

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Provider, ProviderMode } from '../../vocabulary/index.js';
+import { Provider, ProviderMode, type CheckoutState } from '../../vocabulary/index.js';
 import { formatMinor, parseDecimalToMinor } from '../../money/money.js';
 import type { InterpretedEvent } from '../../vocabulary/settlement-event.js';
 import type {
@@ -108,12 +108,13 @@ export class MollieProvider implements PaymentProviderAdapter {
     return toHostedCheckout(await callMollie('read the payment', () => this.clients(secretKey).getPayment(reference)));
   }
 
-  /** Only cancelable payments can be closed; an open hosted checkout simply expires on its own. */
-  async expireCheckout({ secretKey }: ProviderCredentials, reference: string): Promise<boolean> {
+  /** Only cancelable payments can be closed; an open hosted checkout otherwise expires on its own (15 minutes). */
+  async expireCheckout({ secretKey }: ProviderCredentials, reference: string): Promise<CheckoutState> {
     const payment = await callMollie('read the payment', () => this.clients(secretKey).getPayment(reference));
-    if (!payment.isCancelable) return false;
+    const state = toHostedCheckout(payment).status;
+    if (state !== 'open' || !payment.isCancelable) return state;
     await callMollie('cancel the payment', () => this.clients(secretKey).cancelPayment(reference));
-    return true;
+    return 'expired';
   }
 
   async refund({ secretKey }: ProviderCredentials, request: RefundRequest): Promise<ProviderRefund> {

@@ -114,7 +114,7 @@ export function interpretMolliePayment(payment: MolliePayment): InterpretedEvent
 
 /** An id the workspace's Mollie account does not know: acknowledged and ignored, never settled. */
 export function unknownMolliePayment(id: string): InterpretedEvent {
-  return { eventId: `${id}:unknown`, type: 'payment.unknown', updates: [] };
+  return { eventId: `${id}:unknown`, type: 'payment.unknown', updates: [], ignoredReason: 'unknown_payment' };
 }
 
 export const isNotFound = (error: unknown) => error instanceof MollieApiError && error.status === 404;

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { Provider, ProviderMode } from '../../vocabulary/index.js';
+import { Provider, ProviderMode, type CheckoutState } from '../../vocabulary/index.js';
 import { fromStripeAmount, stripeAmountIssue, stripeChargeableAmount, toStripeAmount } from './stripe.amount.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { InterpretedEvent } from '../../vocabulary/settlement-event.js';
@@ -156,11 +156,13 @@ export class StripeProvider implements PaymentProviderAdapter {
     );
   }
 
-  async expireCheckout(credentials: ProviderCredentials, reference: string): Promise<boolean> {
-    const { secretKey } = credentials;
-    if ((await this.getCheckout(credentials, reference)).status !== 'open') return false;
-    await callStripe('expire the checkout session', () => this.clients(secretKey).checkout.sessions.expire(reference));
-    return true;
+  async expireCheckout(credentials: ProviderCredentials, reference: string): Promise<CheckoutState> {
+    const current = await this.getCheckout(credentials, reference);
+    if (current.status !== 'open') return current.status;
+    await callStripe('expire the checkout session', () =>
+      this.clients(credentials.secretKey).checkout.sessions.expire(reference),
+    );
+    return 'expired';
   }
 }
 

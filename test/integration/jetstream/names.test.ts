@@ -29,7 +29,15 @@ describe('jetStreamNames', () => {
   });
 
   it('builds and parses event msg ids, ignoring replay suffixes', () => {
-    expect(eventMsgId('stripe', 'evt_1')).toBe('stripe:evt_1');
+    const ws = '0b9e7c6a-5d4f-4e3a-9b2c-1d0e9f8a7b6c';
+    expect(eventMsgId('stripe', ws, 'evt_1')).toBe(`stripe:${ws}:evt_1`);
+    expect(parseEventMsgId(`stripe:${ws}:evt_1`)).toEqual({ provider: 'stripe', workspaceId: ws, eventId: 'evt_1' });
+    expect(parseEventMsgId(`mollie:${ws}:tr_1:paid#r3`)).toEqual({
+      provider: 'mollie',
+      workspaceId: ws,
+      eventId: 'tr_1:paid',
+    });
+    // round-1 ids (no workspace) still parse: old messages replayed from the stream keep deduplicating
     expect(parseEventMsgId('stripe:evt_1')).toEqual({ provider: 'stripe', eventId: 'evt_1' });
     expect(parseEventMsgId('mollie:tr_1:paid#r3')).toEqual({ provider: 'mollie', eventId: 'tr_1:paid' });
     expect(parseEventMsgId('nocolon')).toBeNull();
