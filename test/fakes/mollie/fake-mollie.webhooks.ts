@@ -3,7 +3,7 @@
  * (the receiver fetches the payment to learn what changed). Sent over node:http so the Host header
  * can name the workspace domain while the request goes to the service under test.
  */
-import { DeliveryQueue, onBaseUrl, postRaw } from '../shared/webhook-delivery';
+import { completeDelivery, DeliveryQueue, onBaseUrl, postRaw } from '../shared/webhook-delivery';
 import type { Delivery, FakePayment } from './fake-mollie.types';
 
 export interface AutoDeliverConfig {
@@ -71,14 +71,7 @@ export class WebhookDispatcher {
     const target = new URL(webhookUrl);
     const url = config ? onBaseUrl(config.baseUrl, target) : webhookUrl;
     const delivery: Delivery = { paymentId, url, host: target.host, status: 0, body: '', error: null };
-    try {
-      const result = await postWebhook(paymentId, url, target.host);
-      delivery.status = result.status;
-      delivery.body = result.body;
-    } catch (error) {
-      delivery.error = error instanceof Error ? error.message : String(error);
-    }
-    this.deliveries.push(delivery);
+    this.deliveries.push(await completeDelivery(delivery, () => postWebhook(paymentId, url, target.host)));
     return delivery;
   }
 }

@@ -64,3 +64,18 @@ export class DeliveryQueue {
     while (this.queued > 0) await this.queue;
   }
 }
+
+/** Fills `delivery` with what `send` answered, or with its error (a refused or timed-out call is status 0). */
+export async function completeDelivery<D extends { status: number; body: string; error: string | null }>(
+  delivery: D,
+  send: () => Promise<{ status: number; body: string }>,
+): Promise<D> {
+  try {
+    const result = await send();
+    delivery.status = result.status;
+    delivery.body = result.body;
+  } catch (error) {
+    delivery.error = error instanceof Error ? error.message : String(error);
+  }
+  return delivery;
+}

@@ -3,7 +3,7 @@
  * `${t}.${payload}` keyed by the endpoint secret string) and POSTs to the service under test.
  */
 import { createHmac } from 'node:crypto';
-import { DeliveryQueue, onBaseUrl, postRaw } from '../shared/webhook-delivery';
+import { completeDelivery, DeliveryQueue, onBaseUrl, postRaw } from '../shared/webhook-delivery';
 import type { RequestRef } from './fake-stripe.state';
 import type { Delivery, DeliveryResult, FakeEvent, FakeWebhookEndpoint } from './fake-stripe.types';
 import { newId, nowSeconds } from './fake-stripe.util';
@@ -145,13 +145,9 @@ export class WebhookDispatcher {
       body: '',
       error: null,
     };
-    try {
-      const result = await deliverEvent(event, { targetUrl: url, host: endpointUrl.host, secret: endpoint.secret });
-      delivery.status = result.status;
-      delivery.body = result.body;
-    } catch (error) {
-      delivery.error = error instanceof Error ? error.message : String(error);
-    }
+    await completeDelivery(delivery, () =>
+      deliverEvent(event, { targetUrl: url, host: endpointUrl.host, secret: endpoint.secret }),
+    );
     this.deliveries.push(delivery);
     return delivery;
   }
