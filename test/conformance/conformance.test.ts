@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invoiceRow, sqlOn, untilInvoice } from '../helpers/db.js';
 import { insertInvoice, type InvoiceFixture } from '../helpers/fixtures.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { eventually } from '../helpers/stripe-events.js';
+import { eventually } from '../helpers/wait.js';
 import { newCaller, tokenFor, type TestCaller } from '../helpers/tokens.js';
 import { MollieDriver } from './mollie.driver.js';
 import type { ProviderDriver } from './provider-driver.js';
@@ -46,13 +47,7 @@ describe.each([
     await driver.close();
   });
 
-  const sql = <T>(query: string, params: unknown[] = []) => service.orm.em.getConnection().execute<T[]>(query, params);
-  const invoiceOf = async (invoice: InvoiceFixture) =>
-    (
-      await sql<{ status: string; paid_minor: string }>('select status, paid_minor from invoices where id = ?', [
-        invoice.id,
-      ])
-    )[0];
+  const sql = sqlOn(() => service.orm);
   const ledgerOf = async (invoice: InvoiceFixture) =>
     (
       await service.gql<{ _entities: Array<{ payments: LedgerEntry[] }> }>(
@@ -61,11 +56,6 @@ describe.each([
         await tokenFor(caller),
       )
     ).data!._entities[0].payments;
-  const untilInvoice = (invoice: InvoiceFixture, status: string, paid: number) =>
-    eventually(async () => {
-      const row = await invoiceOf(invoice);
-      return row.status === status && row.paid_minor === String(paid) ? row : null;
-    });
   /** Follows the invoice's pay link like a customer's browser; returns the provider's checkout URL and reference. */
   const checkout = async (invoice: InvoiceFixture, amount?: number) => {
     const result = await service.gql<{
@@ -83,7 +73,7 @@ describe.each([
     const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: total });
     const session = await checkout(invoice);
     await driver.pay(session.url);
-    await untilInvoice(invoice, 'paid', total);
+    await untilInvoice(sql, invoice.id, { status: 'paid', paid_minor: String(total) });
     return { invoice, reference: session.reference, paymentId: (await ledgerOf(invoice))[0].id };
   };
   const refund = async (paymentId: string, amountMinor?: number) =>
@@ -111,14 +101,14 @@ describe.each([
     const session = await checkout(invoice, 5_000);
     expect(session.amountDue).toBe(5_000);
     await driver.pay(session.url);
-    await untilInvoice(invoice, 'partial', 5_000);
+    await untilInvoice(sql, invoice.id, { status: 'partial', paid_minor: '5000' });
   });
 
   it('duplicate notifications change nothing', async () => {
     const { invoice, reference } = await paid(3_000);
     for (let i = 0; i < 3; i++) await driver.renotify(reference);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await invoiceOf(invoice)).toEqual({ status: 'paid', paid_minor: '3000' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'paid', paid_minor: '3000' });
     expect(await ledgerOf(invoice)).toHaveLength(1);
   });
 
@@ -127,20 +117,20 @@ describe.each([
     const session = await checkout(invoice);
     await driver.abandon(session.reference);
     await eventually(async () => (await ledgerOf(invoice))[0].status === 'CANCELLED');
-    expect(await invoiceOf(invoice)).toEqual({ status: 'sent', paid_minor: '0' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'sent', paid_minor: '0' });
   });
 
   it('full and partial refunds through the API', async () => {
     const full = await paid(6_000);
     expect((await refund(full.paymentId)).errors).toBeUndefined();
     await driver.settleRefunds(full.reference);
-    await untilInvoice(full.invoice, 'sent', 0);
+    await untilInvoice(sql, full.invoice.id, { status: 'sent', paid_minor: '0' });
     expect((await ledgerOf(full.invoice))[0]).toMatchObject({ status: 'REFUNDED', refunded: { amountMinor: 6_000 } });
 
     const part = await paid(6_000);
     expect((await refund(part.paymentId, 1_500)).errors).toBeUndefined();
     await driver.settleRefunds(part.reference);
-    await untilInvoice(part.invoice, 'partial', 4_500);
+    await untilInvoice(sql, part.invoice.id, { status: 'partial', paid_minor: '4500' });
     expect((await ledgerOf(part.invoice))[0]).toMatchObject({
       status: 'PARTIALLY_REFUNDED',
       refunded: { amountMinor: 1_500 },
@@ -151,7 +141,7 @@ describe.each([
     const { invoice, reference } = await paid(8_000);
     await driver.dashboardRefund(reference, 2_000, 'EUR');
     await driver.settleRefunds(reference);
-    await untilInvoice(invoice, 'partial', 6_000);
+    await untilInvoice(sql, invoice.id, { status: 'partial', paid_minor: '6000' });
   });
 
   it("a notification about another account's payment is never settled", async () => {
@@ -159,7 +149,7 @@ describe.each([
     const status = await driver.foreignNotification(service, caller, invoice.id, 1_000);
     expect(status).toBe(driver.foreignStatus);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await invoiceOf(invoice)).toEqual({ status: 'sent', paid_minor: '0' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'sent', paid_minor: '0' });
     expect(await sql('select id from invoice_payments where invoice_id = ?', [invoice.id])).toEqual([]);
   });
 });
@@ -183,6 +173,7 @@ describe('switching the active provider', () => {
     const caller = newCaller(['owner']);
     await stripe.connect(service, caller);
     const token = await tokenFor(caller);
+    const sql = sqlOn(() => service.orm);
     const linkOf = async (invoice: InvoiceFixture) =>
       (
         await service.gql<{ _entities: Array<{ payLink: { url: string; provider: string } }> }>(
@@ -209,15 +200,8 @@ describe('switching the active provider', () => {
     await mollie.pay(target);
 
     const shape = async (invoice: InvoiceFixture) => {
-      await eventually(
-        async () =>
-          (
-            await service.orm.em
-              .getConnection()
-              .execute<Array<{ status: string }>>('select status from invoices where id = ?', [invoice.id])
-          )[0].status === 'paid',
-      );
-      const [row] = await service.orm.em.getConnection().execute<Array<Record<string, unknown>>>(
+      await untilInvoice(sql, invoice.id, { status: 'paid' });
+      const [row] = await sql(
         `select i.status, i.paid_minor, p.status as payment_status, p.amount_minor, p.currency, p.refunded_minor
          from invoices i join invoice_payments p on p.invoice_id = i.id where i.id = ?`,
         [invoice.id],

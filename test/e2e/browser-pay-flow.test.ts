@@ -8,7 +8,7 @@ import { insertInvoice } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/process.js';
 import type { TestService } from '../helpers/service.js';
 import { connectStripe, startWithFakeStripe, testKeys } from '../helpers/stripe.js';
-import { eventually } from '../helpers/stripe-events.js';
+import { eventually } from '../helpers/wait.js';
 import { newCaller, tokenFor, type TestCaller } from '../helpers/tokens.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -4,9 +4,11 @@ import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
 import { testEnv } from '../helpers/env.js';
 import { insertInvoice, type InvoiceFixture } from '../helpers/fixtures.js';
 import { freePort, spawnService, type ServiceProcess } from '../helpers/process.js';
-import { uniquePrefix, type TestService } from '../helpers/service.js';
+import { type TestService } from '../helpers/service.js';
+import { uniquePrefix } from '../helpers/env.js';
 import { startWithFakeStripe } from '../helpers/stripe.js';
-import { eventually, StripeWorkspace } from '../helpers/stripe-events.js';
+import { StripeWorkspace } from '../helpers/stripe-events.js';
+import { eventually } from '../helpers/wait.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 /** Runs `work` over `items` with at most `concurrency` in flight. */
@@ -101,7 +103,7 @@ describe('settlement by worker processes', () => {
         return invoices.every((invoice) => paid.get(invoice.id) === expected.get(invoice.id));
       },
       30_000,
-      100,
+      { intervalMs: 100 },
     );
     // Both processes took part.
     const metrics = await Promise.all(workers.map(async (worker) => (await fetch(`${worker.url}/metrics`)).text()));
@@ -132,7 +134,7 @@ describe('settlement by worker processes', () => {
         return invoices.every((invoice) => paid.get(invoice.id) === expected.get(invoice.id));
       },
       20_000,
-      200,
+      { intervalMs: 200 },
     );
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
@@ -163,7 +165,7 @@ describe('settlement by worker processes', () => {
       );
       await admin.end();
       proxy.restore();
-      await eventually(async () => (await paidOf([invoice])).get(invoice.id) === 4_000, 20_000, 200);
+      await eventually(async () => (await paidOf([invoice])).get(invoice.id) === 4_000, 20_000, { intervalMs: 200 });
     } finally {
       proxy.restore();
       worker.child.kill('SIGTERM');

@@ -11,6 +11,9 @@ export const TEST_ENCRYPTION_KEYS = `k2:${Buffer.alloc(32, 2).toString('base64')
 export const testDatabaseUrl = () => inject('databaseUrl');
 export const testNatsPrefix = () => inject('natsPrefix');
 
+/** A NATS prefix of its own under the run's prefix: services, streams and consumers of different tests never meet. */
+export const uniquePrefix = (): string => `${testNatsPrefix()}_${randomBytes(4).toString('hex')}`;
+
 /** The environment a test service runs with; `extra` overrides anything. */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {

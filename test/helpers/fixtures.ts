@@ -78,3 +78,18 @@ export async function insertPayment(
   );
   return id;
 }
+
+/** `count` invoices of the workspace, each with one succeeded payment (the i-th of 100 + i minor units). */
+export async function insertInvoicesWithPayments(
+  orm: MikroORM,
+  workspaceId: string,
+  count: number,
+): Promise<InvoiceFixture[]> {
+  const invoices: InvoiceFixture[] = [];
+  for (let i = 0; i < count; i++) {
+    const invoice = await insertInvoice(orm, { workspaceId });
+    await insertPayment(orm, { workspaceId, invoiceId: invoice.id, amountMinor: 100 + i });
+    invoices.push(invoice);
+  }
+  return invoices;
+}

@@ -1,7 +1,7 @@
 import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
+import { sqlOn, untilInvoice } from './db.js';
 import { insertInvoice, type InvoiceFixture } from './fixtures.js';
 import type { TestService } from './service.js';
-import { eventually } from './stripe-events.js';
 import { tokenFor, type TestCaller } from './tokens.js';
 
 const PAY_LINK = 'query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Invoice { payLink { url } } } }';
@@ -31,16 +31,8 @@ export async function paidInvoice(
   const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 10_000, ...values });
   const sessionId = await openCheckout(service, caller, invoice);
   const { paymentIntent } = await stripe.completeSession(sessionId);
-  await eventually(
-    async () =>
-      (
-        await service.orm.em
-          .getConnection()
-          .execute<Array<{ status: string }>>('select status from invoices where id = ?', [invoice.id])
-      )[0].status === 'paid',
-  );
-  const [row] = await service.orm.em
-    .getConnection()
-    .execute<Array<{ id: string }>>('select id from invoice_payments where provider_reference = ?', [sessionId]);
+  const sql = sqlOn(() => service.orm);
+  await untilInvoice(sql, invoice.id, { status: 'paid' });
+  const [row] = await sql<{ id: string }>('select id from invoice_payments where provider_reference = ?', [sessionId]);
   return { invoice, sessionId, paymentId: row.id, paymentIntent: paymentIntent.id };
 }

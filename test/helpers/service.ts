@@ -1,8 +1,7 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/observability/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
-import { randomBytes } from 'node:crypto';
-import { testConfig, testNatsPrefix } from './env.js';
+import { testConfig, uniquePrefix } from './env.js';
 
 /** Everything the service logged, as raw JSON lines (tests scan them for secrets). */
 export class LogCapture extends Writable {
@@ -32,9 +31,6 @@ export interface GqlResult<T> {
   data: T | null;
   errors?: Array<{ message: string; extensions?: { code?: string } }>;
 }
-
-/** A NATS prefix of its own under the run's prefix: services of different test files never share a consumer. */
-export const uniquePrefix = () => `${testNatsPrefix()}_${randomBytes(3).toString('hex')}`;
 
 /** Starts the real service in-process on a free port against the run's database and its own NATS prefix. */
 export async function startTestService(env: Record<string, string> = {}, argv: string[] = []): Promise<TestService> {

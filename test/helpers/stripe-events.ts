@@ -78,21 +78,4 @@ export class StripeWorkspace {
   }
 }
 
-/** Polls until `check` returns a truthy value (or times out with the last value in the message). */
-export async function eventually<T>(
-  check: () => Promise<T>,
-  timeoutMs = 10_000,
-  intervalMs = 25,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T;
-  for (;;) {
-    last = await check();
-    if (last) return last as NonNullable<T>;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 export const newId = () => randomUUID();

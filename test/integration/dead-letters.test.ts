@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
 import { testEnv } from '../helpers/env.js';
+import { invoiceRow, sqlOn, untilInvoice } from '../helpers/db.js';
 import { insertInvoice } from '../helpers/fixtures.js';
 import { runOpsCli } from '../helpers/ops.js';
 import type { TestService } from '../helpers/service.js';
 import { startWithFakeStripe } from '../helpers/stripe.js';
-import { eventually, StripeWorkspace } from '../helpers/stripe-events.js';
+import { StripeWorkspace } from '../helpers/stripe-events.js';
+import { eventually } from '../helpers/wait.js';
 
 interface DlqEntry {
   seq: number;
@@ -40,15 +42,7 @@ describe('dead letters, replay and the ops CLI', () => {
 
   const ops = (...args: string[]) => runOpsCli(env, args);
   const dlq = async () => JSON.parse((await ops('dlq', 'list', '--json')).stdout) as DlqEntry[];
-  const invoiceRow = async (id: string) =>
-    (
-      await service.orm.em
-        .getConnection()
-        .execute<Array<{ status: string; paid_minor: string }>>(
-          'select status, paid_minor from invoices where id = ?',
-          [id],
-        )
-    )[0];
+  const sql = sqlOn(() => service.orm);
 
   it('dead-letters an event for a missing invoice, lists it with its error, and replays it once the invoice exists', async () => {
     const invoiceId = randomUUID();
@@ -57,7 +51,7 @@ describe('dead letters, replay and the ops CLI', () => {
     const entry = await eventually(
       async () => (await dlq()).find((candidate) => candidate.eventId === event.id),
       15_000,
-      200,
+      { intervalMs: 200 },
     );
     expect(entry).toMatchObject({
       provider: 'stripe',
@@ -80,17 +74,17 @@ describe('dead letters, replay and the ops CLI', () => {
     await insertInvoice(service.orm, { id: invoiceId, workspaceId: ws.caller.workspaceId, totalMinor: 2_500 });
     const replayed = await ops('dlq', 'replay', String(entry.seq));
     expect(replayed.code).toBe(0);
-    await eventually(async () => (await invoiceRow(invoiceId)).status === 'paid');
+    await untilInvoice(sql, invoiceId, { status: 'paid' });
     expect(await dlq()).toEqual([]);
 
     // Re-applying everything stored since before the event changes nothing, and says so.
-    const before = await invoiceRow(invoiceId);
+    const before = await invoiceRow(sql, invoiceId);
     const again = await ops('replay', '--since', new Date(Date.now() - 60_000).toISOString(), '--json');
     expect(again.code).toBe(0);
     const summary = JSON.parse(again.stdout);
     expect(summary).toMatchObject({ applied: 0, failed: 0 });
     expect(summary.unchanged).toBeGreaterThanOrEqual(1);
-    expect(await invoiceRow(invoiceId)).toEqual(before);
+    expect(await invoiceRow(sql, invoiceId)).toEqual(before);
     const dry = await ops('replay', '--since', new Date(Date.now() - 60_000).toISOString(), '--dry-run');
     expect(dry.stdout).toMatch(/dry run: \d+ stored events match/);
   });
@@ -107,18 +101,16 @@ describe('dead letters, replay and the ops CLI', () => {
     const row = await eventually(
       async () =>
         (
-          await service.orm.em
-            .getConnection()
-            .execute<Array<{ status: string; ignored_reason: string }>>(
-              'select status, ignored_reason from webhook_events where event_id = ? and workspace_id = ?',
-              [foreign.id, ws.caller.workspaceId],
-            )
+          await sql<{ status: string; ignored_reason: string }>(
+            'select status, ignored_reason from webhook_events where event_id = ? and workspace_id = ?',
+            [foreign.id, ws.caller.workspaceId],
+          )
         )[0],
       15_000,
-      200,
+      { intervalMs: 200 },
     );
     expect(row).toEqual({ status: 'ignored', ignored_reason: 'other_workspace' });
-    expect(await invoiceRow(invoice.id)).toEqual({ status: 'sent', paid_minor: '0' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'sent', paid_minor: '0' });
     expect((await dlq()).find((candidate) => candidate.eventId === foreign.id)).toBeUndefined();
   });
 
@@ -128,7 +120,7 @@ describe('dead letters, replay and the ops CLI', () => {
     const entry = await eventually(
       async () => (await dlq()).find((candidate) => candidate.eventId === missing.id),
       15_000,
-      200,
+      { intervalMs: 200 },
     );
     expect(entry.lastError).toMatch(/does not exist in workspace/);
     expect((await ops('dlq', 'drop', String(entry.seq))).stdout).toContain(`dropped DLQ #${entry.seq}`);
@@ -156,30 +148,20 @@ describe('automatic DLQ retries', () => {
       const invoiceId = randomUUID();
       const event = ws.sessionEvent('checkout.session.completed', invoiceId, { amountMinor: 900 });
       await ws.send(event);
+      const sql = sqlOn(() => service.orm);
       await eventually(
         async () =>
           (
-            await service.orm.em
-              .getConnection()
-              .execute<Array<{ n: string }>>(
-                "select count(*) as n from webhook_events where event_id = ? and status = 'failed' and attempts >= 2",
-                [event.id],
-              )
+            await sql<{ n: string }>(
+              "select count(*) as n from webhook_events where event_id = ? and status = 'failed' and attempts >= 2",
+              [event.id],
+            )
           )[0].n === '1',
         10_000,
-        100,
+        { intervalMs: 100 },
       );
       await insertInvoice(service.orm, { id: invoiceId, workspaceId: ws.caller.workspaceId, totalMinor: 900 });
-      await eventually(
-        async () =>
-          (
-            await service.orm.em
-              .getConnection()
-              .execute<Array<{ status: string }>>('select status from invoices where id = ?', [invoiceId])
-          )[0].status === 'paid',
-        15_000,
-        200,
-      );
+      await untilInvoice(sql, invoiceId, { status: 'paid' }, { timeoutMs: 15_000, intervalMs: 200 });
     } finally {
       await service.stop();
       await stripe.close();

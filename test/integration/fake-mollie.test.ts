@@ -1,5 +1,4 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type FakeMollie,
@@ -13,11 +12,6 @@ const OTHER_KEY = 'test_fakeWorkspaceB1234567890abcdefgh';
 const LIVE_KEY = 'live_fakeWorkspaceA1234567890abcdefgh';
 const WEBHOOK_URL = 'https://acme.workestra.app/api/finance/payments/mollie/webhook';
 
-interface Captured {
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  url: string;
-}
 interface Answer<T> {
   status: number;
   body: T;
@@ -29,22 +23,6 @@ interface ErrorBody {
   detail: string;
   field?: string;
   _links?: Record<string, unknown>;
-}
-
-/** A tiny local "service" that records webhook POSTs. */
-async function startReceiver(): Promise<{ url: string; hits: Captured[]; close: () => Promise<void> }> {
-  const hits: Captured[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    req.on('end', () => {
-      hits.push({ headers: req.headers, body, url: req.url ?? '' });
-      res.writeHead(200).end('OK');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, hits, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 const paymentBody = (
@@ -236,7 +214,7 @@ describe('fake Mollie API v2 over plain fetch', () => {
   });
 
   it('pays on the hosted page, redirects and calls the webhook with the workspace Host', async () => {
-    const receiver = await startReceiver();
+    const receiver = await startWebhookReceiver('OK');
     try {
       fake.autoDeliver = { baseUrl: receiver.url };
       const { body: payment } = await call<FakePayment>('POST', '/v2/payments', { body: paymentBody('25.00') });

@@ -1,33 +1,10 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeEvent, type FakeStripe, startFakeStripe } from '../fakes/stripe/fake-stripe.server';
 
 const KEY = 'sk_test_fakeWorkspaceA1234';
 const OTHER_KEY = 'sk_test_fakeWorkspaceB5678';
-
-interface Captured {
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  url: string;
-}
-
-/** A tiny local "service" that records webhook POSTs. */
-async function startReceiver(): Promise<{ url: string; hits: Captured[]; close: () => Promise<void> }> {
-  const hits: Captured[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    req.on('end', () => {
-      hits.push({ headers: req.headers, body, url: req.url ?? '' });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, hits, close: () => new Promise((r) => server.close(() => r())) };
-}
 
 const sessionParams = (amount = 12_345, currency = 'EUR'): Stripe.Checkout.SessionCreateParams => ({
   mode: 'payment',
@@ -266,7 +243,7 @@ describe('fake Stripe server with the real SDK', () => {
       stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp }),
     );
     expect(stripe.webhooks.constructEvent(payload, fake.signPayload(payload, secret), secret).id).toBe(event.id);
-    const receiver = await startReceiver();
+    const receiver = await startWebhookReceiver('{"received":true}', { 'content-type': 'application/json' });
     try {
       const result = await fake.deliverEvent(event, {
         targetUrl: `${receiver.url}/api/finance/payments/stripe/webhook`,
@@ -290,7 +267,7 @@ describe('fake Stripe server with the real SDK', () => {
   });
 
   it('auto-delivers events from the hosted checkout page to the account’s endpoints', async () => {
-    const receiver = await startReceiver();
+    const receiver = await startWebhookReceiver('{"received":true}', { 'content-type': 'application/json' });
     try {
       const mine = await stripe.webhookEndpoints.create({
         url: 'https://acme.workestra.app/api/finance/payments/stripe/webhook',

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
+import { sqlOn } from '../helpers/db.js';
 import { insertInvoice, type InvoiceFixture } from '../helpers/fixtures.js';
 import type { TestService } from '../helpers/service.js';
 import { connectStripe, startWithFakeStripe } from '../helpers/stripe.js';
@@ -29,8 +30,7 @@ describe('pay links and hosted checkout', () => {
     await stripe?.close();
   });
 
-  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) =>
-    service.orm.em.getConnection().execute<T[]>(query, params);
+  const sql = sqlOn(() => service.orm);
   const payLink = async (invoice: InvoiceFixture, amount?: number, who: TestCaller = caller) => {
     const result = await service.gql<{ _entities: Array<{ payLink: Link }> }>(
       PAY_LINK,

@@ -3,10 +3,11 @@ import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
 import { testEnv } from '../helpers/env.js';
 import { runOpsCli } from '../helpers/ops.js';
 import { openCheckout, paidInvoice } from '../helpers/paid-invoice.js';
+import { invoiceRow, sqlOn, untilInvoice } from '../helpers/db.js';
 import { insertInvoice } from '../helpers/fixtures.js';
 import type { TestService } from '../helpers/service.js';
 import { connectStripe, startWithFakeStripe, testKeys } from '../helpers/stripe.js';
-import { eventually } from '../helpers/stripe-events.js';
+import { eventually } from '../helpers/wait.js';
 import { newCaller, tokenFor, type TestCaller } from '../helpers/tokens.js';
 
 const REFUND = `mutation ($input: RefundPaymentInput!) {
@@ -41,11 +42,7 @@ describe('refunds and reconciliation', () => {
     await stripe?.close();
   });
 
-  const sql = <T>(query: string, params: unknown[] = []) => service.orm.em.getConnection().execute<T[]>(query, params);
-  const invoiceOf = async (id: string) =>
-    (
-      await sql<{ status: string; paid_minor: string }>('select status, paid_minor from invoices where id = ?', [id])
-    )[0];
+  const sql = sqlOn(() => service.orm);
   const refund = async (input: Record<string, unknown>, caller: TestCaller = owner) =>
     service.gql<{ refundPayment: RefundResult }>(REFUND, { input }, await tokenFor(caller));
   const paymentOf = async (id: string) =>
@@ -72,7 +69,7 @@ describe('refunds and reconciliation', () => {
       reason: 'requested_by_customer',
       providerRefundId: expect.stringMatching(/^re_/),
     });
-    expect(await invoiceOf(invoice.id)).toEqual({ status: 'sent', paid_minor: '0' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'sent', paid_minor: '0' });
     expect(await paymentOf(paymentId)).toMatchObject({ status: 'REFUNDED', refunded: { amountMinor: 10_000 } });
     const [create] = refundPosts().slice(-1);
     expect(create.body).toMatchObject({
@@ -84,7 +81,7 @@ describe('refunds and reconciliation', () => {
 
     const late = await paidInvoice(service, stripe, owner, { dueDate: '2020-01-01' });
     await refund({ paymentId: late.paymentId, idempotencyKey: key() });
-    expect((await invoiceOf(late.invoice.id)).status).toBe('overdue');
+    expect((await invoiceRow(sql, late.invoice.id)).status).toBe('overdue');
   });
 
   it('partial refunds make it PARTIALLY_REFUNDED and partial, and two summing to the total make it REFUNDED', async () => {
@@ -92,10 +89,10 @@ describe('refunds and reconciliation', () => {
     expect((await refund({ paymentId, amountMinor: 3_000, idempotencyKey: key() })).data!.refundPayment.status).toBe(
       'SUCCEEDED',
     );
-    expect(await invoiceOf(invoice.id)).toEqual({ status: 'partial', paid_minor: '7000' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'partial', paid_minor: '7000' });
     expect((await paymentOf(paymentId)).status).toBe('PARTIALLY_REFUNDED');
     await refund({ paymentId, amountMinor: 7_000, idempotencyKey: key() });
-    expect(await invoiceOf(invoice.id)).toEqual({ status: 'sent', paid_minor: '0' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'sent', paid_minor: '0' });
     expect((await paymentOf(paymentId)).status).toBe('REFUNDED');
   });
 
@@ -107,7 +104,7 @@ describe('refunds and reconciliation', () => {
     const second = await refund({ paymentId, amountMinor: 2_500, idempotencyKey });
     expect(second.data!.refundPayment.id).toBe(first.data!.refundPayment.id);
     expect(refundPosts().length - before).toBe(1);
-    expect(await invoiceOf(invoice.id)).toEqual({ status: 'partial', paid_minor: '7500' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'partial', paid_minor: '7500' });
     const conflict = await refund({ paymentId, amountMinor: 1_000, idempotencyKey });
     expect(conflict.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     // Concurrent twins with a fresh key: one refund.
@@ -117,7 +114,7 @@ describe('refunds and reconciliation', () => {
       refund({ paymentId, amountMinor: 500, idempotencyKey: twinKey }),
     ]);
     expect(twins[0].data!.refundPayment.id).toBe(twins[1].data!.refundPayment.id);
-    expect(await invoiceOf(invoice.id)).toEqual({ status: 'partial', paid_minor: '7000' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'partial', paid_minor: '7000' });
   });
 
   it('rejects over-refunds, non-refundable payments and the wrong roles with clear codes', async () => {
@@ -164,7 +161,7 @@ describe('refunds and reconciliation', () => {
     for (const event of [...events].reverse().concat(events)) await stripe.redeliver(event, service.url);
     await stripe.flushDeliveries();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await invoiceOf(invoice.id)).toEqual({ status: 'partial', paid_minor: '6000' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'partial', paid_minor: '6000' });
     expect((await paymentOf(paymentId)).refunds.filter((row) => row.status === 'SUCCEEDED')).toHaveLength(1);
   });
 
@@ -199,7 +196,7 @@ describe('refunds and reconciliation', () => {
       status: 'succeeded',
       metadata: {},
     });
-    const settledTo = (paid: string) => eventually(async () => (await invoiceOf(invoice.id)).paid_minor === paid);
+    const settledTo = (paid: string) => untilInvoice(sql, invoice.id, { paid_minor: paid });
 
     expect((await send('charge.refunded', charge(1_500))).status).toBe(200);
     await settledTo('8500');
@@ -209,15 +206,15 @@ describe('refunds and reconciliation', () => {
     await send('charge.refunded', charge(2_500));
     await send('charge.refunded', charge(1_500)); // a stale, out-of-order cumulative total
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(await invoiceOf(invoice.id)).toEqual({ status: 'partial', paid_minor: '7500' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'partial', paid_minor: '7500' });
   });
 
   it('records a refund made only in the Stripe dashboard and recomputes the invoice', async () => {
     const { invoice, paymentId, paymentIntent } = await paidInvoice(service, stripe, owner);
     const dashboard = await stripe.refundOutsideApi(paymentIntent, 2_000);
     await stripe.flushDeliveries();
-    await eventually(async () => (await invoiceOf(invoice.id)).paid_minor === '8000');
-    expect((await invoiceOf(invoice.id)).status).toBe('partial');
+    await untilInvoice(sql, invoice.id, { paid_minor: '8000' });
+    expect((await invoiceRow(sql, invoice.id)).status).toBe('partial');
     expect((await paymentOf(paymentId)).refunds).toEqual([
       expect.objectContaining({ providerRefundId: dashboard.id, status: 'SUCCEEDED', amount: { amountMinor: 2_000 } }),
     ]);
@@ -229,13 +226,13 @@ describe('refunds and reconciliation', () => {
     const pending = (await refund({ paymentId, amountMinor: 5_000, idempotencyKey: key() })).data!.refundPayment;
     expect(pending.status).toBe('PENDING');
     // A pending refund reserves its amount but does not change the invoice yet.
-    expect(await invoiceOf(invoice.id)).toEqual({ status: 'paid', paid_minor: '10000' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'paid', paid_minor: '10000' });
     const blocked = await refund({ paymentId, amountMinor: 6_000, idempotencyKey: key() });
     expect(blocked.errors?.[0]?.message).toContain('5000 (50.00 EUR)');
     await stripe.settleRefund(pending.providerRefundId!, 'failed');
     await stripe.flushDeliveries();
     await eventually(async () => (await paymentOf(paymentId)).refunds[0]?.status === 'FAILED');
-    expect(await invoiceOf(invoice.id)).toEqual({ status: 'paid', paid_minor: '10000' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'paid', paid_minor: '10000' });
     expect((await refund({ paymentId, idempotencyKey: key() })).data!.refundPayment.amount.amountMinor).toBe(10_000);
   });
 
@@ -272,7 +269,7 @@ describe('refunds and reconciliation', () => {
     const abandoned = await insertInvoice(service.orm, { workspaceId: quiet.workspaceId, totalMinor: 4_200 });
     const abandonedSession = await openCheckout(service, quiet, abandoned);
     await stripe.expireSession(abandonedSession);
-    expect(await invoiceOf(paid.id)).toEqual({ status: 'sent', paid_minor: '0' });
+    expect(await invoiceRow(sql, paid.id)).toEqual({ status: 'sent', paid_minor: '0' });
 
     const env = testEnv({
       NATS_SUBJECT_PREFIX: service.names.prefix,
@@ -281,10 +278,10 @@ describe('refunds and reconciliation', () => {
     });
     const dry = await runOpsCli(env, ['reconcile', '--workspace', quiet.workspaceId, '--dry-run', '--json']);
     expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, checked: 2, settled: 1, cancelled: 1 });
-    expect(await invoiceOf(paid.id)).toEqual({ status: 'sent', paid_minor: '0' });
+    expect(await invoiceRow(sql, paid.id)).toEqual({ status: 'sent', paid_minor: '0' });
     const run = await runOpsCli(env, ['reconcile', '--workspace', quiet.workspaceId]);
     expect(run.stdout).toContain('settled 1, cancelled 1');
-    expect(await invoiceOf(paid.id)).toEqual({ status: 'paid', paid_minor: '4200' });
+    expect(await invoiceRow(sql, paid.id)).toEqual({ status: 'paid', paid_minor: '4200' });
     const statuses = await sql<{ invoice_id: string; status: string }>(
       'select invoice_id, status from invoice_payments where workspace_id = ?',
       [quiet.workspaceId],

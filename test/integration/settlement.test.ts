@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
+import { invoiceRow, sqlOn, untilInvoice } from '../helpers/db.js';
 import { insertInvoice, type InvoiceFixture } from '../helpers/fixtures.js';
 import { postWithHost } from '../helpers/post-with-host.js';
 import type { TestService } from '../helpers/service.js';
 import { connectStripe, startWithFakeStripe, testKeys } from '../helpers/stripe.js';
 import { newCaller, tokenFor } from '../helpers/tokens.js';
-import { eventually, StripeWorkspace } from '../helpers/stripe-events.js';
+import { StripeWorkspace } from '../helpers/stripe-events.js';
+import { eventually } from '../helpers/wait.js';
 
-interface InvoiceRow {
-  status: string;
-  paid_minor: string;
-}
 interface LedgerRow {
   status: string;
   provider_reference: string;
@@ -32,19 +30,12 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     await stripe?.close();
   });
 
-  const sql = <T>(query: string, params: unknown[] = []) => service.orm.em.getConnection().execute<T[]>(query, params);
-  const invoiceOf = async (invoice: InvoiceFixture) =>
-    (await sql<InvoiceRow>('select status, paid_minor from invoices where id = ?', [invoice.id]))[0];
+  const sql = sqlOn(() => service.orm);
   const ledgerOf = (invoice: InvoiceFixture) =>
     sql<LedgerRow>(
       'select status, provider_reference, event_id, amount_minor, paid_at from invoice_payments where invoice_id = ? order by created_at',
       [invoice.id],
     );
-  const untilInvoice = (invoice: InvoiceFixture, expected: Partial<InvoiceRow>) =>
-    eventually(async () => {
-      const row = await invoiceOf(invoice);
-      return Object.entries(expected).every(([key, value]) => row[key as keyof InvoiceRow] === value) ? row : null;
-    });
   const processed = (eventId: string) =>
     eventually(
       async () =>
@@ -61,7 +52,7 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     const event = ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 12_500 });
     const sent = Date.now();
     expect((await ws.send(event)).status).toBe(200);
-    await untilInvoice(invoice, { status: 'paid', paid_minor: '12500' });
+    await untilInvoice(sql, invoice.id, { status: 'paid', paid_minor: '12500' });
     const latency = Date.now() - sent;
     const [row] = await ledgerOf(invoice);
     expect(row).toMatchObject({
@@ -77,9 +68,9 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
   it('marks a smaller payment partial, then paid with the rest', async () => {
     const invoice = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 10_000 });
     await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 4_000 }));
-    await untilInvoice(invoice, { status: 'partial', paid_minor: '4000' });
+    await untilInvoice(sql, invoice.id, { status: 'partial', paid_minor: '4000' });
     await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 6_000 }));
-    await untilInvoice(invoice, { status: 'paid', paid_minor: '10000' });
+    await untilInvoice(sql, invoice.id, { status: 'paid', paid_minor: '10000' });
   });
 
   it('follows unpaid → async succeeded, async failed, and expired', async () => {
@@ -92,11 +83,11 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     await ws.send(completed);
     await processed(completed.id);
     expect((await ledgerOf(invoice)).map((row) => row.status)).toEqual(['pending']);
-    expect(await invoiceOf(invoice)).toEqual({ status: 'sent', paid_minor: '0' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'sent', paid_minor: '0' });
     await ws.send(
       ws.sessionEvent('checkout.session.async_payment_succeeded', invoice.id, { amountMinor: 3_000, sessionId }),
     );
-    await untilInvoice(invoice, { status: 'paid', paid_minor: '3000' });
+    await untilInvoice(sql, invoice.id, { status: 'paid', paid_minor: '3000' });
 
     const failing = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 3_000 });
     const failed = ws.sessionEvent('checkout.session.async_payment_failed', failing.id, {
@@ -112,7 +103,7 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     await ws.send(expired);
     await processed(expired.id);
     expect((await ledgerOf(abandoned)).map((row) => row.status)).toEqual(['cancelled']);
-    expect(await invoiceOf(abandoned)).toEqual({ status: 'sent', paid_minor: '0' });
+    expect(await invoiceRow(sql, abandoned.id)).toEqual({ status: 'sent', paid_minor: '0' });
   });
 
   it('applies the same event once, however often and concurrently it arrives', async () => {
@@ -120,7 +111,7 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     const event = ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 7_000 });
     const answers = await Promise.all(Array.from({ length: 20 }, () => ws.send(event)));
     expect(answers.every((answer) => answer.status === 200)).toBe(true);
-    await untilInvoice(invoice, { paid_minor: '7000' });
+    await untilInvoice(sql, invoice.id, { paid_minor: '7000' });
     for (let i = 0; i < 5; i++) expect((await ws.send(event)).status).toBe(200);
     // A different event id for the same session (Stripe retrying a new event) must not add money either.
     await ws.send(
@@ -130,7 +121,7 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
       }),
     );
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(await invoiceOf(invoice)).toEqual({ status: 'partial', paid_minor: '7000' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'partial', paid_minor: '7000' });
     expect(await ledgerOf(invoice)).toHaveLength(1);
   });
 
@@ -139,7 +130,7 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     const succeeded = ws.sessionEvent('checkout.session.async_payment_succeeded', invoice.id, { amountMinor: 2_000 });
     const sessionId = (succeeded.data.object as { id: string }).id;
     await ws.send(succeeded);
-    await untilInvoice(invoice, { status: 'paid' });
+    await untilInvoice(sql, invoice.id, { status: 'paid' });
     for (const type of [
       'checkout.session.completed',
       'checkout.session.expired',
@@ -149,7 +140,7 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
       await ws.send(late);
       await processed(late.id);
     }
-    expect(await invoiceOf(invoice)).toEqual({ status: 'paid', paid_minor: '2000' });
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'paid', paid_minor: '2000' });
     expect((await ledgerOf(invoice)).map((row) => [row.status, row.event_id])).toEqual([['succeeded', succeeded.id]]);
   });
 
@@ -160,12 +151,12 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
       totalMinor: 1_000,
     });
     await ws.send(ws.sessionEvent('checkout.session.completed', draft.id, { amountMinor: 1_000 }));
-    await untilInvoice(draft, { paid_minor: '1000' });
-    expect((await invoiceOf(draft)).status).toBe('draft');
+    await untilInvoice(sql, draft.id, { paid_minor: '1000' });
+    expect((await invoiceRow(sql, draft.id)).status).toBe('draft');
 
     const over = await insertInvoice(service.orm, { workspaceId: ws.caller.workspaceId, totalMinor: 1_000 });
     await ws.send(ws.sessionEvent('checkout.session.completed', over.id, { amountMinor: 1_500 }));
-    await untilInvoice(over, { status: 'paid', paid_minor: '1500' });
+    await untilInvoice(sql, over.id, { status: 'paid', paid_minor: '1500' });
   });
 
   it('settles a session the service never saw when its metadata names an invoice of the workspace', async () => {
@@ -175,7 +166,7 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
       totalMinor: 5_000,
     });
     await ws.send(ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 5_000, currency: 'jpy' }));
-    await untilInvoice(invoice, { status: 'paid', paid_minor: '5000' });
+    await untilInvoice(sql, invoice.id, { status: 'paid', paid_minor: '5000' });
   });
 
   it('carries the W3C trace id from the webhook request into the settlement logs', async () => {
@@ -194,7 +185,7 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
       },
     );
     expect(status).toBe(200);
-    await untilInvoice(invoice, { status: 'paid' });
+    await untilInvoice(sql, invoice.id, { status: 'paid' });
     const lines = service.logs.lines.map(
       (line) => JSON.parse(line) as { traceId?: string; msg: string; eventId?: string },
     );
@@ -227,7 +218,7 @@ describe('settlement of Stripe events (webhook → JetStream → worker → Post
     expect(paid.status).toBe(303);
     expect(paid.headers.get('location')).toMatch(/\/pay\/success\?session_id=cs_test_/);
     await stripe.flushDeliveries();
-    await untilInvoice(own, { status: 'paid', paid_minor: '8800' });
+    await untilInvoice(sql, own.id, { status: 'paid', paid_minor: '8800' });
     expect((await ledgerOf(own)).map((row) => row.status)).toEqual(['succeeded']);
   });
 });

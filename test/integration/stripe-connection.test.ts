@@ -5,6 +5,7 @@ import { SecretDecryptionError } from '../../src/crypto/secret-box.js';
 import { fingerprintSecret } from '../../src/crypto/secret-display.js';
 import { AccountSecrets } from '../../src/crypto/account-secrets.js';
 import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
+import { sqlOn } from '../helpers/db.js';
 import { TEST_ENCRYPTION_KEYS } from '../helpers/env.js';
 import { insertInvoice, insertPayment } from '../helpers/fixtures.js';
 import type { TestService } from '../helpers/service.js';
@@ -27,8 +28,7 @@ describe('connecting Stripe', () => {
     await stripe?.close();
   });
 
-  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) =>
-    service.orm.em.getConnection().execute<T[]>(query, params);
+  const sql = sqlOn(() => service.orm);
   const save = async (caller: TestCaller, input: Record<string, unknown>) =>
     service.gql(SAVE_STRIPE_KEYS, { input }, await tokenFor(caller));
   const storedFor = async (workspaceId: string) => ({

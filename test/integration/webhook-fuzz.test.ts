@@ -13,13 +13,15 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeMollie, type FakeMollie } from '../fakes/mollie/fake-mollie.server.js';
 import { startFakeStripe, type FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
+import { invoiceRow, sqlOn } from '../helpers/db.js';
 import { insertInvoice } from '../helpers/fixtures.js';
 import { buildMollieCase, mollieCase, type MollieCaseMutations } from '../helpers/fuzz/mollie-mutations.js';
 import { sendWire, type WireRequest } from '../helpers/fuzz/raw-http.js';
 import { buildStripeCase, stripeCase, type StripeCaseMutations } from '../helpers/fuzz/stripe-mutations.js';
 import { Stage, type FuzzCase } from '../helpers/fuzz/verdict.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { eventually, StripeWorkspace } from '../helpers/stripe-events.js';
+import { StripeWorkspace } from '../helpers/stripe-events.js';
+import { eventually } from '../helpers/wait.js';
 import { newCaller, tokenFor, type TestCaller } from '../helpers/tokens.js';
 
 function intFromEnv(name: string): number | undefined {
@@ -65,7 +67,7 @@ afterAll(async () => {
 });
 
 const storedMessages = async () => (await jsm.streams.info(service.names.eventsStream)).state.messages;
-const sql = <T>(query: string, params: unknown[]) => service.orm.em.getConnection().execute<T[]>(query, params);
+const sql = sqlOn(() => service.orm);
 const inboxIds = async (provider: string, workspaceId: string) =>
   (
     await sql<{ event_id: string }>('select event_id from webhook_events where provider = ? and workspace_id = ?', [
@@ -252,8 +254,7 @@ describe('webhook fuzzer', () => {
     };
     expect((await sendWire(service.port, notification)).status).toBe(200);
 
-    const status = async (id: string) =>
-      (await sql<{ status: string }>('select status from invoices where id = ?', [id]))[0].status;
+    const status = async (id: string) => (await invoiceRow(sql, id)).status;
     await eventually(
       async () => (await status(stripeInvoice.id)) === 'paid' && (await status(mollieInvoice.id)) === 'paid',
     );

@@ -7,6 +7,7 @@ import { SettlementError } from '../../src/vocabulary/settlement-event.js';
 import type { EventEnvelope } from '../../src/jetstream/envelope.js';
 import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
 import type { FakeEvent } from '../fakes/stripe/fake-stripe.types.js';
+import { sqlOn } from '../helpers/db.js';
 import { insertInvoice } from '../helpers/fixtures.js';
 import type { TestService } from '../helpers/service.js';
 import { tokenFor, type TestCaller } from '../helpers/tokens.js';
@@ -490,9 +491,7 @@ export class History {
     return [...this.sessions.values()].some((id) => this.fake.sessions.get(id)?.payment_intent === paymentIntent);
   }
 
-  private sql<T>(query: string, params: unknown[] = []): Promise<T[]> {
-    return this.service.orm.em.getConnection().execute<T[]>(query, params);
-  }
+  private readonly sql = sqlOn(() => this.service.orm);
 
   private async snapshot(): Promise<Snapshot> {
     const ids = this.invoices;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
+import { invoiceRow, sqlOn } from '../helpers/db.js';
 import type { TestService } from '../helpers/service.js';
 import { connectStripe, startWithFakeStripe, testKeys } from '../helpers/stripe.js';
 import { newCaller, type TestCaller } from '../helpers/tokens.js';
@@ -219,12 +220,12 @@ describe('settlement against a pure ledger model (fast-check)', () => {
       ],
       drainOrder: [0],
     });
-    const [invoice] = await service.orm.em
-      .getConnection()
-      .execute<Array<{ status: string; paid_minor: string }>>('select status, paid_minor from invoices where id = ?', [
+    expect(
+      await invoiceRow(
+        sqlOn(() => service.orm),
         run.invoices[0],
-      ]);
-    expect(invoice).toEqual({ status: 'partial', paid_minor: '3000' });
+      ),
+    ).toEqual({ status: 'partial', paid_minor: '3000' });
     expect(run.model.appliedEvents.size).toBeGreaterThanOrEqual(3);
   });
 

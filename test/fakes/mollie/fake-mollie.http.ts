@@ -3,32 +3,18 @@
  * auth (one account per key) and the Idempotency-Key layer (replay of the first answer per key).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { IncomingMessage } from 'node:http';
+import { FaultControl, fullPath, nextFailure, rawBodyOf, recordedHeaders, resetConnection } from '../shared/fake-http';
 import { MollieApiError, type Owner, type RecordedRequest } from './fake-mollie.types';
 import { API_KEY_PATTERN, errorBody, isRecord, ownerOfKey, stableJson, unprocessable } from './fake-mollie.util';
 
-export type FailureKind = number | 'reset';
-
-/** Test-controlled misbehaviour of the API. */
-export class FaultControl {
-  outage = false;
-  readonly failures: FailureKind[] = [];
-  latencyMs = 0;
-  readonly rejectedKeys = new Set<string>();
-}
+export { FaultControl, keepRawBody, type FailureKind } from '../shared/fake-http';
 
 interface RequestInfo {
   record: RecordedRequest;
   owner: Owner | null;
 }
 
-const rawBodies = new WeakMap<IncomingMessage, string>();
 const infos = new WeakMap<Request, RequestInfo>();
-
-/** `verify` hook for the body parsers: keeps the raw body for recording. */
-export function keepRawBody(req: IncomingMessage, _res: unknown, buf: Buffer): void {
-  rawBodies.set(req, buf.toString('utf8'));
-}
 
 export function sendJson(res: Response, status: number, body: unknown): void {
   res.status(status).type('application/hal+json').send(JSON.stringify(body));
@@ -36,10 +22,6 @@ export function sendJson(res: Response, status: number, body: unknown): void {
 
 export function sendError(res: Response, error: MollieApiError): void {
   sendJson(res, error.status, errorBody(error));
-}
-
-function fullPath(req: Request): string {
-  return req.originalUrl.split('?')[0];
 }
 
 function queryOf(req: Request): Record<string, string> {
@@ -50,10 +32,7 @@ function queryOf(req: Request): Record<string, string> {
 
 export function recorder(requests: RecordedRequest[]): RequestHandler {
   return (req, res, next) => {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-    }
+    const headers = recordedHeaders(req);
     const record: RecordedRequest = {
       method: req.method,
       path: fullPath(req),
@@ -71,7 +50,7 @@ export function recorder(requests: RecordedRequest[]): RequestHandler {
     res.on('finish', () => {
       record.status = res.statusCode;
       record.body = req.body as unknown;
-      record.rawBody = rawBodies.get(req) ?? '';
+      record.rawBody = rawBodyOf(req);
     });
     next();
   };
@@ -79,15 +58,9 @@ export function recorder(requests: RecordedRequest[]): RequestHandler {
 
 export function faults(control: FaultControl): RequestHandler {
   return async (req, res, next) => {
-    if (control.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, control.latencyMs));
-    const failure = control.failures.shift() ?? (control.outage ? 503 : undefined);
+    const failure = await nextFailure(control, 503);
     if (failure === undefined) return next();
-    if (failure === 'reset') {
-      const info = infos.get(req);
-      if (info) info.record.status = -1;
-      req.socket.destroy();
-      return;
-    }
+    if (failure === 'reset') return resetConnection(req, infos.get(req)?.record);
     const title =
       failure === 503 ? 'Service Unavailable' : failure === 429 ? 'Too Many Requests' : 'Internal Server Error';
     sendJson(res, failure, {

@@ -8,8 +8,8 @@
  * replay, a hosted checkout page, webhook calls (`id=tr_…`) and injectable outages.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { FakeApiServer, listenOnLoopback } from '../shared/fake-api-server';
 import { checkoutPageRouter } from './fake-mollie.checkout-page';
 import {
   authenticate,
@@ -46,22 +46,13 @@ export interface FakeMollieOptions {
   rejectKeys?: string[];
 }
 
-export class FakeMollie {
-  readonly url: string;
-  readonly host = '127.0.0.1';
-  readonly requests: RecordedRequest[] = [];
-  private readonly faultControl = new FaultControl();
-  private readonly idempotency = new IdempotencyLayer();
-  private readonly dispatcher = new WebhookDispatcher();
+export class FakeMollie extends FakeApiServer<RecordedRequest, FaultControl> {
+  protected readonly idempotency = new IdempotencyLayer();
+  protected readonly dispatcher = new WebhookDispatcher();
   private readonly state: FakeMollieState;
 
-  constructor(
-    private readonly server: http.Server,
-    readonly port: number,
-    options: FakeMollieOptions = {},
-  ) {
-    this.url = `http://${this.host}:${port}`;
-    for (const key of options.rejectKeys ?? []) this.faultControl.rejectedKeys.add(key);
+  constructor(server: http.Server, port: number, options: FakeMollieOptions = {}) {
+    super(server, port, new FaultControl(), options.rejectKeys);
     this.state = new FakeMollieState(this.url, (payment) => this.dispatcher.dispatch(payment));
     server.on('request', this.buildApp());
   }
@@ -138,15 +129,6 @@ export class FakeMollie {
     this.dispatcher.autoDeliver = config;
   }
 
-  clearRequests(): void {
-    this.requests.length = 0;
-  }
-  rejectKey(key: string): void {
-    this.faultControl.rejectedKeys.add(key);
-  }
-  acceptKey(key: string): void {
-    this.faultControl.rejectedKeys.delete(key);
-  }
   /** Every API request answers 503 Service Unavailable while on. */
   setOutage(on: boolean): void {
     this.faultControl.outage = on;
@@ -154,14 +136,6 @@ export class FakeMollie {
   /** The next `count` API requests fail with `status` (e.g. 500, 429, 503) or a reset socket. */
   failNext(count: number, status: FailureKind = 503): void {
     for (let i = 0; i < count; i += 1) this.faultControl.failures.push(status);
-  }
-  /** Delays every API answer (for timeout tests). */
-  setLatency(ms: number): void {
-    this.faultControl.latencyMs = ms;
-  }
-  /** Forgets stored idempotent answers. */
-  clearIdempotencyKeys(): void {
-    this.idempotency.clear();
   }
 
   // ---- controls: what the customer, the bank or a dashboard user does (each calls the webhook) ----
@@ -210,32 +184,10 @@ export class FakeMollie {
   notify(paymentId: string, baseUrl?: string): Promise<Delivery | null> {
     return this.dispatcher.send(this.state.payment(paymentId, null), baseUrl);
   }
-
-  /** Waits until every queued webhook call has been answered. */
-  flushDeliveries(): Promise<void> {
-    return this.dispatcher.flush();
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.close((error) => (error ? reject(error) : resolve()));
-      this.server.closeAllConnections();
-    });
-  }
-
-  private async settled<T>(value: T): Promise<T> {
-    await this.dispatcher.flush();
-    return value;
-  }
 }
 
 /** Starts the fake on 127.0.0.1 with a free port. */
 export async function startFakeMollie(options: FakeMollieOptions = {}): Promise<FakeMollie> {
-  const server = http.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { server, port } = await listenOnLoopback();
   return new FakeMollie(server, port, options);
 }

@@ -3,8 +3,7 @@
  * (the receiver fetches the payment to learn what changed). Sent over node:http so the Host header
  * can name the workspace domain while the request goes to the service under test.
  */
-import http from 'node:http';
-import https from 'node:https';
+import { completeDelivery, DeliveryQueue, onBaseUrl, postRaw } from '../shared/webhook-delivery';
 import type { Delivery, FakePayment } from './fake-mollie.types';
 
 export interface AutoDeliverConfig {
@@ -27,8 +26,6 @@ export function postWebhook(
   timeoutMs = 10_000,
 ): Promise<WebhookResult> {
   const payload = new URLSearchParams({ id: paymentId }).toString();
-  const url = new URL(targetUrl);
-  const client = url.protocol === 'https:' ? https : http;
   const headers = {
     host,
     'content-type': 'application/x-www-form-urlencoded',
@@ -36,25 +33,14 @@ export function postWebhook(
     'user-agent': 'Mollie.nl HTTP client/1.0',
     accept: '*/*',
   };
-  return new Promise((resolve, reject) => {
-    const req = client.request(url, { method: 'POST', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error('webhook delivery timed out')));
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return postRaw(targetUrl, headers, payload, timeoutMs).then(({ status, body }) => ({ status, body }));
 }
 
 /** Calls payment webhooks one at a time, in the order the changes happened. */
 export class WebhookDispatcher {
   autoDeliver: AutoDeliverConfig | null = null;
   readonly deliveries: Delivery[] = [];
-  private queue: Promise<void> = Promise.resolve();
-  private queued = 0;
+  private readonly queue = new DeliveryQueue();
 
   /** Queues a call when autoDeliver is on (invoked for every change Mollie would report). */
   dispatch(payment: FakePayment): void {
@@ -73,39 +59,19 @@ export class WebhookDispatcher {
   }
 
   /** Resolves once every queued call has been answered (or failed). */
-  async flush(): Promise<void> {
-    while (this.queued > 0) await this.queue;
+  flush(): Promise<void> {
+    return this.queue.flush();
   }
 
   private enqueue(paymentId: string, webhookUrl: string, config: AutoDeliverConfig | null): Promise<Delivery> {
-    this.queued += 1;
-    const run = this.queue.then(async () => {
-      try {
-        if (config?.delayMs) await new Promise((resolve) => setTimeout(resolve, config.delayMs));
-        return await this.deliver(paymentId, webhookUrl, config);
-      } finally {
-        this.queued -= 1;
-      }
-    });
-    this.queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    return this.queue.run(config?.delayMs, () => this.deliver(paymentId, webhookUrl, config));
   }
 
   private async deliver(paymentId: string, webhookUrl: string, config: AutoDeliverConfig | null): Promise<Delivery> {
     const target = new URL(webhookUrl);
-    const url = config ? `${config.baseUrl.replace(/\/+$/, '')}${target.pathname}${target.search}` : webhookUrl;
+    const url = config ? onBaseUrl(config.baseUrl, target) : webhookUrl;
     const delivery: Delivery = { paymentId, url, host: target.host, status: 0, body: '', error: null };
-    try {
-      const result = await postWebhook(paymentId, url, target.host);
-      delivery.status = result.status;
-      delivery.body = result.body;
-    } catch (error) {
-      delivery.error = error instanceof Error ? error.message : String(error);
-    }
-    this.deliveries.push(delivery);
+    this.deliveries.push(await completeDelivery(delivery, () => postWebhook(paymentId, url, target.host)));
     return delivery;
   }
 }

@@ -3,21 +3,24 @@
  * and Stripe's idempotency layer (replay of the first answer per API key + Idempotency-Key).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { IncomingMessage } from 'node:http';
+import {
+  FaultControl as SharedFaultControl,
+  fullPath,
+  nextFailure,
+  rawBodyOf,
+  recordedHeaders,
+  resetConnection,
+} from '../shared/fake-http';
 import type { RequestRef } from './fake-stripe.state';
 import { type Owner, type RecordedRequest, StripeApiError, type StripeErrorBody } from './fake-stripe.types';
 import { API_KEY_PATTERN, isParams, maskKey, newId, ownerOfKey, type Params, stableJson } from './fake-stripe.util';
 
-export type FailureKind = number | 'reset';
+export { keepRawBody, type FailureKind } from '../shared/fake-http';
 
 /** Test-controlled misbehaviour of the API. */
-export class FaultControl {
-  outage = false;
+export class FaultControl extends SharedFaultControl {
   /** When set, outage/failure answers carry `Stripe-Should-Retry` (false stops the SDK's retries). */
   shouldRetry: boolean | null = null;
-  readonly failures: FailureKind[] = [];
-  latencyMs = 0;
-  readonly rejectedKeys = new Set<string>();
 }
 
 interface RequestInfo {
@@ -26,24 +29,13 @@ interface RequestInfo {
   owner: Owner | null;
 }
 
-const rawBodies = new WeakMap<IncomingMessage, string>();
 const infos = new WeakMap<Request, RequestInfo>();
-
-/** `verify` hook for express.urlencoded: keeps the raw form body for recording. */
-export function keepRawBody(req: IncomingMessage, _res: unknown, buf: Buffer): void {
-  rawBodies.set(req, buf.toString('utf8'));
-}
 
 export function sendStripeError(res: Response, status: number, error: StripeErrorBody): void {
   res
     .status(status)
     .type('application/json')
     .send(JSON.stringify({ error }, null, 2));
-}
-
-/** Path without query, independent of where a router is mounted. */
-function fullPath(req: Request): string {
-  return req.originalUrl.split('?')[0];
 }
 
 function requestParams(req: Request): Params {
@@ -53,17 +45,14 @@ function requestParams(req: Request): Params {
 
 export function recorder(requests: RecordedRequest[]): RequestHandler {
   return (req, res, next) => {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-    }
+    const headers = recordedHeaders(req);
     const record: RecordedRequest = {
       method: req.method,
       path: fullPath(req),
       query: isParams(req.query) ? req.query : {},
       headers,
       body: req.method === 'POST' ? requestParams(req) : {},
-      rawBody: rawBodies.get(req) ?? '',
+      rawBody: rawBodyOf(req),
       idempotencyKey: headers['idempotency-key'] ?? null,
       apiKey: null,
       requestId: newId('req', 14),
@@ -83,15 +72,9 @@ export function recorder(requests: RecordedRequest[]): RequestHandler {
 
 export function faults(control: FaultControl): RequestHandler {
   return async (req, res, next) => {
-    if (control.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, control.latencyMs));
-    const failure = control.failures.shift() ?? (control.outage ? 500 : undefined);
+    const failure = await nextFailure(control, 500);
     if (failure === undefined) return next();
-    const info = infos.get(req);
-    if (failure === 'reset') {
-      if (info) info.record.status = -1;
-      req.socket.destroy();
-      return;
-    }
+    if (failure === 'reset') return resetConnection(req, infos.get(req)?.record);
     if (control.shouldRetry !== null) res.setHeader('Stripe-Should-Retry', String(control.shouldRetry));
     if (failure === 429) {
       sendStripeError(res, 429, {

@@ -8,8 +8,8 @@
  * keeps per-account state, signs and delivers webhooks, and lets tests inject outages.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { FakeApiServer, listenOnLoopback } from '../shared/fake-api-server';
 import { checkoutPageRouter } from './fake-stripe.checkout-page';
 import {
   authenticate,
@@ -48,22 +48,17 @@ export interface FakeStripeOptions {
   apiVersion?: string;
 }
 
-export class FakeStripe {
-  readonly url: string;
-  readonly host = '127.0.0.1';
-  readonly requests: RecordedRequest[] = [];
-  private readonly faultControl = new FaultControl();
-  private readonly idempotency = new IdempotencyLayer();
+export class FakeStripe extends FakeApiServer<RecordedRequest, FaultControl> {
+  protected readonly idempotency = new IdempotencyLayer();
+  protected readonly dispatcher: WebhookDispatcher;
   private readonly state: FakeStripeState;
-  private readonly dispatcher: WebhookDispatcher;
 
   constructor(
-    private readonly server: http.Server,
-    readonly port: number,
+    server: http.Server,
+    port: number,
     private readonly options: FakeStripeOptions,
   ) {
-    this.url = `http://${this.host}:${port}`;
-    for (const key of options.rejectKeys ?? []) this.faultControl.rejectedKeys.add(key);
+    super(server, port, new FaultControl(), options.rejectKeys);
     const sink: EventSink = (type, object, owner, request, previousAttributes) => {
       const event = buildEvent(type, object, {
         livemode: owner.livemode,
@@ -150,16 +145,6 @@ export class FakeStripe {
     this.dispatcher.autoDeliver = config;
   }
 
-  clearRequests(): void {
-    this.requests.length = 0;
-  }
-  rejectKey(key: string): void {
-    this.faultControl.rejectedKeys.add(key);
-  }
-  acceptKey(key: string): void {
-    this.faultControl.rejectedKeys.delete(key);
-  }
-
   /** Every API request answers 500 api_error while on. `shouldRetry` sets `Stripe-Should-Retry` (false: the SDK gives up at once). */
   setOutage(on: boolean, options: { shouldRetry?: boolean } = {}): void {
     this.faultControl.outage = on;
@@ -169,16 +154,6 @@ export class FakeStripe {
   /** The next `count` API requests fail with `status` (500 api_error, 429 rate_limit_error, …) or a reset socket. */
   failNext(count: number, status: FailureKind = 500): void {
     for (let i = 0; i < count; i += 1) this.faultControl.failures.push(status);
-  }
-
-  /** Delay every API answer (for timeout tests). */
-  setLatency(ms: number): void {
-    this.faultControl.latencyMs = ms;
-  }
-
-  /** Forgets stored idempotent answers (Stripe keeps them 24 h). */
-  clearIdempotencyKeys(): void {
-    this.idempotency.clear();
   }
 
   // ---- controls: what the customer, the bank or a dashboard user does ----
@@ -230,32 +205,10 @@ export class FakeStripe {
   redeliver(event: FakeEvent, baseUrl?: string): Promise<Delivery[]> {
     return this.dispatcher.broadcast(event, baseUrl);
   }
-
-  /** Waits until every queued automatic delivery has been answered. */
-  flushDeliveries(): Promise<void> {
-    return this.dispatcher.flush();
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.close((error) => (error ? reject(error) : resolve()));
-      this.server.closeAllConnections();
-    });
-  }
-
-  private async settled<T>(value: T): Promise<T> {
-    await this.dispatcher.flush();
-    return value;
-  }
 }
 
 /** Starts the fake on 127.0.0.1 with a free port. */
 export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<FakeStripe> {
-  const server = http.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { server, port } = await listenOnLoopback();
   return new FakeStripe(server, port, options);
 }

@@ -3,8 +3,7 @@
  * `${t}.${payload}` keyed by the endpoint secret string) and POSTs to the service under test.
  */
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import { completeDelivery, DeliveryQueue, onBaseUrl, postRaw } from '../shared/webhook-delivery';
 import type { RequestRef } from './fake-stripe.state';
 import type { Delivery, DeliveryResult, FakeEvent, FakeWebhookEndpoint } from './fake-stripe.types';
 import { newId, nowSeconds } from './fake-stripe.util';
@@ -77,8 +76,6 @@ export function deliverEvent(event: FakeEvent, options: DeliverOptions): Promise
     options.signatureOverride === undefined
       ? signPayload(payload, options.secret, options.timestamp)
       : options.signatureOverride;
-  const url = new URL(options.targetUrl);
-  const client = url.protocol === 'https:' ? https : http;
   const headers: Record<string, string | number> = {
     host: options.host,
     'content-type': 'application/json; charset=utf-8',
@@ -88,19 +85,7 @@ export function deliverEvent(event: FakeEvent, options: DeliverOptions): Promise
     accept: '*/*; q=0.5, application/xml',
   };
   if (signature !== null) headers['stripe-signature'] = signature;
-  return new Promise((resolve, reject) => {
-    const req = client.request(url, { method: 'POST', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }),
-      );
-      res.on('error', reject);
-    });
-    req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error('webhook delivery timed out')));
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return postRaw(options.targetUrl, headers, payload, options.timeoutMs);
 }
 
 export interface AutoDeliverConfig {
@@ -114,8 +99,7 @@ export interface AutoDeliverConfig {
 export class WebhookDispatcher {
   autoDeliver: AutoDeliverConfig | null = null;
   readonly deliveries: Delivery[] = [];
-  private queue: Promise<void> = Promise.resolve();
-  private queued = 0;
+  private readonly queue = new DeliveryQueue();
 
   constructor(private readonly endpointsFor: (event: FakeEvent) => FakeWebhookEndpoint[]) {}
 
@@ -133,27 +117,16 @@ export class WebhookDispatcher {
   }
 
   /** Resolves once every queued delivery has been answered (or failed). */
-  async flush(): Promise<void> {
-    while (this.queued > 0) await this.queue;
+  flush(): Promise<void> {
+    return this.queue.flush();
   }
 
   private enqueue(event: FakeEvent, config: AutoDeliverConfig): Promise<Delivery[]> {
-    this.queued += 1;
-    const run = this.queue.then(async () => {
-      try {
-        if (config.delayMs) await new Promise((resolve) => setTimeout(resolve, config.delayMs));
-        const results: Delivery[] = [];
-        for (const endpoint of this.endpointsFor(event)) results.push(await this.deliverTo(event, endpoint, config));
-        return results;
-      } finally {
-        this.queued -= 1;
-      }
+    return this.queue.run(config.delayMs, async () => {
+      const results: Delivery[] = [];
+      for (const endpoint of this.endpointsFor(event)) results.push(await this.deliverTo(event, endpoint, config));
+      return results;
     });
-    this.queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
   }
 
   private async deliverTo(
@@ -162,7 +135,7 @@ export class WebhookDispatcher {
     config: AutoDeliverConfig,
   ): Promise<Delivery> {
     const endpointUrl = new URL(endpoint.url);
-    const url = `${config.baseUrl.replace(/\/+$/, '')}${endpointUrl.pathname}${endpointUrl.search}`;
+    const url = onBaseUrl(config.baseUrl, endpointUrl);
     const delivery: Delivery = {
       event,
       endpointId: endpoint.id,
@@ -172,13 +145,9 @@ export class WebhookDispatcher {
       body: '',
       error: null,
     };
-    try {
-      const result = await deliverEvent(event, { targetUrl: url, host: endpointUrl.host, secret: endpoint.secret });
-      delivery.status = result.status;
-      delivery.body = result.body;
-    } catch (error) {
-      delivery.error = error instanceof Error ? error.message : String(error);
-    }
+    await completeDelivery(delivery, () =>
+      deliverEvent(event, { targetUrl: url, host: endpointUrl.host, secret: endpoint.secret }),
+    );
     this.deliveries.push(delivery);
     return delivery;
   }

@@ -2,6 +2,7 @@ import { ApolloGateway, IntrospectAndCompose } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FULL_INTROSPECTION_OPTIONS } from '../../helpers/graphql-documents.js';
 import { startInvoicesSubgraph } from '../../helpers/fixture-subgraph/invoices-subgraph.js';
 import type { TestService } from '../../helpers/service.js';
 import { newCaller, tokenFor } from '../../helpers/tokens.js';
@@ -9,13 +10,7 @@ import { startLimitedService, statementsOf } from './limited-service.js';
 
 const SCHEMA = '{ __schema { queryType { name } types { name } } }';
 const TYPE = '{ __type(name: "Invoice") { fields { name } } }';
-const FULL_INTROSPECTION = getIntrospectionQuery({
-  descriptions: true,
-  specifiedByUrl: true,
-  directiveIsRepeatable: true,
-  schemaDescription: true,
-  inputValueDeprecation: true,
-});
+const FULL_INTROSPECTION = getIntrospectionQuery(FULL_INTROSPECTION_OPTIONS);
 
 /** testEnv's secrets are production-grade (not the dev-only defaults), so a production config loads. */
 const PRODUCTION = { NODE_ENV: 'production' };

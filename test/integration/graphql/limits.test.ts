@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertInvoice, insertPayment } from '../../helpers/fixtures.js';
+import { insertInvoicesWithPayments } from '../../helpers/fixtures.js';
+import { GATEWAY_ENTITIES } from '../../helpers/graphql-documents.js';
 import type { TestService } from '../../helpers/service.js';
 import { newCaller, tokenFor, type TestCaller } from '../../helpers/tokens.js';
 import { postGraphQL, startLimitedService, statementsOf } from './limited-service.js';
-
-/** What the gateway sends for a page of invoices with their payments (and refunds), pay link and provider settings. */
-const GATEWAY_ENTITIES = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Invoice {
-  id payments { id provider providerReference eventId status amount { amountMinor currency amount } refunded { amountMinor currency amount }
-    refunds { id providerRefundId amount { amountMinor currency amount } status reason createdAt } createdAt updatedAt }
-  payLink { url provider amountDue { amountMinor currency amount } }
-  providerSettings { provider mode active offerCardPayments publishableKey secretKeyMasked webhookSecretMasked webhookUrl updatedAt } } } }`;
 
 const reps = (ids: string[]) => ids.map((id) => ({ __typename: 'Invoice', id }));
 const randomReps = (count: number) => reps(Array.from({ length: count }, () => randomUUID()));
@@ -25,15 +19,8 @@ describe('GraphQL limits at their defaults', () => {
     service = await startLimitedService();
     caller = newCaller(['finance']);
     token = await tokenFor(caller);
-    for (let i = 0; i < 100; i++) {
-      const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId });
-      await insertPayment(service.orm, {
-        workspaceId: caller.workspaceId,
-        invoiceId: invoice.id,
-        amountMinor: 100 + i,
-      });
-      invoiceIds.push(invoice.id);
-    }
+    const invoices = await insertInvoicesWithPayments(service.orm, caller.workspaceId, 100);
+    invoiceIds.push(...invoices.map((invoice) => invoice.id));
   });
   afterAll(async () => {
     await service?.stop();

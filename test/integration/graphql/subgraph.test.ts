@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertInvoice, insertPayment } from '../../helpers/fixtures.js';
+import { insertInvoice, insertInvoicesWithPayments, insertPayment } from '../../helpers/fixtures.js';
 import { startTestService, type TestService } from '../../helpers/service.js';
 import { newCaller, tokenFor } from '../../helpers/tokens.js';
 
@@ -158,16 +158,7 @@ describe('payments subgraph over HTTP (real PostgreSQL)', () => {
 
     it('loads 100 invoice references with their payments in at most 2 SQL statements', async () => {
       const caller = newCaller(['finance']);
-      const invoices = [];
-      for (let i = 0; i < 100; i++) {
-        const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId });
-        await insertPayment(service.orm, {
-          workspaceId: caller.workspaceId,
-          invoiceId: invoice.id,
-          amountMinor: 100 + i,
-        });
-        invoices.push(invoice);
-      }
+      const invoices = await insertInvoicesWithPayments(service.orm, caller.workspaceId, 100);
       const token = await tokenFor(caller);
       service.queries.length = 0;
       const result = await service.gql<{ _entities: Array<{ payments: Array<{ amount: { amountMinor: number } }> }> }>(

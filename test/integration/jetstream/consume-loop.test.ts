@@ -1,13 +1,15 @@
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPullConsumer, type ConsumeResultKind, type HandleResult } from '../../../src/consumers/consume-loop.js';
+import { type ConsumeResultKind, type HandleResult } from '../../../src/consumers/consume-loop.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { jetStreamNames, type JetStreamNames } from '../../../src/jetstream/names.js';
 import { provisionJetStream } from '../../../src/jetstream/provision.js';
 import { startPrivateNats } from '../../helpers/private-nats.js';
 import { LogCapture } from '../../helpers/service.js';
-import { bytes, connectNats, deleteStreams, sleep, testLogger, uniquePrefix, waitFor } from './support.js';
+import { uniquePrefix } from '../../helpers/env.js';
+import { bytes, connectNats, deleteStreams, startTestConsumer } from '../../helpers/jetstream.js';
+import { eventually, sleep } from '../../helpers/wait.js';
 
 const WS = 'ws-1';
 
@@ -39,14 +41,7 @@ describe('startPullConsumer', () => {
     prefixes.push(prefix);
     const seen: string[] = [];
     const results: ConsumeResultKind[] = [];
-    const loop = startPullConsumer({
-      js,
-      stream: names.eventsStream,
-      consumer: names.consumer,
-      concurrency: 2,
-      backoffMs: [300],
-      logger: testLogger(),
-      expiresMs: 1000,
+    const loop = startTestConsumer(js, names, {
       handle: async (msg) => {
         seen.push(msg.string());
         return 'ack';
@@ -54,7 +49,7 @@ describe('startPullConsumer', () => {
       onResult: (kind) => results.push(kind),
     });
     for (const id of ['evt_a', 'evt_b', 'evt_c']) await publish(id);
-    await waitFor(() => seen.length === 3, 5000, 'three messages');
+    await eventually(() => seen.length === 3, 5000, { what: 'three messages' });
     await loop.stop();
     expect(seen.sort()).toEqual(['evt_a', 'evt_b', 'evt_c']);
     expect(results).toEqual(['ack', 'ack', 'ack']);
@@ -69,14 +64,9 @@ describe('startPullConsumer', () => {
     prefixes.push(prefix);
     const deliveries: Array<{ id: string; count: number; at: number }> = [];
     const results: Array<{ kind: ConsumeResultKind; reason?: string }> = [];
-    const loop = startPullConsumer({
-      js,
-      stream: names.eventsStream,
-      consumer: names.consumer,
+    const loop = startTestConsumer(js, names, {
       concurrency: 4,
       backoffMs: [300, 600],
-      logger: testLogger(),
-      expiresMs: 1000,
       handle: async (msg): Promise<HandleResult> => {
         const id = msg.string();
         deliveries.push({ id, count: msg.info.deliveryCount, at: Date.now() });
@@ -88,7 +78,7 @@ describe('startPullConsumer', () => {
     });
     await publish('evt_retry');
     await publish('evt_throw');
-    await waitFor(() => deliveries.length === 4, 5000, 'two deliveries each');
+    await eventually(() => deliveries.length === 4, 5000, { what: 'two deliveries each' });
     await loop.stop();
     for (const id of ['evt_retry', 'evt_throw']) {
       const [first, second] = deliveries.filter((d) => d.id === id);
@@ -108,13 +98,8 @@ describe('startPullConsumer', () => {
     prefixes.push(prefix);
     const byA: string[] = [];
     // A wide pull (64 slots, as the service's default concurrency): room for every message × every delivery.
-    const a = startPullConsumer({
-      js,
-      stream: names.eventsStream,
-      consumer: names.consumer,
+    const a = startTestConsumer(js, names, {
       concurrency: 64,
-      backoffMs: [300],
-      logger: testLogger(),
       expiresMs: 1500,
       handle: async (msg) => {
         byA.push(msg.string());
@@ -122,7 +107,7 @@ describe('startPullConsumer', () => {
       },
     });
     await publish('evt_warmup');
-    await waitFor(() => byA.length === 1, 5000, 'the first worker to be pulling');
+    await eventually(() => byA.length === 1, 5000, { what: 'the first worker to be pulling' });
     await sleep(100); // its next pull is open
     const stopping = a.stop();
     const ids = Array.from({ length: 8 }, (_, index) => `evt_late_${index}`);
@@ -130,21 +115,17 @@ describe('startPullConsumer', () => {
     await stopping;
 
     const byB: Array<{ id: string; count: number }> = [];
-    const b = startPullConsumer({
-      js,
-      stream: names.eventsStream,
-      consumer: names.consumer,
+    const b = startTestConsumer(js, names, {
       concurrency: 4,
-      backoffMs: [300],
-      logger: testLogger(),
-      expiresMs: 1000,
       handle: async (msg) => {
         byB.push({ id: msg.string(), count: msg.info.deliveryCount });
         return 'ack';
       },
     });
     try {
-      await waitFor(() => byA.length - 1 + byB.length >= ids.length, 10_000, 'every late message to be handled');
+      await eventually(() => byA.length - 1 + byB.length >= ids.length, 10_000, {
+        what: 'every late message to be handled',
+      });
     } finally {
       await b.stop();
     }
@@ -158,14 +139,8 @@ describe('startPullConsumer', () => {
     let running = 0;
     let maxRunning = 0;
     const done: string[] = [];
-    const loop = startPullConsumer({
-      js,
-      stream: names.eventsStream,
-      consumer: names.consumer,
+    const loop = startTestConsumer(js, names, {
       concurrency: 3,
-      backoffMs: [300],
-      logger: testLogger(),
-      expiresMs: 1000,
       handle: async (msg) => {
         running += 1;
         maxRunning = Math.max(maxRunning, running);
@@ -176,7 +151,7 @@ describe('startPullConsumer', () => {
       },
     });
     await Promise.all(Array.from({ length: 12 }, (_, i) => publish(`evt_${i}`)));
-    await waitFor(() => done.length >= 10, 8000, 'most messages');
+    await eventually(() => done.length >= 10, 8000, { what: 'most messages' });
     await loop.stop();
     expect(running).toBe(0);
     expect(maxRunning).toBe(3);
@@ -193,14 +168,7 @@ describe('startPullConsumer', () => {
     // a 1 s ack wait (no backoff) makes the server redeliver a 2.5 s handler unless it hears working()
     await jsm.consumers.update(names.eventsStream, names.consumer, { ack_wait: 1_000_000_000, backoff: [] });
     const counts: number[] = [];
-    const loop = startPullConsumer({
-      js,
-      stream: names.eventsStream,
-      consumer: names.consumer,
-      concurrency: 2,
-      backoffMs: [300],
-      logger: testLogger(),
-      expiresMs: 1000,
+    const loop = startTestConsumer(js, names, {
       handle: async (msg: JsMsg) => {
         counts.push(msg.info.deliveryCount);
         await sleep(2500);
@@ -208,7 +176,7 @@ describe('startPullConsumer', () => {
       },
     });
     await publish('evt_slow');
-    await waitFor(() => counts.length === 1, 3000, 'the delivery');
+    await eventually(() => counts.length === 1, 3000, { what: 'the delivery' });
     await sleep(2800);
     await loop.stop();
     expect(counts).toEqual([1]);
@@ -219,27 +187,20 @@ describe('startPullConsumer', () => {
     const { prefix, names, js, publish } = await setup(nc);
     prefixes.push(prefix);
     const seen: string[] = [];
-    const loop = startPullConsumer({
-      js,
-      stream: names.eventsStream,
-      consumer: names.consumer,
-      concurrency: 2,
-      backoffMs: [300],
-      logger: testLogger(),
-      expiresMs: 1000,
+    const loop = startTestConsumer(js, names, {
       handle: async (msg) => {
         seen.push(msg.string());
         return 'ack';
       },
     });
     await publish('evt_one');
-    await waitFor(() => seen.includes('evt_one'), 5000, 'the first message');
+    await eventually(() => seen.includes('evt_one'), 5000, { what: 'the first message' });
     await (await jetstreamManager(nc)).consumers.delete(names.eventsStream, names.consumer);
     await sleep(1200);
     await provisionJetStream(nc, { prefix, maxDeliver: 5, backoffMs: [300] });
     await publish('evt_two');
     // a new consumer delivers the whole stream again (deliver_policy all): settlement is idempotent
-    await waitFor(() => seen.includes('evt_two'), 8000, 'the message after re-provisioning');
+    await eventually(() => seen.includes('evt_two'), 8000, { what: 'the message after re-provisioning' });
     await loop.stop();
   });
 
@@ -250,28 +211,24 @@ describe('startPullConsumer', () => {
     try {
       const { names, js, publish } = await setup(own);
       const seen: Array<{ id: string; at: number }> = [];
-      const loop = startPullConsumer({
-        js,
+      const loop = startTestConsumer(js, names, {
         nc: own,
-        stream: names.eventsStream,
-        consumer: names.consumer,
-        concurrency: 2,
-        backoffMs: [300],
         logger: createLogger('info', logs),
-        expiresMs: 1000,
         handle: async (msg) => {
           seen.push({ id: msg.string(), at: Date.now() });
           return 'ack';
         },
       });
       await publish('evt_before');
-      await waitFor(() => seen.some((entry) => entry.id === 'evt_before'), 5000, 'the first message');
+      await eventually(() => seen.some((entry) => entry.id === 'evt_before'), 5000, { what: 'the first message' });
       await server.stop();
       await sleep(3000); // long enough for the loop to have a JetStream request pending while the server is away
       await server.start();
-      await waitFor(() => publish('evt_after').catch(() => null), 8000, 'publishing after the restart');
+      await eventually(() => publish('evt_after').catch(() => null), 8000, { what: 'publishing after the restart' });
       const published = Date.now();
-      await waitFor(() => seen.some((entry) => entry.id === 'evt_after'), 10_000, 'the message after the restart');
+      await eventually(() => seen.some((entry) => entry.id === 'evt_after'), 10_000, {
+        what: 'the message after the restart',
+      });
       await loop.stop();
       expect(seen.map((entry) => entry.id)).toEqual(['evt_before', 'evt_after']);
       // Without watching the connection, the loop sat out the 5 s timeout of a request sent during the outage first.

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPullConsumer, type HandleResult, type PullConsumerHandle } from '../../../src/consumers/consume-loop.js';
+import { type HandleResult, type PullConsumerHandle } from '../../../src/consumers/consume-loop.js';
 import {
   dropDeadLetter,
   readDeadLetters,
@@ -11,7 +11,9 @@ import {
 } from '../../../src/consumers/dead-letter.js';
 import { jetStreamNames, originalEventMsgId } from '../../../src/jetstream/names.js';
 import { provisionJetStream } from '../../../src/jetstream/provision.js';
-import { bytes, connectNats, deleteStreams, sleep, testLogger, uniquePrefix, waitFor } from './support.js';
+import { uniquePrefix } from '../../helpers/env.js';
+import { bytes, connectNats, deleteStreams, startTestConsumer, testLogger } from '../../helpers/jetstream.js';
+import { eventually, sleep } from '../../helpers/wait.js';
 
 const WS = '0b7e6a52-3c0e-4d35-9a52-0f4f3f6f9e01';
 
@@ -36,14 +38,9 @@ describe('dead letters', () => {
     jsm = await jetstreamManager(nc);
     await provisionJetStream(nc, { prefix, maxDeliver: 2, backoffMs: [100] });
     const js = jetstream(nc);
-    loop = startPullConsumer({
-      js,
-      stream: names.eventsStream,
-      consumer: names.consumer,
+    loop = startTestConsumer(js, names, {
       concurrency: 4,
       backoffMs: [100],
-      logger: testLogger(),
-      expiresMs: 1000,
       handle: async (msg) => {
         const result = outcome(msg.string());
         if (result === 'ack')
@@ -88,8 +85,8 @@ describe('dead letters', () => {
     const ack = await js.publish(names.eventSubject('stripe', WS), bytes('{"id":"evt_dead"}'), {
       msgID: 'stripe:evt_dead',
     });
-    await waitFor(async () => (await dlqDepth()) >= 1, 5000, 'the dead letter');
-    await waitFor(() => forwarded.length === 2, 3000, 'both forwarders');
+    await eventually(async () => (await dlqDepth()) >= 1, 5000, { what: 'the dead letter' });
+    await eventually(() => forwarded.length === 2, 3000, { what: 'both forwarders' });
     await sleep(200);
     expect(await dlqDepth()).toBe(1);
     expect(forwarded.map((f) => f.duplicate).sort()).toEqual([false, true]);
@@ -117,7 +114,7 @@ describe('dead letters', () => {
     outcome = () => 'ack';
     const replay = await replayDeadLetter(jetstream(nc), jsm, names, letter.seq, { auto: false });
     expect(replay).toMatchObject({ duplicate: false, msgId: expect.stringMatching(/^stripe:evt_dead#r\d+$/) });
-    await waitFor(() => acked.length === 1, 5000, 'the replayed event to be handled');
+    await eventually(() => acked.length === 1, 5000, { what: 'the replayed event to be handled' });
     expect(acked[0]).toEqual({ body: '{"id":"evt_dead"}', msgId: 'stripe:evt_dead', natsMsgId: replay!.msgId });
     expect(await readDeadLetters(jsm, names)).toEqual([]);
     expect(await replayDeadLetter(jetstream(nc), jsm, names, letter.seq, { auto: false })).toBeNull();
@@ -128,13 +125,13 @@ describe('dead letters', () => {
   it('drops a dead letter on request', async () => {
     outcome = () => ({ retry: 'still broken' });
     await jetstream(nc).publish(names.eventSubject('mollie', WS), bytes('{"id":"tr_1"}'), { msgID: 'mollie:tr_1' });
-    const [letter] = await waitFor(
+    const [letter] = await eventually(
       async () => {
         const letters = await readDeadLetters(jsm, names);
         return letters.length === 1 ? letters : null;
       },
       5000,
-      'the second dead letter',
+      { what: 'the second dead letter' },
     );
     expect(letter).toMatchObject({ provider: 'mollie', msgId: 'mollie:tr_1', lastError: 'still broken' });
     expect(await dropDeadLetter(jsm, names, letter.seq)).toBe(true);

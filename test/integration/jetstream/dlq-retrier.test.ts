@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPullConsumer, type PullConsumerHandle } from '../../../src/consumers/consume-loop.js';
+import { type PullConsumerHandle } from '../../../src/consumers/consume-loop.js';
 import {
   readDeadLetters,
   startDeadLetterForwarder,
@@ -10,7 +10,9 @@ import {
 import { startDlqRetrier } from '../../../src/consumers/dlq-retrier.js';
 import { jetStreamNames } from '../../../src/jetstream/names.js';
 import { provisionJetStream } from '../../../src/jetstream/provision.js';
-import { bytes, connectNats, deleteStreams, testLogger, uniquePrefix, waitFor } from './support.js';
+import { uniquePrefix } from '../../helpers/env.js';
+import { bytes, connectNats, deleteStreams, startTestConsumer, testLogger } from '../../helpers/jetstream.js';
+import { eventually } from '../../helpers/wait.js';
 
 describe('startDlqRetrier', () => {
   const prefix = uniquePrefix();
@@ -29,14 +31,8 @@ describe('startDlqRetrier', () => {
     jsm = await jetstreamManager(nc);
     await provisionJetStream(nc, { prefix, maxDeliver: 2, backoffMs: [100] });
     const js = jetstream(nc);
-    loop = startPullConsumer({
-      js,
-      stream: names.eventsStream,
-      consumer: names.consumer,
-      concurrency: 2,
+    loop = startTestConsumer(js, names, {
       backoffMs: [100],
-      logger: testLogger(),
-      expiresMs: 1000,
       handle: async (msg) => {
         deliveries.push(msg.seq);
         return { retry: 'always failing' };
@@ -58,11 +54,9 @@ describe('startDlqRetrier', () => {
     const twin = startDlqRetrier({ js, jsm, names, intervalMs: 60_000, maxAutoRetries: 1, logger: testLogger() });
     try {
       await js.publish(names.eventSubject('stripe', 'ws-9'), bytes('{"id":"evt_r"}'), { msgID: 'stripe:evt_r' });
-      const [first] = await waitFor(
-        async () => ((await deadLetters()).length === 1 ? deadLetters() : null),
-        5000,
-        'the first death',
-      );
+      const [first] = await eventually(async () => ((await deadLetters()).length === 1 ? deadLetters() : null), 5000, {
+        what: 'the first death',
+      });
       expect(first.autoRetries).toBe(0);
       expect(first.lastError).toBe('unknown (no error recorded)');
 
@@ -71,13 +65,13 @@ describe('startDlqRetrier', () => {
       expect(a.retried + b.retried).toBe(1);
       expect(await eventCount()).toBe(2);
 
-      const [second] = await waitFor(
+      const [second] = await eventually(
         async () => {
           const letters = await deadLetters();
           return letters.length === 1 && letters[0].seq !== first.seq ? letters : null;
         },
         5000,
-        'the second death',
+        { what: 'the second death' },
       );
       expect(second).toMatchObject({ autoRetries: 1, msgId: 'stripe:evt_r', deliveries: 2 });
       expect(second.originalSeq).not.toBe(first.originalSeq);
@@ -103,13 +97,13 @@ describe('startDlqRetrier', () => {
     });
     try {
       // from 1 automatic retry (previous test) to 3, each pass replaying it and the consumer killing it again
-      const final = await waitFor(
+      const final = await eventually(
         async () => {
           const letters = await deadLetters();
           return letters.length === 1 && letters[0].autoRetries === 3 ? letters[0] : null;
         },
         8000,
-        'interval passes to use up the retries',
+        { what: 'interval passes to use up the retries' },
       );
       expect(final.msgId).toBe('stripe:evt_r');
       expect(await retrier.runOnce()).toEqual({ retried: 0, leftForOps: 1 });

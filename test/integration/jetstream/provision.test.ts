@@ -3,7 +3,8 @@ import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetStreamNames } from '../../../src/jetstream/names.js';
 import { provisionJetStream, serverBackoffMs } from '../../../src/jetstream/provision.js';
-import { connectNats, deleteStreams, uniquePrefix } from './support.js';
+import { uniquePrefix } from '../../helpers/env.js';
+import { connectNats, deleteStreams } from '../../helpers/jetstream.js';
 
 describe('provisionJetStream', () => {
   const prefix = uniquePrefix();

@@ -6,7 +6,9 @@ import { provisionJetStream } from '../../../src/jetstream/provision.js';
 import { EventPublisher, JetStreamUnavailableError } from '../../../src/jetstream/publisher.js';
 import { startPrivateNats, type PrivateNats } from '../../helpers/private-nats.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
-import { bytes, connectNats, deleteStreams, uniquePrefix, waitFor } from './support.js';
+import { uniquePrefix } from '../../helpers/env.js';
+import { bytes, connectNats, deleteStreams } from '../../helpers/jetstream.js';
+import { eventually } from '../../helpers/wait.js';
 
 const WS = '7d0c7a4e-59a4-4a4b-9b43-2b1d1c1f0a11';
 
@@ -84,13 +86,13 @@ describe('EventPublisher', () => {
       expect((error as JetStreamUnavailableError).reason).toBe('timeout');
       expect(ms).toBeLessThan(1000);
       proxy.restore();
-      const ack = await waitFor(
+      const ack = await eventually(
         () =>
           publisher
             .publish(names.eventSubject('stripe', WS), bytes('{}'), { msgId: 'stripe:evt_p2' })
             .catch(() => null),
         8000,
-        'publishing after reconnect',
+        { what: 'publishing after reconnect' },
       );
       expect(ack.duplicate).toBe(false);
     } finally {

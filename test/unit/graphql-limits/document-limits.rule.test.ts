@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readGraphQLLimits } from '../../../src/config.js';
 import { documentLimitsRule } from '../../../src/graphql-limits/document-limits.rule.js';
 import { buildFederatedSchema } from '../../../src/graphql/build-federated-schema.js';
+import { FULL_INTROSPECTION_OPTIONS } from '../../helpers/graphql-documents.js';
 import { graphql } from './cjs-graphql.js';
 
 const { getIntrospectionQuery, getNamedType, isObjectType, parse, specifiedRules, validate } = graphql;
@@ -53,17 +54,7 @@ describe('documentLimitsRule', () => {
   });
 
   it('allows the full introspection query (introspection fields are bounded by cost, not depth)', () => {
-    expect(
-      check(
-        getIntrospectionQuery({
-          descriptions: true,
-          specifiedByUrl: true,
-          directiveIsRepeatable: true,
-          schemaDescription: true,
-          inputValueDeprecation: true,
-        }),
-      ),
-    ).toEqual([]);
+    expect(check(getIntrospectionQuery(FULL_INTROSPECTION_OPTIONS))).toEqual([]);
   });
 
   it('refuses an operation deeper than the limit, counting fragments where they are spread', () => {

@@ -3,17 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readGraphQLLimits } from '../../../src/config.js';
 import { ASSUMED_LIST_SIZE, estimateOperation, ROUND_TRIP_COST } from '../../../src/graphql-limits/operation-cost.js';
 import { buildFederatedSchema } from '../../../src/graphql/build-federated-schema.js';
+import { FULL_INTROSPECTION_OPTIONS, GATEWAY_ENTITIES } from '../../helpers/graphql-documents.js';
 import { graphql } from './cjs-graphql.js';
 
 const { getIntrospectionQuery, parse } = graphql;
 const DEFAULTS = readGraphQLLimits({});
-
-/** What the gateway sends for a page of invoices with their payments, pay link and provider settings. */
-const GATEWAY_ENTITIES = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Invoice {
-  id payments { id provider providerReference eventId status amount { amountMinor currency amount } refunded { amountMinor currency amount }
-    refunds { id providerRefundId amount { amountMinor currency amount } status reason createdAt } createdAt updatedAt }
-  payLink { url provider amountDue { amountMinor currency amount } }
-  providerSettings { provider mode active offerCardPayments publishableKey secretKeyMasked webhookSecretMasked webhookUrl updatedAt } } } }`;
 
 const representations = (count: number) =>
   Array.from({ length: count }, (_, i) => ({ __typename: 'Invoice', id: `id-${i}` }));
@@ -84,17 +78,7 @@ describe('estimateOperation', () => {
   });
 
   it('keeps the full introspection query well within the limit, and refuses recursive introspection', () => {
-    expect(
-      estimate(
-        getIntrospectionQuery({
-          descriptions: true,
-          specifiedByUrl: true,
-          directiveIsRepeatable: true,
-          schemaDescription: true,
-          inputValueDeprecation: true,
-        }),
-      ).cost,
-    ).toBeLessThan(DEFAULTS.maxCost / 4);
+    expect(estimate(getIntrospectionQuery(FULL_INTROSPECTION_OPTIONS)).cost).toBeLessThan(DEFAULTS.maxCost / 4);
     const recursive = `{ __schema { types { ${'fields { type { ofType { '.repeat(8)}name${' } } }'.repeat(8)} } } }`;
     expect(estimate(recursive).cost).toBeGreaterThan(DEFAULTS.maxCost);
   });
