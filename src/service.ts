@@ -26,6 +26,7 @@ import { buildServices, connectNats } from './services/build-services.js';
 import type { Services } from './services/services.js';
 import { startReconciler } from './settlement/reconciler.js';
 import { WebhookAccounts } from './services/webhook-accounts.js';
+import { waitForDependencies } from './startup/dependencies.js';
 
 /** A running service: its URL and the parts tests and the CLI may reach into. */
 export interface RunningService {
@@ -58,11 +59,16 @@ export async function startService(
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningService> {
-  const orm = await openOrm(config.databaseUrl, options.onQuery);
-  let nats: NatsConnection;
+  // Waits for PostgreSQL and NATS (up to STARTUP_TIMEOUT_MS): in compose or Kubernetes they may start after us.
+  const nats = await waitForDependencies(config, logger, () =>
+    connectNats(config, `workestra-payments-${config.role}`),
+  );
+  const orm = await openOrm(config.databaseUrl, options.onQuery).catch(async (error: unknown) => {
+    await nats.close();
+    throw error;
+  });
   let names: JetStreamNames;
   try {
-    nats = await connectNats(config, `workestra-payments-${config.role}`);
     ({ names } = await provisionJetStream(nats, {
       prefix: config.natsSubjectPrefix,
       maxDeliver: config.settlementMaxDeliver,
@@ -70,6 +76,7 @@ export async function startService(
       ackWaitMs: config.settlementAckWaitMs,
     }));
   } catch (error) {
+    await nats.close();
     await orm.close();
     throw error;
   }

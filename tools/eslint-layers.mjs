@@ -15,6 +15,7 @@ export const LAYERS = [
   ['providers', 'db', 'jetstream'],
   ['entities', 'migrations'],
   ['graphql-limits'],
+  ['startup'],
   ['config', 'auth', 'observability', 'background'],
   ['crypto'],
   ['vocabulary', 'errors', 'uuid', 'money'],
