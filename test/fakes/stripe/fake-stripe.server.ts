@@ -46,6 +46,8 @@ export interface FakeStripeOptions {
   rejectKeys?: string[];
   /** api_version stamped on events (default FAKE_STRIPE_API_VERSION). */
   apiVersion?: string;
+  /** Port to listen on (default: any free port). */
+  port?: number;
 }
 
 export class FakeStripe {
@@ -254,7 +256,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   const server = http.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return new FakeStripe(server, port, options);
