@@ -3,11 +3,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { SignJWT } from 'jose';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startService } from '../src/service.js';
 import { startFakeStripe } from '../test/fakes/stripe/fake-stripe.server.js';
+import { insertSentInvoice, signDevToken } from './playground.js';
 
 /**
  * `npm run demo`: the whole product in one minute on a fresh machine. It runs the real service against the local
@@ -55,12 +55,14 @@ async function main() {
     const workspaceId = randomUUID();
     const domain = `acme-${workspaceId.slice(0, 6)}.workestra.test`;
     step(3, `Sign a gateway-style token for workspace ${domain} (role owner)`);
-    const token = await new SignJWT({ workspace_id: workspaceId, workspace_domain: domain, roles: ['owner'] })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('demo-user')
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(secret));
+    const token = await signDevToken({
+      secret,
+      workspaceId,
+      workspaceDomain: domain,
+      roles: ['owner'],
+      subject: 'demo-user',
+      expiresIn: '1h',
+    });
     const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<T> => {
       const response = await fetch(`${service.url}/graphql`, {
         method: 'POST',
@@ -72,14 +74,11 @@ async function main() {
       return body.data;
     };
 
-    const invoiceId = randomUUID();
     step(4, 'Create a sent invoice INV-1001 for 120.00 EUR (normally the Invoices service does this)');
-    await service.orm.em
-      .getConnection()
-      .execute(
-        "insert into invoices (id, workspace_id, number, status, currency, total_minor, paid_minor, due_date, customer_email, customer_name) values (?, ?, 'INV-1001', 'sent', 'EUR', 12000, 0, current_date + 14, 'payer@example.com', 'Payer Ltd')",
-        [invoiceId, workspaceId],
-      );
+    const { id: invoiceId } = await insertSentInvoice(
+      (sql, params) => service.orm.em.getConnection().execute(sql, params),
+      { workspaceId, number: 'INV-1001', currency: 'EUR', totalMinor: 12_000 },
+    );
 
     step(
       5,

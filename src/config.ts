@@ -31,6 +31,8 @@ export interface Config {
   dlqRetryIntervalMs: number;
   dlqMaxAutoRetries: number;
   logLevel: string;
+  /** STARTUP_TIMEOUT_MS: how long start waits (with backoff) for PostgreSQL and NATS before it gives up. */
+  startupTimeoutMs: number;
   /** Abuse limits of the GraphQL endpoint (enforced in src/graphql-limits). */
   graphql: GraphQLLimits;
 }
@@ -206,6 +208,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     graceSweepIntervalMs: intVar(env, 'GRACE_SWEEP_INTERVAL_MS', 60_000, 100),
     dlqRetryIntervalMs: intVar(env, 'DLQ_RETRY_INTERVAL_MS', 600_000, 100),
     dlqMaxAutoRetries: intVar(env, 'DLQ_MAX_AUTO_RETRIES', 5, 0, 1000),
+    startupTimeoutMs: intVar(env, 'STARTUP_TIMEOUT_MS', 60_000, 0, 3_600_000),
     logLevel: env.LOG_LEVEL || (production ? 'info' : env.NODE_ENV === 'test' ? 'warn' : 'info'),
     graphql: readGraphQLLimits(env),
   };

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './observability/logger.js';
 import { startService } from './service.js';
+import { StartupTimeoutError } from './startup/wait-for.js';
 
 /** `npm start`: validates config, migrates, serves; SIGTERM/SIGINT drain and exit 0. */
 async function main(): Promise<void> {
@@ -20,6 +21,10 @@ async function main(): Promise<void> {
   try {
     service = await startService(config, logger);
   } catch (error) {
+    if (error instanceof StartupTimeoutError) {
+      process.stderr.write(`workestra-payments: ${error.message}\n`);
+      process.exit(1);
+    }
     logger.fatal({ err: error }, 'could not start');
     process.exit(1);
   }

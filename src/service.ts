@@ -24,6 +24,7 @@ import { connectNats } from './jetstream/connect.js';
 import { buildServices } from './services/build-services.js';
 import type { Services } from './services/services.js';
 import { WebhookAccounts } from './services/webhook-accounts.js';
+import { waitForDependencies } from './startup/dependencies.js';
 
 /** A running service: its URL and the parts tests and the CLI may reach into. */
 export interface RunningService {
@@ -56,7 +57,7 @@ export async function startService(
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningService> {
-  const { orm, nats, names } = await connectBackends(config, options);
+  const { orm, nats, names } = await connectBackends(config, logger, options);
   const js = jetstream(nats);
   const jsm = await jetstreamManager(nats);
   const metrics = new Metrics();
@@ -99,11 +100,17 @@ export async function startService(
   return { url: `http://127.0.0.1:${port}`, port, orm, nats, metrics, names, services, stop };
 }
 
-/** PostgreSQL (migrated) and NATS with the streams provisioned; nothing is left open when either fails. */
-async function connectBackends(config: Config, options: StartOptions) {
-  const orm = await openOrm(config.databaseUrl, options.onQuery);
+/**
+ * PostgreSQL (migrated) and NATS with the streams provisioned, waiting for both up to STARTUP_TIMEOUT_MS (in compose or
+ * Kubernetes they may start after us); nothing is left open when either fails.
+ */
+async function connectBackends(config: Config, logger: Logger, options: StartOptions) {
+  const nats = await waitForDependencies(config, logger, () =>
+    connectNats(config.natsUrl, `workestra-payments-${config.role}`),
+  );
+  let orm: MikroORM | undefined;
   try {
-    const nats = await connectNats(config.natsUrl, `workestra-payments-${config.role}`);
+    orm = await openOrm(config.databaseUrl, options.onQuery);
     const { names } = await provisionJetStream(nats, {
       prefix: config.natsSubjectPrefix,
       maxDeliver: config.settlementMaxDeliver,
@@ -112,7 +119,8 @@ async function connectBackends(config: Config, options: StartOptions) {
     });
     return { orm, nats, names };
   } catch (error) {
-    await orm.close();
+    await nats.close();
+    await orm?.close();
     throw error;
   }
 }

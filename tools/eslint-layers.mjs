@@ -15,6 +15,7 @@ export const LAYERS = [
   ['providers', 'db', 'jetstream'],
   ['entities', 'migrations'],
   ['graphql-limits', 'background'],
+  ['startup'],
   ['config', 'auth', 'observability'],
   ['crypto'],
   ['vocabulary', 'errors', 'uuid', 'money'],

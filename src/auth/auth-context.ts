@@ -10,7 +10,7 @@ export interface AuthContext {
   roles: WorkspaceRole[];
 }
 
-/** What each operation needs (DESIGN.md "Auth"). */
+/** What each operation needs (docs/contract.md "Auth"). */
 export const PERMISSIONS = {
   read: ['owner', 'admin', 'finance', 'viewer'],
   manageProviders: ['owner', 'admin'],

@@ -1,10 +1,19 @@
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { parseArgs as nodeParseArgs } from 'node:util';
+import {
+  jetstream,
+  jetstreamManager,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamInfo,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig, type Config } from '../config.js';
 import { openOrm } from '../db/orm.js';
 import { jetStreamNames, type JetStreamNames } from '../jetstream/names.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { connectNats } from '../jetstream/connect.js';
 import { buildServices } from '../services/build-services.js';
 import type { Services } from '../services/services.js';
@@ -13,14 +22,47 @@ import type { Services } from '../services/services.js';
 export class CliContext {
   readonly config: Config = loadConfig(process.env, []);
   readonly names: JetStreamNames = jetStreamNames(this.config.natsSubjectPrefix);
-  readonly logger = createLogger(process.env.LOG_LEVEL || 'warn', process.stderr as never);
   private nc?: NatsConnection;
   private ormInstance?: MikroORM;
   private servicesInstance?: Services;
+  private loggerInstance?: Logger;
+  private logJson = false;
+
+  /**
+   * The library log (pino JSON on stderr) only with `--log-json`: otherwise commands print their own readable lines
+   * and the services' logs stay silent (LOG_LEVEL still applies with `--log-json`). Call before `logger`/`services`.
+   */
+  useJsonLogs(enabled: boolean): void {
+    this.logJson = enabled;
+  }
+
+  get logger(): Logger {
+    this.loggerInstance ??= createLogger(
+      this.logJson ? process.env.LOG_LEVEL || 'warn' : 'silent',
+      process.stderr as never,
+    );
+    return this.loggerInstance;
+  }
 
   async nats(): Promise<{ nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager }> {
     this.nc ??= await connectNats(this.config.natsUrl, 'payments-ops');
     return { nc: this.nc, js: jetstream(this.nc), jsm: await jetstreamManager(this.nc) };
+  }
+
+  /** A stream's info; a missing stream is an OpsError naming it and NATS_SUBJECT_PREFIX (the usual cause). */
+  async streamInfo(name: string): Promise<StreamInfo> {
+    const { jsm } = await this.nats();
+    try {
+      return await jsm.streams.info(name);
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) {
+        throw new OpsError(
+          `JetStream stream ${name} does not exist on ${this.config.natsUrl}: NATS_SUBJECT_PREFIX is "${this.config.natsSubjectPrefix}" ` +
+            `(streams ${this.names.eventsStream} and ${this.names.dlqStream}); use the service's prefix, or start the service once to create them`,
+        );
+      }
+      throw error;
+    }
   }
 
   async orm(): Promise<MikroORM> {
@@ -42,30 +84,93 @@ export class CliContext {
 /** A user error: printed as one line, exit code 2. */
 export class UsageError extends Error {}
 
-/** Minimal flag parser: `--name value`, `--name=value`, boolean `--flag`, and positionals. */
+/** An operational failure worth one clear line (not a stack): exit code 1. */
+export class OpsError extends Error {}
+
+/** `--help` (or `-h`) was given: print `usage` and exit 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string) {
+    super('help requested');
+  }
+}
+
+/** A command's (or verb's) usage text and its options; `--help`/`-h` is added to every one. */
+export interface CommandSpec {
+  /** e.g. "replay": named in error messages. */
+  name: string;
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean' }>;
+  positionals?: boolean;
+}
+
+/** The option of `known` closest to a mistyped one (edit distance ≤ 2), for "did you mean". */
+function closest(option: string, known: string[]): string | undefined {
+  const distance = (a: string, b: string) => {
+    const row = Array.from({ length: b.length + 1 }, (_, index) => index);
+    for (let i = 1; i <= a.length; i++) {
+      let previous = row[0];
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const current = row[j];
+        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+        previous = current;
+      }
+    }
+    return row[b.length];
+  };
+  return known
+    .map((name) => ({ name, score: distance(option, name) }))
+    .filter((candidate) => candidate.score <= 2)
+    .sort((a, b) => a.score - b.score)[0]?.name;
+}
+
+/**
+ * Parses a command's arguments with Node's `util.parseArgs` in strict mode: an unknown option, a value given to a
+ * switch (`--dry-run=no`), a missing value or an unexpected positional is a UsageError naming it (exit 2).
+ */
 export function parseArgs(
   args: string[],
-  booleans: string[] = [],
-): { flags: Record<string, string | true>; positional: string[] } {
-  const flags: Record<string, string | true> = {};
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
+  spec: CommandSpec,
+): { flags: Record<string, string | boolean | undefined>; positional: string[] } {
+  let parsed;
+  try {
+    parsed = nodeParseArgs({
+      args,
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: spec.positionals ?? false,
+      strict: true,
+    });
+  } catch (error) {
+    if (args.includes('--help') || args.includes('-h')) throw new HelpRequested(spec.usage);
+    const code = (error as { code?: string }).code;
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const option = /'(-[^' ]+)/.exec(message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
+      const suggestion = closest(option.replace(/^-+/, ''), Object.keys(spec.options));
+      throw new UsageError(
+        `${spec.name}: unknown option ${option}${suggestion ? ` (did you mean --${suggestion}?)` : ''}; see payments-ops ${spec.name} --help`,
+      );
     }
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (inline !== undefined) flags[name] = inline;
-    else if (booleans.includes(name)) flags[name] = true;
-    else {
-      const value = args[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-      flags[name] = value;
-      i++;
-    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option && spec.options[option.slice(2)]?.type === 'boolean')
+      throw new UsageError(`${spec.name}: ${option} is a switch and takes no value (leave it out for "no")`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option)
+      throw new UsageError(`${spec.name}: ${option} needs a value`);
+    throw new UsageError(`${spec.name}: ${message.replace(/\.$/, '')}`);
   }
-  return { flags, positional };
+  if (parsed.values.help) throw new HelpRequested(spec.usage);
+  const { help: _help, ...flags } = parsed.values as Record<string, string | boolean | undefined>;
+  return { flags, positional: parsed.positionals };
+}
+
+/** Asks a yes/no question on the terminal; anything but y/yes is no. */
+export async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 /** A fixed-width text table. */

@@ -1,8 +1,18 @@
 import { LockMode } from '@mikro-orm/core';
 import { needsReencryption, reencryptSecret } from '../crypto/secret-box.js';
 import { PaymentProviderAccount } from '../entities/index.js';
-import { parseArgs, UsageError, type CliContext } from './cli-context.js';
+import { parseArgs, UsageError, type CliContext, type CommandSpec } from './cli-context.js';
 import { UUID } from '../uuid.js';
+
+export const KEYS_REENCRYPT: CommandSpec = {
+  name: 'keys reencrypt',
+  usage: `usage: payments-ops keys reencrypt [--workspace <uuid>] [--dry-run] [--log-json]
+  Re-seals every stored provider secret under the first key of PAYMENTS_ENCRYPTION_KEYS, so an old key can retire.
+  --workspace <uuid>   only this workspace's accounts
+  --dry-run            count what would be re-sealed, change nothing
+  --log-json           also write the pino JSON log to stderr`,
+  options: { workspace: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'log-json': { type: 'boolean' } },
+};
 
 /**
  * `keys reencrypt [--dry-run]`: re-seals every stored secret under the first key of PAYMENTS_ENCRYPTION_KEYS so an
@@ -10,8 +20,14 @@ import { UUID } from '../uuid.js';
  */
 export async function keysCommand(ctx: CliContext, args: string[], out: (line: string) => void): Promise<number> {
   const [verb, ...rest] = args;
-  if (verb !== 'reencrypt') throw new UsageError('usage: payments-ops keys reencrypt [--workspace <uuid>] [--dry-run]');
-  const { flags } = parseArgs(rest, ['dry-run']);
+  if (verb === undefined || verb === '--help' || verb === '-h') {
+    out(KEYS_REENCRYPT.usage);
+    return verb ? 0 : 2;
+  }
+  if (verb !== 'reencrypt')
+    throw new UsageError(`keys: unknown verb "${verb}" (reencrypt); see payments-ops keys --help`);
+  const { flags } = parseArgs(rest, KEYS_REENCRYPT);
+  ctx.useJsonLogs(Boolean(flags['log-json']));
   const workspaceId = typeof flags.workspace === 'string' ? flags.workspace.toLowerCase() : undefined;
   if (flags.workspace !== undefined && !UUID.test(workspaceId ?? '')) {
     throw new UsageError('--workspace must be a workspace uuid');
@@ -53,14 +69,13 @@ export async function keysCommand(ctx: CliContext, args: string[], out: (line: s
       })
       .catch((error: unknown) => {
         failed++;
-        ctx.logger.error(
-          { accountId: id, reason: error instanceof Error ? error.message : 'unknown' },
-          'keys reencrypt: account not re-encrypted',
-        );
+        const reason = error instanceof Error ? error.message.split('\n')[0] : 'unknown';
+        process.stderr.write(`account ${id}: not re-encrypted: ${reason}\n`);
+        ctx.logger.error({ accountId: id, reason }, 'keys reencrypt: account not re-encrypted');
       });
   }
   out(
-    `${flags['dry-run'] ? 'would re-encrypt' : 're-encrypted'} ${changed} of ${ids.length} provider accounts under key "${ring.primaryId}"${failed ? `; ${failed} could not be decrypted with this key ring (see the log)` : ''}`,
+    `${flags['dry-run'] ? 'would re-encrypt' : 're-encrypted'} ${changed} of ${ids.length} provider accounts under key "${ring.primaryId}"${failed ? `; ${failed} could not be decrypted with this key ring (listed above)` : ''}`,
   );
   return failed ? 1 : 0;
 }

@@ -3,8 +3,32 @@ import { Provider } from '../vocabulary/index.js';
 import { parseEnvelope } from '../jetstream/envelope.js';
 import { parseArgs, UsageError, type CliContext } from './cli-context.js';
 import { UUID } from '../uuid.js';
+import { originalEventMsgId, parseEventMsgId } from '../jetstream/names.js';
 
-function isoFlag(value: string | true | undefined, name: string): Date | null {
+const REPLAY = {
+  name: 'replay',
+  usage: `usage: payments-ops replay --since <ISO> [--until <ISO>] [--provider stripe|mollie] [--workspace <uuid>] [--dry-run] [--json] [--log-json]
+  Re-applies events stored in the events stream through settlement (idempotent: an event applied before changes
+  nothing). A progress bar shows on a terminal; each failure is printed as one line.
+  --since <ISO>        first storage time, e.g. 2026-11-27T00:00:00Z (required)
+  --until <ISO>        last storage time (not before --since)
+  --provider <name>    stripe or mollie
+  --workspace <uuid>   one workspace's events
+  --dry-run            count the matching events, apply nothing
+  --json               {dryRun, matched, applied, unchanged, failed, failures:[{seq, eventId, reason}]}
+  --log-json           also write the services' pino JSON log to stderr`,
+  options: {
+    since: { type: 'string' },
+    until: { type: 'string' },
+    provider: { type: 'string' },
+    workspace: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    json: { type: 'boolean' },
+    'log-json': { type: 'boolean' },
+  },
+} as const;
+
+function isoFlag(value: string | boolean | undefined, name: string): Date | null {
   if (value === undefined) return null;
   const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
   if (Number.isNaN(date.getTime())) throw new UsageError(`--${name} must be an ISO time, e.g. 2026-11-27T00:00:00Z`);
@@ -22,6 +46,11 @@ function progress(enabled: boolean) {
       const filled = total ? Math.round((done / total) * width) : 0;
       process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`);
     },
+    /** Prints a line on stderr without mixing it into the bar. */
+    line(text: string) {
+      process.stderr.write(`${enabled ? '\r\x1b[K' : ''}${text}\n`);
+      last = 0;
+    },
     end() {
       if (enabled) process.stderr.write('\r\x1b[K');
     },
@@ -33,21 +62,25 @@ function progress(enabled: boolean) {
  * events through the same idempotent settlement path (an event applied before changes nothing).
  */
 export async function replayCommand(ctx: CliContext, args: string[], out: (line: string) => void): Promise<number> {
-  const { flags } = parseArgs(args, ['dry-run', 'json']);
+  const { flags } = parseArgs(args, REPLAY);
+  ctx.useJsonLogs(Boolean(flags['log-json']));
   const since = isoFlag(flags.since, 'since');
   if (!since) throw new UsageError('replay needs --since <ISO time>');
   const until = isoFlag(flags.until, 'until');
+  if (until && until < since)
+    throw new UsageError(`--until ${until.toISOString()} is before --since ${since.toISOString()}`);
   const provider = typeof flags.provider === 'string' ? flags.provider.toLowerCase() : '*';
   if (provider !== '*' && !Object.values(Provider).includes(provider as Provider))
     throw new UsageError(`unknown --provider "${flags.provider}"`);
   const workspace = typeof flags.workspace === 'string' ? flags.workspace.toLowerCase() : '*';
   if (workspace !== '*' && !UUID.test(workspace)) throw new UsageError('--workspace must be a workspace uuid');
 
-  const { js, jsm } = await ctx.nats();
-  const stream = await jsm.streams.info(ctx.names.eventsStream);
+  const { js } = await ctx.nats();
+  const stream = await ctx.streamInfo(ctx.names.eventsStream);
   const lastSeq = stream.state.last_seq;
   const settlement = flags['dry-run'] ? null : (await ctx.services()).settlement;
   const counts = { matched: 0, applied: 0, unchanged: 0, failed: 0 };
+  const failures: Array<{ seq: number; eventId: string | null; reason: string }> = [];
   const bar = progress(Boolean(process.stderr.isTTY) && !flags.json);
 
   if (stream.state.messages > 0) {
@@ -76,10 +109,12 @@ export async function replayCommand(ctx: CliContext, args: string[], out: (line:
             counts[outcome === 'applied' ? 'applied' : 'unchanged']++;
           } catch (error) {
             counts.failed++;
-            ctx.logger.warn(
-              { seq: msg.seq, reason: error instanceof Error ? error.message : String(error) },
-              'replay: event not applied',
-            );
+            const msgId = originalEventMsgId(msg.headers);
+            const eventId = msgId ? (parseEventMsgId(msgId)?.eventId ?? msgId) : null;
+            const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+            failures.push({ seq: msg.seq, eventId, reason });
+            if (!flags.json) bar.line(`failed: event #${msg.seq} ${eventId ?? '(no event id)'}: ${reason}`);
+            ctx.logger.warn({ seq: msg.seq, eventId, reason }, 'replay: event not applied');
           }
         }
         bar.update(counts.matched, counts.matched + msg.info.pending);
@@ -93,7 +128,7 @@ export async function replayCommand(ctx: CliContext, args: string[], out: (line:
     await consumer.delete().catch(() => undefined);
   }
   bar.end();
-  if (flags.json) out(JSON.stringify({ dryRun: Boolean(flags['dry-run']), ...counts }));
+  if (flags.json) out(JSON.stringify({ dryRun: Boolean(flags['dry-run']), ...counts, failures }));
   else if (flags['dry-run']) out(`dry run: ${counts.matched} stored events match; nothing was applied`);
   else
     out(

@@ -3,7 +3,7 @@ import { InvoiceStatus } from '../vocabulary/index.js';
 import { moneyColumn } from './money-column.js';
 
 /** Invoice lifecycle states, owned by the Invoices service; payments only move sent/overdue/partial/paid. */
-/** The `invoices` table shared with the Invoices service (exactly the columns DESIGN.md names). */
+/** The `invoices` table shared with the Invoices service (exactly the columns docs/contract.md "Data" names). */
 @Entity({ tableName: 'invoices' })
 @Index({ properties: ['workspaceId'] })
 export class Invoice {

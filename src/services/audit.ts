@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog } from '../entities/index.js';
 
-/** Audit actions (DESIGN.md Clarifications). */
+/** Audit actions (docs/contract.md "Audit"). */
 export type AuditAction =
   | 'payments.provider.keys_saved'
   | 'payments.provider.keys_rotated'

@@ -123,14 +123,14 @@ describe('dead letters, replay and the ops CLI', () => {
       { intervalMs: 200 },
     );
     expect(entry.lastError).toMatch(/does not exist in workspace/);
-    expect((await ops('dlq', 'drop', String(entry.seq))).stdout).toContain(`dropped DLQ #${entry.seq}`);
+    expect((await ops('dlq', 'drop', String(entry.seq), '--yes')).stdout).toContain(`dropped DLQ #${entry.seq}`);
     expect((await dlq()).find((candidate) => candidate.seq === entry.seq)).toBeUndefined();
   });
 
   it('gives clear errors and exit codes for bad CLI use', async () => {
     expect((await ops('dlq', 'replay', 'abc')).code).toBe(2);
     expect((await ops('replay')).stderr).toContain('--since');
-    expect((await ops('dlq', 'drop', '999999')).code).toBe(1);
+    expect((await ops('dlq', 'drop', '999999', '--yes')).code).toBe(1);
     expect((await ops('frobnicate')).code).toBe(2);
   });
 });

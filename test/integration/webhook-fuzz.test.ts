@@ -1,7 +1,7 @@
 /**
  * A bounded fuzzer for the webhook ingress: fast-check mutates valid signed Stripe requests and valid Mollie
  * notifications (headers, signatures, timestamps, bodies, sizes, hosts, routes, HTTP framing), sends them over raw TCP
- * to the real service (in-process, with its settlement worker), and checks each answer against DESIGN.md:
+ * to the real service (in-process, with its settlement worker), and checks each answer against docs/contract.md ("Webhook checks"):
  * never a 5xx, the service keeps answering, a 2xx exactly when the request is valid (where the design decides it),
  * and something stored exactly when answered 2xx (one stream message, later one `webhook_events` row per event).
  *

@@ -1,5 +1,5 @@
 /**
- * The oracle of the model-based settlement tier: a pure, in-memory ledger written from DESIGN.md's rules, not from
+ * The oracle of the model-based settlement tier: a pure, in-memory ledger written from the settlement rules in docs/contract.md, not from
  * the service's code. It reads the provider events as Stripe sends them and says what the ledger must hold once a
  * set of them has been applied, whatever the order, the duplicates and the concurrency.
  */
@@ -116,7 +116,7 @@ export function nextRefundState(current: RefundState | null, incoming: RefundSta
   return incoming;
 }
 
-/** The invoice status rule of DESIGN.md for a recomputed paid amount. */
+/** The invoice status rule (docs/contract.md "Settlement rules") for a recomputed paid amount. */
 export function expectedStatus(invoice: InvoiceFields, paidMinor: number, today: string): string {
   if (invoice.status === 'draft' || invoice.status === 'void') return invoice.status;
   if (paidMinor > 0 && paidMinor >= invoice.totalMinor) return 'paid';

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       dlqRetryIntervalMs: 600000,
       dlqMaxAutoRetries: 5,
       encryptionKeys: DEV_ENCRYPTION_KEYS,
+      startupTimeoutMs: 60_000,
     });
   });
 
@@ -31,6 +32,8 @@ describe('loadConfig', () => {
     [{ AUTH_JWT_SECRET: 'short' }, [], 'AUTH_JWT_SECRET'],
     [{ NODE_ENV: 'production', PAYMENTS_ENCRYPTION_KEYS: 'x' }, [], 'AUTH_JWT_SECRET'],
     [{ NODE_ENV: 'production', AUTH_JWT_SECRET: 'p'.repeat(40) }, [], 'PAYMENTS_ENCRYPTION_KEYS'],
+    [{ STARTUP_TIMEOUT_MS: '1m' }, [], 'STARTUP_TIMEOUT_MS'],
+    [{ STARTUP_TIMEOUT_MS: '99999999' }, [], 'STARTUP_TIMEOUT_MS'],
     [{}, ['--role', 'cron'], '--role'],
     [{ PAYMENTS_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' }, [], 'PAYMENTS_ENCRYPTION_KEYS'],
   ] as Array<[Record<string, string>, string[], string]>)('rejects %j %j naming %s', (env, argv, variable) => {

@@ -19,7 +19,7 @@ import type { StripeClientFactory } from './stripe.client.js';
 import { callStripe } from './stripe.errors.js';
 import { interpretStripeEvent, stripeRefundState, verifyStripeWebhook } from './stripe.webhook.js';
 
-/** Events the service subscribes its Stripe webhook endpoints to (DESIGN.md "HTTP routes"). */
+/** Events the service subscribes its Stripe webhook endpoints to (docs/contract.md "HTTP routes"). */
 export const STRIPE_WEBHOOK_EVENTS = [
   'checkout.session.completed',
   'checkout.session.async_payment_succeeded',

@@ -4,11 +4,11 @@ import type { AddressInfo } from 'node:net';
 import type { FaultControl } from './fake-http';
 
 /** A plain http server listening on 127.0.0.1 with a free port. */
-export async function listenOnLoopback(): Promise<{ server: http.Server; port: number }> {
+export async function listenOnLoopback(port = 0): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
   return { server, port: (server.address() as AddressInfo).port };
 }

@@ -46,6 +46,8 @@ export interface FakeStripeOptions {
   rejectKeys?: string[];
   /** api_version stamped on events (default FAKE_STRIPE_API_VERSION). */
   apiVersion?: string;
+  /** Port to listen on (default: any free port). */
+  port?: number;
 }
 
 export class FakeStripe extends FakeApiServer<RecordedRequest, FaultControl> {
@@ -209,6 +211,6 @@ export class FakeStripe extends FakeApiServer<RecordedRequest, FaultControl> {
 
 /** Starts the fake on 127.0.0.1 with a free port. */
 export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<FakeStripe> {
-  const { server, port } = await listenOnLoopback();
+  const { server, port } = await listenOnLoopback(options.port);
   return new FakeStripe(server, port, options);
 }

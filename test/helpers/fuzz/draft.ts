@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Effect } from './verdict.js';
 
-/** DESIGN.md: exactly 512 KiB is accepted, one byte more is 413. */
+/** docs/contract.md "Webhook checks": exactly 512 KiB is accepted, one byte more is 413. */
 export const BODY_LIMIT = 512 * 1024;
 
 /** A provider's valid request before the mutations common to every webhook route are applied. */

@@ -1,7 +1,7 @@
 import type { WireRequest } from './raw-http.js';
 
 /**
- * What a mutated webhook request must get, derived from DESIGN.md's check order (size → host → signature → parse →
+ * What a mutated webhook request must get, derived from the check order in docs/contract.md "Webhook checks" (size → host → signature → parse →
  * livemode), with the HTTP parser (node itself) and routing in front of it. Each mutation states its effect at its
  * stage; the earliest rejecting stage decides. Behaviour the design leaves open is `either`: then only the general
  * oracle applies (no 5xx, and stored exactly when answered 2xx).
