@@ -46,8 +46,10 @@ const oneWay = {
       if (to === null || to === from) return;
       const a = layerOf.get(from);
       const b = layerOf.get(to);
-      if (a === undefined) return context.report({ node, message: `src/${from} is in no layer: add it to tools/eslint-layers.mjs` });
-      if (b === undefined) return context.report({ node, message: `src/${to} is in no layer: add it to tools/eslint-layers.mjs` });
+      if (a === undefined)
+        return context.report({ node, message: `src/${from} is in no layer: add it to tools/eslint-layers.mjs` });
+      if (b === undefined)
+        return context.report({ node, message: `src/${to} is in no layer: add it to tools/eslint-layers.mjs` });
       if (b <= a) {
         context.report({
           node,
