@@ -1,4 +1,4 @@
-import { parseKeyRing } from './crypto/key-ring.js';
+import { parseKeyRing, type KeyRing } from './crypto/key-ring.js';
 
 /** Typed configuration, read from the environment once at start. Each bad variable fails with one line naming it. */
 
@@ -46,7 +46,10 @@ export interface GraphQLLimits {
   introspection: boolean;
 }
 
-/** Dev-only defaults: usable on a laptop, refused when NODE_ENV=production. */
+/**
+ * Dev-only defaults, published in this repository: usable only while PUBLIC_BASE_URL is a loopback URL and NODE_ENV
+ * is not `production` (a laptop), refused otherwise, whether defaulted or set explicitly.
+ */
 export const DEV_JWT_SECRET = 'dev-only-workestra-payments-jwt-secret-change-me';
 export const DEV_ENCRYPTION_KEYS = 'dev1:ZGV2LW9ubHktd29ya2VzdHJhLXBheW1lbnRzLWtleSE=';
 
@@ -94,6 +97,34 @@ function boolVar(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
+/** True for http(s) URLs whose host is `localhost`, an address in 127.0.0.0/8 or `[::1]`. */
+export function isLoopbackUrl(raw: string): boolean {
+  let host: string;
+  try {
+    host = new URL(raw).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  // WHATWG URL parsing normalises IPv4 forms (`127.1`, `0x7f.0.0.1`) to dotted decimal and keeps IPv6 in brackets.
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** A secret with a published dev default: the default (or the same value set explicitly) only on a loopback dev box. */
+function secretVar(env: Env, name: string, devDefault: string, devDefaultsAllowed: boolean, nodeEnv: string): string {
+  const value = env[name] || devDefault;
+  if (value === devDefault && !devDefaultsAllowed) {
+    const where =
+      nodeEnv === 'production'
+        ? 'NODE_ENV=production'
+        : 'PUBLIC_BASE_URL is not a loopback URL (localhost, 127.x, [::1])';
+    throw new ConfigError(
+      name,
+      `must be set to a real secret: the published dev-only default is refused while ${where}`,
+    );
+  }
+  return value;
+}
+
 /** The GraphQL limits alone, with the same validation as loadConfig (which includes them as `config.graphql`). */
 export function readGraphQLLimits(env: Record<string, string | undefined>): GraphQLLimits {
   const production = (env.NODE_ENV ?? 'development') === 'production';
@@ -123,23 +154,28 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
   const production = nodeEnv === 'production';
   const port = intVar(env, 'PORT', 4001, 0, 65535);
 
-  const authJwtSecret = env.AUTH_JWT_SECRET || DEV_JWT_SECRET;
-  if (production && authJwtSecret === DEV_JWT_SECRET) {
-    throw new ConfigError('AUTH_JWT_SECRET', 'must be set in production (the dev-only default is refused)');
-  }
+  const publicBaseUrl = urlVar(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`, ['http:', 'https:'])!;
+  const devDefaultsAllowed = !production && isLoopbackUrl(publicBaseUrl);
+  const authJwtSecret = secretVar(env, 'AUTH_JWT_SECRET', DEV_JWT_SECRET, devDefaultsAllowed, nodeEnv);
   if (Buffer.byteLength(authJwtSecret) < 32) {
     throw new ConfigError('AUTH_JWT_SECRET', 'must be at least 32 bytes for HS256');
   }
-  const encryptionKeys = env.PAYMENTS_ENCRYPTION_KEYS || DEV_ENCRYPTION_KEYS;
-  if (production && encryptionKeys === DEV_ENCRYPTION_KEYS) {
-    throw new ConfigError('PAYMENTS_ENCRYPTION_KEYS', 'must be set in production (the dev-only default is refused)');
-  }
+  const encryptionKeys = secretVar(env, 'PAYMENTS_ENCRYPTION_KEYS', DEV_ENCRYPTION_KEYS, devDefaultsAllowed, nodeEnv);
+  let ring: KeyRing;
   try {
-    parseKeyRing(encryptionKeys);
+    ring = parseKeyRing(encryptionKeys);
   } catch (error) {
     const problem =
       error instanceof Error ? error.message.replace(/^PAYMENTS_ENCRYPTION_KEYS( is invalid)?:?\s*/, '') : 'is invalid';
     throw new ConfigError('PAYMENTS_ENCRYPTION_KEYS', problem);
+  }
+  // The published key under another id, or as a second key of a ring, is as public as the default itself.
+  const devKey = parseKeyRing(DEV_ENCRYPTION_KEYS).primary().key;
+  if (!devDefaultsAllowed && ring.ids().some((id) => ring.key(id)!.equals(devKey))) {
+    throw new ConfigError(
+      'PAYMENTS_ENCRYPTION_KEYS',
+      'contains the published dev-only key, refused outside a loopback dev box',
+    );
   }
 
   const prefix = env.NATS_SUBJECT_PREFIX || 'payments';
@@ -171,7 +207,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     ])!,
     natsUrl: urlVar(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:'])!,
     natsSubjectPrefix: prefix,
-    publicBaseUrl: urlVar(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`, ['http:', 'https:'])!,
+    publicBaseUrl,
     authJwtSecret,
     encryptionKeys,
     stripeApiUrl: urlVar(env, 'STRIPE_API_URL', null, ['http:', 'https:']),
