@@ -38,6 +38,8 @@ export interface GraphQLLimits {
   maxCost: number;
   /** GRAPHQL_MAX_ALIASES: aliased fields per operation, fragments expanded. */
   maxAliases: number;
+  /** GRAPHQL_MAX_MUTATIONS: root mutation fields per operation, aliases included, fragments expanded. */
+  maxMutations: number;
   /** GRAPHQL_MAX_ENTITIES: `_entities` representations per request. */
   maxEntities: number;
   /** GRAPHQL_MAX_TOKENS: lexical tokens of a document; parsing stops beyond it. */
@@ -132,6 +134,7 @@ export function readGraphQLLimits(env: Record<string, string | undefined>): Grap
     maxDepth: intVar(env, 'GRAPHQL_MAX_DEPTH', 10, 1, 100),
     maxCost: intVar(env, 'GRAPHQL_MAX_COST', 20_000, 1, 100_000_000),
     maxAliases: intVar(env, 'GRAPHQL_MAX_ALIASES', 50, 0, 100_000),
+    maxMutations: intVar(env, 'GRAPHQL_MAX_MUTATIONS', 5, 1, 1000),
     maxEntities: intVar(env, 'GRAPHQL_MAX_ENTITIES', 500, 1, 100_000),
     maxTokens: intVar(env, 'GRAPHQL_MAX_TOKENS', 2_000, 100, 1_000_000),
     introspection: boolVar(env, 'GRAPHQL_INTROSPECTION', !production),
