@@ -26,8 +26,34 @@ export interface Config {
   dlqRetryIntervalMs: number;
   dlqMaxAutoRetries: number;
   logLevel: string;
+  /** WEBHOOK_RATE_PER_HOST: token bucket per provider + host on both webhook routes (429 beyond it). */
+  webhookRate: WebhookRate;
+  /** EVENTS_STREAM_MAX_BYTES: byte cap of the events stream (discard new: a full stream answers 503). */
+  eventsStreamMaxBytes: number;
   /** Abuse limits of the GraphQL endpoint (enforced in src/graphql-limits). */
   graphql: GraphQLLimits;
+}
+
+/** Webhooks accepted per provider + host: `perSecond` on average, up to `burst` at once. */
+export interface WebhookRate {
+  perSecond: number;
+  burst: number;
+}
+
+/** `WEBHOOK_RATE_PER_HOST`: `<per second>` (burst 5× that) or `<per second>,<burst>`; default 100,500. */
+function webhookRateVar(env: Env): WebhookRate {
+  const raw = env.WEBHOOK_RATE_PER_HOST?.trim();
+  if (!raw) return { perSecond: 100, burst: 500 };
+  const match = /^(\d+)(?:\s*,\s*(\d+))?$/.exec(raw);
+  const perSecond = match ? Number(match[1]) : NaN;
+  const burst = match?.[2] !== undefined ? Number(match[2]) : perSecond * 5;
+  if (!match || perSecond < 1 || perSecond > 1_000_000 || burst < perSecond || burst > 10_000_000) {
+    throw new ConfigError(
+      'WEBHOOK_RATE_PER_HOST',
+      `must be "<per second>" or "<per second>,<burst>" with 1 ≤ per second ≤ burst, got "${env.WEBHOOK_RATE_PER_HOST}"`,
+    );
+  }
+  return { perSecond, burst };
 }
 
 /** Limits every GraphQL request must stay within; see README "GraphQL limits". */
@@ -224,6 +250,8 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     reconcilePendingAfterMs: intVar(env, 'RECONCILE_PENDING_AFTER_MS', 3_600_000, 0),
     dlqRetryIntervalMs: intVar(env, 'DLQ_RETRY_INTERVAL_MS', 600_000, 100),
     dlqMaxAutoRetries: intVar(env, 'DLQ_MAX_AUTO_RETRIES', 5, 0, 1000),
+    webhookRate: webhookRateVar(env),
+    eventsStreamMaxBytes: intVar(env, 'EVENTS_STREAM_MAX_BYTES', 10 * 1024 ** 3, 1024),
     logLevel: env.LOG_LEVEL || (production ? 'info' : env.NODE_ENV === 'test' ? 'warn' : 'info'),
     graphql: readGraphQLLimits(env),
   };

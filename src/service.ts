@@ -74,6 +74,7 @@ export async function startService(
       maxDeliver: config.settlementMaxDeliver,
       backoffMs: config.settlementBackoffMs,
       ackWaitMs: config.settlementAckWaitMs,
+      eventsMaxBytes: config.eventsStreamMaxBytes,
     }));
   } catch (error) {
     await orm.close();
@@ -100,6 +101,7 @@ export async function startService(
       metrics,
       logger,
       trustProxy: config.trustProxy,
+      rate: config.webhookRate,
     });
     const graphql = await createGraphQLHandler({
       schema: await buildFederatedSchema(),

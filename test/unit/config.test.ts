@@ -17,6 +17,8 @@ describe('loadConfig', () => {
       dlqRetryIntervalMs: 600000,
       dlqMaxAutoRetries: 5,
       encryptionKeys: DEV_ENCRYPTION_KEYS,
+      webhookRate: { perSecond: 100, burst: 500 },
+      eventsStreamMaxBytes: 10 * 1024 ** 3,
     });
   });
 
@@ -32,6 +34,12 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production', PAYMENTS_ENCRYPTION_KEYS: 'x' }, [], 'AUTH_JWT_SECRET'],
     [{ NODE_ENV: 'production', AUTH_JWT_SECRET: 'p'.repeat(40) }, [], 'PAYMENTS_ENCRYPTION_KEYS'],
     [{}, ['--role', 'cron'], '--role'],
+    [{ WEBHOOK_RATE_PER_HOST: 'fast' }, [], 'WEBHOOK_RATE_PER_HOST'],
+    [{ WEBHOOK_RATE_PER_HOST: '0' }, [], 'WEBHOOK_RATE_PER_HOST'],
+    [{ WEBHOOK_RATE_PER_HOST: '100,50' }, [], 'WEBHOOK_RATE_PER_HOST'],
+    [{ WEBHOOK_RATE_PER_HOST: '-1' }, [], 'WEBHOOK_RATE_PER_HOST'],
+    [{ EVENTS_STREAM_MAX_BYTES: '10GiB' }, [], 'EVENTS_STREAM_MAX_BYTES'],
+    [{ EVENTS_STREAM_MAX_BYTES: '100' }, [], 'EVENTS_STREAM_MAX_BYTES'],
     [{ PAYMENTS_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' }, [], 'PAYMENTS_ENCRYPTION_KEYS'],
   ] as Array<[Record<string, string>, string[], string]>)('rejects %j %j naming %s', (env, argv, variable) => {
     let error: unknown;
@@ -43,6 +51,12 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as ConfigError).message.split('\n')).toHaveLength(1);
+  });
+
+  it('reads WEBHOOK_RATE_PER_HOST as a rate, with an optional burst', () => {
+    expect(loadConfig({ WEBHOOK_RATE_PER_HOST: '20' }, []).webhookRate).toEqual({ perSecond: 20, burst: 100 });
+    expect(loadConfig({ WEBHOOK_RATE_PER_HOST: '5, 10' }, []).webhookRate).toEqual({ perSecond: 5, burst: 10 });
+    expect(loadConfig({ EVENTS_STREAM_MAX_BYTES: '4096' }, []).eventsStreamMaxBytes).toBe(4096);
   });
 
   it('reads the role from --role or --role=', () => {
