@@ -25,6 +25,7 @@ describe('webhook rate per host (WEBHOOK_RATE_PER_HOST)', () => {
   });
 
   it('a burst of 60 signed events for one host: the burst passes, the rest get 429 with Retry-After, never a 5xx', async () => {
+    const started = Date.now();
     const answers = await Promise.all(
       Array.from({ length: 60 }, () =>
         ws.send(ws.sessionEvent('checkout.session.completed', invoiceId, { amountMinor: 1_000 })),
@@ -36,7 +37,8 @@ describe('webhook rate per host (WEBHOOK_RATE_PER_HOST)', () => {
       statuses.join(','),
     ).toBe(true);
     expect(count(statuses, 200)).toBeGreaterThanOrEqual(20);
-    expect(count(statuses, 200)).toBeLessThanOrEqual(25);
+    // The burst of 20, plus 5/s flowing in while the requests were answered.
+    expect(count(statuses, 200)).toBeLessThanOrEqual(20 + Math.ceil(((Date.now() - started) / 1000) * 5) + 1);
     const limited = answers.find((answer) => answer.status === 429) as unknown as {
       headers: Record<string, string>;
       body: string;
@@ -44,7 +46,7 @@ describe('webhook rate per host (WEBHOOK_RATE_PER_HOST)', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(limited.body)).toEqual({ error: 'too many requests for this host, retry later' });
     expect(await service.metrics.registry.getSingleMetricAsString('payments_webhook_requests_total')).toMatch(
-      /provider="stripe",outcome="rate_limited"\} (3\d|40)/,
+      new RegExp(`provider="stripe",outcome="rate_limited"\\} ${count(statuses, 429)}$`, 'm'),
     );
   });
 
