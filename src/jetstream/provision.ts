@@ -28,7 +28,8 @@ export interface ProvisionOptions {
   maxAckPending?: number;
   /**
    * Byte cap of the events stream (`EVENTS_STREAM_MAX_BYTES`, default 10 GiB), with discard-new: a full stream
-   * refuses new messages (the webhook answers 503, the provider retries) and never deletes stored events.
+   * refuses new messages (the webhook answers 503, the provider retries) and never deletes stored events. JetStream
+   * reserves the cap from the server's storage when the stream is created; omitted, the stream has no byte cap.
    */
   eventsMaxBytes?: number;
 }
@@ -134,14 +135,7 @@ async function ensureConsumer(
  * their configuration drifted from the one derived here. Safe to run at every start, from several workers.
  */
 export async function provisionJetStream(nc: NatsConnection, options: ProvisionOptions): Promise<ProvisionResult> {
-  const {
-    prefix,
-    maxDeliver,
-    backoffMs,
-    ackWaitMs = 30_000,
-    maxAckPending = 1000,
-    eventsMaxBytes = 10 * 1024 ** 3,
-  } = options;
+  const { prefix, maxDeliver, backoffMs, ackWaitMs = 30_000, maxAckPending = 1000, eventsMaxBytes = -1 } = options;
   if (!Number.isInteger(maxDeliver) || maxDeliver < 1)
     throw new Error(`maxDeliver must be a positive integer, got ${maxDeliver}`);
   const names = jetStreamNames(prefix);

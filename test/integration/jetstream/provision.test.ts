@@ -68,7 +68,7 @@ describe('provisionJetStream', () => {
       subjects: [names.eventsSubjects],
       storage: 'file',
       discard: 'new',
-      max_bytes: 10 * 1024 ** 3,
+      max_bytes: -1,
       num_replicas: 1,
     });
     expect(events.duplicate_window).toBe(nanos(120_000));
