@@ -115,6 +115,8 @@ export function serviceEnv(bench: Bench, phase: string): Record<string, string> 
     NATS_SUBJECT_PREFIX: `${bench.prefix}_${phase}`,
     AUTH_JWT_SECRET: bench.jwtSecret,
     PAYMENTS_ENCRYPTION_KEYS: bench.encryptionKeys,
+    // The bench offers thousands of webhooks per second for one host on purpose: the per-host limit would refuse them.
+    WEBHOOK_RATE_PER_HOST: '1000000,10000000',
   };
 }
 

@@ -1,4 +1,4 @@
-import { parseKeyRing } from './crypto/key-ring.js';
+import { parseKeyRing, type KeyRing } from './crypto/key-ring.js';
 import { PROVIDERS, type Provider } from './vocabulary/index.js';
 
 /** Typed configuration, read from the environment once at start. Each bad variable fails with one line naming it. */
@@ -33,8 +33,34 @@ export interface Config {
   logLevel: string;
   /** STARTUP_TIMEOUT_MS: how long start waits (with backoff) for PostgreSQL and NATS before it gives up. */
   startupTimeoutMs: number;
+  /** WEBHOOK_RATE_PER_HOST: token bucket per provider + host on both webhook routes (429 beyond it). */
+  webhookRate: WebhookRate;
+  /** EVENTS_STREAM_MAX_BYTES: byte cap of the events stream (discard new: a full stream answers 503). */
+  eventsStreamMaxBytes: number;
   /** Abuse limits of the GraphQL endpoint (enforced in src/graphql-limits). */
   graphql: GraphQLLimits;
+}
+
+/** Webhooks accepted per provider + host: `perSecond` on average, up to `burst` at once. */
+export interface WebhookRate {
+  perSecond: number;
+  burst: number;
+}
+
+/** `WEBHOOK_RATE_PER_HOST`: `<per second>` (burst 5× that) or `<per second>,<burst>`; default 100,500. */
+function webhookRateVar(env: Env): WebhookRate {
+  const raw = env.WEBHOOK_RATE_PER_HOST?.trim();
+  if (!raw) return { perSecond: 100, burst: 500 };
+  const match = /^(\d+)(?:\s*,\s*(\d+))?$/.exec(raw);
+  const perSecond = match ? Number(match[1]) : NaN;
+  const burst = match?.[2] !== undefined ? Number(match[2]) : perSecond * 5;
+  if (!match || perSecond < 1 || perSecond > 1_000_000 || burst < perSecond || burst > 10_000_000) {
+    throw new ConfigError(
+      'WEBHOOK_RATE_PER_HOST',
+      `must be "<per second>" or "<per second>,<burst>" with 1 ≤ per second ≤ burst, got "${env.WEBHOOK_RATE_PER_HOST}"`,
+    );
+  }
+  return { perSecond, burst };
 }
 
 /** Limits every GraphQL request must stay within; see README "GraphQL limits". */
@@ -45,6 +71,8 @@ export interface GraphQLLimits {
   maxCost: number;
   /** GRAPHQL_MAX_ALIASES: aliased fields per operation, fragments expanded. */
   maxAliases: number;
+  /** GRAPHQL_MAX_MUTATIONS: root mutation fields per operation, aliases included, fragments expanded. */
+  maxMutations: number;
   /** GRAPHQL_MAX_ENTITIES: `_entities` representations per request. */
   maxEntities: number;
   /** GRAPHQL_MAX_TOKENS: lexical tokens of a document; parsing stops beyond it. */
@@ -53,7 +81,10 @@ export interface GraphQLLimits {
   introspection: boolean;
 }
 
-/** Dev-only defaults: usable on a laptop, refused when NODE_ENV=production. */
+/**
+ * Dev-only defaults, published in this repository: usable only while PUBLIC_BASE_URL is a loopback URL and NODE_ENV
+ * is not `production` (a laptop), refused otherwise, whether defaulted or set explicitly.
+ */
 export const DEV_JWT_SECRET = 'dev-only-workestra-payments-jwt-secret-change-me';
 export const DEV_ENCRYPTION_KEYS = 'dev1:ZGV2LW9ubHktd29ya2VzdHJhLXBheW1lbnRzLWtleSE=';
 
@@ -111,6 +142,34 @@ function boolVar(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
+/** True for http(s) URLs whose host is `localhost`, an address in 127.0.0.0/8 or `[::1]`. */
+export function isLoopbackUrl(raw: string): boolean {
+  let host: string;
+  try {
+    host = new URL(raw).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  // WHATWG URL parsing normalises IPv4 forms (`127.1`, `0x7f.0.0.1`) to dotted decimal and keeps IPv6 in brackets.
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** A secret with a published dev default: the default (or the same value set explicitly) only on a loopback dev box. */
+function secretVar(env: Env, name: string, devDefault: string, devDefaultsAllowed: boolean, nodeEnv: string): string {
+  const value = env[name] || devDefault;
+  if (value === devDefault && !devDefaultsAllowed) {
+    const where =
+      nodeEnv === 'production'
+        ? 'NODE_ENV=production'
+        : 'PUBLIC_BASE_URL is not a loopback URL (localhost, 127.x, [::1])';
+    throw new ConfigError(
+      name,
+      `must be set to a real secret: the published dev-only default is refused while ${where}`,
+    );
+  }
+  return value;
+}
+
 /** The GraphQL limits alone, with the same validation as loadConfig (which includes them as `config.graphql`). */
 export function readGraphQLLimits(env: Record<string, string | undefined>): GraphQLLimits {
   const production = (env.NODE_ENV ?? 'development') === 'production';
@@ -118,6 +177,7 @@ export function readGraphQLLimits(env: Record<string, string | undefined>): Grap
     maxDepth: intVar(env, 'GRAPHQL_MAX_DEPTH', 10, 1, 100),
     maxCost: intVar(env, 'GRAPHQL_MAX_COST', 20_000, 1, 100_000_000),
     maxAliases: intVar(env, 'GRAPHQL_MAX_ALIASES', 50, 0, 100_000),
+    maxMutations: intVar(env, 'GRAPHQL_MAX_MUTATIONS', 5, 1, 1000),
     maxEntities: intVar(env, 'GRAPHQL_MAX_ENTITIES', 500, 1, 100_000),
     maxTokens: intVar(env, 'GRAPHQL_MAX_TOKENS', 2_000, 100, 1_000_000),
     introspection: boolVar(env, 'GRAPHQL_INTROSPECTION', !production),
@@ -140,23 +200,28 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
   const production = nodeEnv === 'production';
   const port = intVar(env, 'PORT', 4001, 0, 65535);
 
-  const authJwtSecret = env.AUTH_JWT_SECRET || DEV_JWT_SECRET;
-  if (production && authJwtSecret === DEV_JWT_SECRET) {
-    throw new ConfigError('AUTH_JWT_SECRET', 'must be set in production (the dev-only default is refused)');
-  }
+  const publicBaseUrl = urlVar(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`, ['http:', 'https:'])!;
+  const devDefaultsAllowed = !production && isLoopbackUrl(publicBaseUrl);
+  const authJwtSecret = secretVar(env, 'AUTH_JWT_SECRET', DEV_JWT_SECRET, devDefaultsAllowed, nodeEnv);
   if (Buffer.byteLength(authJwtSecret) < 32) {
     throw new ConfigError('AUTH_JWT_SECRET', 'must be at least 32 bytes for HS256');
   }
-  const encryptionKeys = env.PAYMENTS_ENCRYPTION_KEYS || DEV_ENCRYPTION_KEYS;
-  if (production && encryptionKeys === DEV_ENCRYPTION_KEYS) {
-    throw new ConfigError('PAYMENTS_ENCRYPTION_KEYS', 'must be set in production (the dev-only default is refused)');
-  }
+  const encryptionKeys = secretVar(env, 'PAYMENTS_ENCRYPTION_KEYS', DEV_ENCRYPTION_KEYS, devDefaultsAllowed, nodeEnv);
+  let ring: KeyRing;
   try {
-    parseKeyRing(encryptionKeys);
+    ring = parseKeyRing(encryptionKeys);
   } catch (error) {
     const problem =
       error instanceof Error ? error.message.replace(/^PAYMENTS_ENCRYPTION_KEYS( is invalid)?:?\s*/, '') : 'is invalid';
     throw new ConfigError('PAYMENTS_ENCRYPTION_KEYS', problem);
+  }
+  // The published key under another id, or as a second key of a ring, is as public as the default itself.
+  const devKey = parseKeyRing(DEV_ENCRYPTION_KEYS).primary().key;
+  if (!devDefaultsAllowed && ring.ids().some((id) => ring.key(id)!.equals(devKey))) {
+    throw new ConfigError(
+      'PAYMENTS_ENCRYPTION_KEYS',
+      'contains the published dev-only key, refused outside a loopback dev box',
+    );
   }
 
   const prefix = env.NATS_SUBJECT_PREFIX || 'payments';
@@ -188,7 +253,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     ])!,
     natsUrl: urlVar(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:'])!,
     natsSubjectPrefix: prefix,
-    publicBaseUrl: urlVar(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`, ['http:', 'https:'])!,
+    publicBaseUrl,
     authJwtSecret,
     encryptionKeys,
     providerApiUrls: Object.fromEntries(
@@ -209,6 +274,8 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     dlqRetryIntervalMs: intVar(env, 'DLQ_RETRY_INTERVAL_MS', 600_000, 100),
     dlqMaxAutoRetries: intVar(env, 'DLQ_MAX_AUTO_RETRIES', 5, 0, 1000),
     startupTimeoutMs: intVar(env, 'STARTUP_TIMEOUT_MS', 60_000, 0, 3_600_000),
+    webhookRate: webhookRateVar(env),
+    eventsStreamMaxBytes: intVar(env, 'EVENTS_STREAM_MAX_BYTES', 10 * 1024 ** 3, 1024),
     logLevel: env.LOG_LEVEL || (production ? 'info' : env.NODE_ENV === 'test' ? 'warn' : 'info'),
     graphql: readGraphQLLimits(env),
   };

@@ -11,7 +11,7 @@ import { startWorkers } from './consumers/workers.js';
 import { openOrm, type QueryListener } from './db/orm.js';
 import { createExpressApp, finishApp, routeName } from './http/app.js';
 import { createGraphQLHandler } from './graphql/graphql.route.js';
-import { healthRoutes } from './http/health.routes.js';
+import { dependencyChecks, healthRoutes } from './http/health.routes.js';
 import { Metrics } from './observability/metrics.js';
 import { payRoutes } from './http/pay.routes.js';
 import { webhookHandler, type WebhookHandler } from './http/webhook.handler.js';
@@ -43,12 +43,18 @@ export interface StartOptions {
   onQuery?: QueryListener;
 }
 
-/** Reports stream gauges on each scrape (cheap JetStream API calls, never on the hot path). */
+/**
+ * The stream gauges' probe: one DLQ stream info and one consumer info, concurrently; Metrics runs it at most once per
+ * 5 s whatever the scrape rate, and never on the hot path.
+ */
 function observeJetStream(metrics: Metrics, jsm: JetStreamManager, names: JetStreamNames) {
-  metrics.jetStreamProbe = async () => ({
-    dlqMessages: (await jsm.streams.info(names.dlqStream).catch(() => null))?.state.messages ?? 0,
-    consumerPending: (await jsm.consumers.info(names.eventsStream, names.consumer).catch(() => null))?.num_pending ?? 0,
-  });
+  metrics.jetStreamProbe = async () => {
+    const [dlq, consumer] = await Promise.all([
+      jsm.streams.info(names.dlqStream).catch(() => null),
+      jsm.consumers.info(names.eventsStream, names.consumer).catch(() => null),
+    ]);
+    return { dlqMessages: dlq?.state.messages ?? 0, consumerPending: consumer?.num_pending ?? 0 };
+  };
 }
 
 /** The composition root: config → ORM → NATS/JetStream → services → HTTP (api role) and workers (worker role). */
@@ -66,7 +72,7 @@ export async function startService(
   const services = buildServices(config, orm, logger, metrics);
 
   const app = createExpressApp({ logger, metrics, trustProxy: config.trustProxy });
-  app.use(healthRoutes({ orm, nats, metrics, isDraining: () => draining }));
+  app.use(healthRoutes({ checks: dependencyChecks(orm, nats), metrics, isDraining: () => draining }));
   const stops: Array<() => Promise<void>> = [];
   let webhooks: WebhookHandler = () => false;
   if (config.role !== 'worker') {
@@ -116,6 +122,7 @@ async function connectBackends(config: Config, logger: Logger, options: StartOpt
       maxDeliver: config.settlementMaxDeliver,
       backoffMs: config.settlementBackoffMs,
       ackWaitMs: config.settlementAckWaitMs,
+      eventsMaxBytes: config.eventsStreamMaxBytes,
     });
     return { orm, nats, names };
   } catch (error) {
@@ -143,6 +150,7 @@ async function mountApi(
     metrics,
     logger,
     trustProxy: config.trustProxy,
+    rate: config.webhookRate,
   });
   const graphql = await createGraphQLHandler({
     schema: await buildFederatedSchema(),

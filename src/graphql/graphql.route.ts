@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import { createLoaders, type Loaders } from '../resolvers/loaders.js';
 import type { GraphQLContext } from '../resolvers/context.js';
 import { formatError } from './format-error.js';
+import { secretInputsPlugin } from './secret-inputs.plugin.js';
 import type { Services } from '../services/services.js';
 
 export interface GraphQLDeps {
@@ -37,8 +38,11 @@ function apolloLogger(logger: Logger) {
 export async function createGraphQLHandler(
   deps: GraphQLDeps,
 ): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
+  const limitOptions = apolloLimitOptions<GraphQLContext>(deps.limits);
   const server = new ApolloServer<GraphQLContext>({
-    ...apolloLimitOptions<GraphQLContext>(deps.limits),
+    ...limitOptions,
+    // First: a refusal for a malformed secret input must be the one reported, before any other plugin looks at it.
+    plugins: [secretInputsPlugin<GraphQLContext>(), ...(limitOptions.plugins ?? [])],
     schema: deps.schema,
     logger: apolloLogger(deps.logger),
     formatError: (formatted, error) =>

@@ -3,42 +3,57 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Metrics } from '../observability/metrics.js';
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+/** The answer of one readiness check: never the driver's own text (it can name hosts, users, even passwords). */
+export type CheckResult = 'ok' | 'unavailable' | 'timeout';
+
+class CheckTimeout extends Error {}
+
+/** Runs one check within `ms`: its error, whatever it says, becomes `unavailable`, a hang `timeout`. */
+async function runCheck(check: () => Promise<unknown>, ms: number): Promise<CheckResult> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.resolve().then(check),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new CheckTimeout()), ms);
+      }),
+    ]);
+    return 'ok';
+  } catch (error) {
+    return error instanceof CheckTimeout ? 'timeout' : 'unavailable';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Readiness checks of the service's dependencies, by name (`postgres`, `nats`). */
+export type ReadinessChecks = Record<string, () => Promise<unknown>>;
+
+/** The checks of the real dependencies. */
+export function dependencyChecks(orm: MikroORM, nats: NatsConnection): ReadinessChecks {
+  return {
+    postgres: () => orm.em.getConnection().execute('select 1'),
+    nats: () => (nats.isClosed() ? Promise.reject(new Error('connection closed')) : nats.flush()),
+  };
 }
 
 /** `/healthz` (the process is alive), `/readyz` (PostgreSQL and NATS answer), `/metrics` (Prometheus). */
 export function healthRoutes(deps: {
-  orm: MikroORM;
-  nats: NatsConnection;
+  checks: ReadinessChecks;
   metrics: Metrics;
   isDraining: () => boolean;
+  /** Per check; default 2000 ms. */
+  checkTimeoutMs?: number;
 }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const checks: Record<string, string> = {};
-    const probe = async (name: string, run: () => Promise<unknown>) => {
-      try {
-        await withTimeout(run(), 2000, name);
-        checks[name] = 'ok';
-      } catch (error) {
-        checks[name] = error instanceof Error ? error.message.split('\n')[0] : 'failed';
-      }
-    };
-    await Promise.all([
-      probe('postgres', () => deps.orm.em.getConnection().execute('select 1')),
-      probe('nats', () => (deps.nats.isClosed() ? Promise.reject(new Error('connection closed')) : deps.nats.flush())),
-    ]);
-    const ready = !deps.isDraining() && Object.values(checks).every((value) => value === 'ok');
+    const names = Object.keys(deps.checks);
+    const results = await Promise.all(names.map((name) => runCheck(deps.checks[name], deps.checkTimeoutMs ?? 2000)));
+    const checks = Object.fromEntries(names.map((name, i) => [name, results[i]]));
+    const ready = !deps.isDraining() && results.every((value) => value === 'ok');
     res
       .status(ready ? 200 : 503)
       .json({ status: ready ? 'ready' : deps.isDraining() ? 'draining' : 'unavailable', checks });

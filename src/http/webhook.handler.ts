@@ -11,6 +11,7 @@ import type { WebhookAccounts } from '../services/webhook-accounts.js';
 import { requestHost } from './request-host.js';
 import type { Metrics } from '../observability/metrics.js';
 import { continueTrace } from '../observability/trace-context.js';
+import { TokenBuckets } from './rate-limit.js';
 
 /** Largest accepted body. NATS's default max payload is 1 MiB with headers: an accepted body must always fit. */
 export const WEBHOOK_BODY_LIMIT = 512 * 1024;
@@ -24,6 +25,8 @@ export interface WebhookHandlerDeps {
   metrics: Metrics;
   logger: Logger;
   trustProxy: boolean;
+  /** `WEBHOOK_RATE_PER_HOST`: per provider + host, 429 beyond it. */
+  rate: { perSecond: number; burst: number };
 }
 
 class TooLarge extends Error {}
@@ -49,7 +52,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /**
  * `POST /api/finance/payments/:provider/webhook`, served on plain node:http ahead of Express (the hot path of the
- * service). Check order: size (413) → host (404) → signature (400, before anything is parsed or loaded) → parse →
+ * service). Check order: size (413) → rate per provider + host (429 with Retry-After, before any database lookup,
+ * so a flood for one host costs neither PostgreSQL nor the provider) → host (404) → signature (400, before anything is parsed or loaded) → parse →
  * livemode; then publish to JetStream with `Nats-Msg-Id` `<provider>:<eventId>` and answer 200 only after the
  * PubAck (a duplicate PubAck is 200 too). JetStream unavailable → 503 so the provider retries. Nothing is stored
  * for a 4xx. Returns false for requests that are not webhooks (Express serves those).
@@ -58,10 +62,11 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export function webhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
+  const buckets = new TokenBuckets(deps.rate);
   return (req, res) => {
     const match = req.method === 'POST' && req.url ? PATH.exec(req.url) : null;
     if (!match) return false;
-    void handle(deps, match[1], req, res).catch((error: unknown) => {
+    void handle(deps, buckets, match[1], req, res).catch((error: unknown) => {
       deps.logger.error({ err: error }, 'webhook handler failed');
       if (!res.headersSent) reply(deps, res, 'unknown', 500, 'error', { error: 'internal error' });
     });
@@ -77,6 +82,7 @@ function reply(
   outcome: string,
   body: Record<string, unknown>,
   started?: bigint,
+  headers: Record<string, string> = {},
 ) {
   deps.metrics.webhooks.inc({ provider, outcome });
   deps.metrics.httpRequests.inc({ method: 'POST', route: WEBHOOK_ROUTE, status: String(status) });
@@ -90,12 +96,14 @@ function reply(
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(json),
     'x-request-id': randomUUID(),
+    ...headers,
   });
   res.end(json);
 }
 
 async function handle(
   deps: WebhookHandlerDeps,
+  buckets: TokenBuckets,
   providerName: string,
   req: IncomingMessage,
   res: ServerResponse,
@@ -120,6 +128,20 @@ async function handle(
     return reply(deps, res, provider, 400, 'aborted', { error: 'incomplete request body' }, started);
   }
   const host = requestHost(req.headers, deps.trustProxy);
+  const retryAfter = buckets.take(`${provider} ${host ?? ''}`);
+  if (retryAfter > 0)
+    return reply(
+      deps,
+      res,
+      provider,
+      429,
+      'rate_limited',
+      { error: 'too many requests for this host, retry later' },
+      started,
+      {
+        'retry-after': String(retryAfter),
+      },
+    );
   const account = host ? await deps.accounts.find(provider, host) : null;
   if (!account)
     return reply(

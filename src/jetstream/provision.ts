@@ -26,6 +26,12 @@ export interface ProvisionOptions {
   /** How long a delivery may stay unacknowledged (handlers extend it with `working()`). */
   ackWaitMs?: number;
   maxAckPending?: number;
+  /**
+   * Byte cap of the events stream (`EVENTS_STREAM_MAX_BYTES`, default 10 GiB), with discard-new: a full stream
+   * refuses new messages (the webhook answers 503, the provider retries) and never deletes stored events. JetStream
+   * reserves the cap from the server's storage when the stream is created; omitted, the stream has no byte cap.
+   */
+  eventsMaxBytes?: number;
 }
 
 export type ProvisionAction = 'created' | 'updated' | 'unchanged';
@@ -84,10 +90,11 @@ async function ensureStream(jsm: JetStreamManager, desired: DesiredStream): Prom
     current.duplicate_window !== desired.duplicate_window ||
     current.max_age !== desired.max_age ||
     current.discard !== desired.discard ||
+    current.max_bytes !== (desired.max_bytes ?? -1) ||
     current.num_replicas !== desired.num_replicas;
   if (!drifted) return 'unchanged';
-  const { subjects, duplicate_window, max_age, discard, num_replicas } = desired;
-  await jsm.streams.update(desired.name, { subjects, duplicate_window, max_age, discard, num_replicas });
+  const { subjects, duplicate_window, max_age, discard, num_replicas, max_bytes = -1 } = desired;
+  await jsm.streams.update(desired.name, { subjects, duplicate_window, max_age, discard, num_replicas, max_bytes });
   return 'updated';
 }
 
@@ -128,7 +135,7 @@ async function ensureConsumer(
  * their configuration drifted from the one derived here. Safe to run at every start, from several workers.
  */
 export async function provisionJetStream(nc: NatsConnection, options: ProvisionOptions): Promise<ProvisionResult> {
-  const { prefix, maxDeliver, backoffMs, ackWaitMs = 30_000, maxAckPending = 1000 } = options;
+  const { prefix, maxDeliver, backoffMs, ackWaitMs = 30_000, maxAckPending = 1000, eventsMaxBytes = -1 } = options;
   if (!Number.isInteger(maxDeliver) || maxDeliver < 1)
     throw new Error(`maxDeliver must be a positive integer, got ${maxDeliver}`);
   const names = jetStreamNames(prefix);
@@ -145,6 +152,8 @@ export async function provisionJetStream(nc: NatsConnection, options: ProvisionO
     name: names.eventsStream,
     subjects: [names.eventsSubjects],
     max_age: nanos(30 * DAY_MS),
+    max_bytes: eventsMaxBytes,
+    discard: DiscardPolicy.New,
   });
   const dlqStream = await ensureStream(jsm, {
     ...base,

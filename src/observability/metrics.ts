@@ -1,6 +1,12 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** What `/metrics` shows of JetStream. */
+export interface JetStreamState {
+  dlqMessages: number;
+  consumerPending: number;
+}
+
 /** Prometheus metrics of one process, in their own registry (tests create several apps per process). */
 export class Metrics {
   readonly registry = new Registry();
@@ -49,23 +55,39 @@ export class Metrics {
   });
 
   /** Reads JetStream state on scrape (set by the composition root); never on the hot path. */
-  jetStreamProbe: (() => Promise<{ dlqMessages: number; consumerPending: number }>) | null = null;
+  jetStreamProbe: (() => Promise<JetStreamState>) | null = null;
+
+  /** How long one probe answers every scrape: scrapers (several Prometheus replicas, people) never load JetStream. */
+  static readonly JETSTREAM_PROBE_TTL_MS = 5000;
+  #probed: { at: number; state: Promise<JetStreamState> } | null = null;
+
+  /** One probe serves both gauges and every scrape for JETSTREAM_PROBE_TTL_MS (concurrent scrapes share it too). */
+  private async jetStreamState(): Promise<JetStreamState | null> {
+    if (!this.jetStreamProbe) return null;
+    const now = Date.now();
+    if (!this.#probed || now - this.#probed.at >= Metrics.JETSTREAM_PROBE_TTL_MS) {
+      this.#probed = { at: now, state: this.jetStreamProbe() };
+    }
+    return this.#probed.state;
+  }
 
   readonly dlqDepth = new Gauge({
     name: 'payments_dlq_messages',
-    help: 'Messages waiting in the dead-letter stream',
+    help: 'Messages waiting in the dead-letter stream (read at most every 5 s)',
     registers: [this.registry],
     collect: async () => {
-      if (this.jetStreamProbe) this.dlqDepth.set((await this.jetStreamProbe()).dlqMessages);
+      const state = await this.jetStreamState();
+      if (state) this.dlqDepth.set(state.dlqMessages);
     },
   });
 
   readonly consumerPending = new Gauge({
     name: 'payments_consumer_pending_messages',
-    help: 'Messages not yet delivered to the settlement consumer',
+    help: 'Messages not yet delivered to the settlement consumer (read at most every 5 s)',
     registers: [this.registry],
     collect: async () => {
-      if (this.jetStreamProbe) this.consumerPending.set((await this.jetStreamProbe()).consumerPending);
+      const state = await this.jetStreamState();
+      if (state) this.consumerPending.set(state.consumerPending);
     },
   });
 

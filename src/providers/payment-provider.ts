@@ -104,8 +104,18 @@ export class UnknownProviderError extends Error {
   }
 }
 
-/** The provider refused the request's parameters; the message is safe to show. */
-export class ProviderRequestError extends Error {}
+/**
+ * The provider refused the request's parameters. The message is our own wording, safe to show; `detail` is the
+ * provider's own text (which may quote anything the request carried), for logs only.
+ */
+export class ProviderRequestError extends Error {
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
 
 /** The provider already saw our Idempotency-Key with other parameters (a client key reused for a different request). */
 export class ProviderIdempotencyError extends Error {}

@@ -36,6 +36,9 @@ export function providerUserError(
   const prefix = (message: string) => (wording.refused ? `${wording.refused}: ${message}` : message);
   if (error instanceof UnknownProviderError) return new BadUserInputError(error.message);
   if (error instanceof InvalidCredentialsError || error instanceof ProviderRequestError) {
+    // the provider's own text may quote the request: the log keeps it, the user gets our words
+    if (error instanceof ProviderRequestError && error.detail)
+      log.info({ provider, detail: error.detail }, 'provider refused');
     return new BadUserInputError(prefix(error.message));
   }
   if (error instanceof ProviderIdempotencyError) return new ConflictError(wording.idempotencyConflict ?? error.message);

@@ -26,6 +26,9 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     PAYMENTS_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
     LOG_LEVEL: 'info',
     SETTLEMENT_BACKOFF_MS: '100,200,400',
+    // JetStream reserves a stream's byte cap on creation: the 10 GiB default × every test stream would exhaust the
+    // shared server's storage ("insufficient storage resources available").
+    EVENTS_STREAM_MAX_BYTES: String(64 * 1024 * 1024),
     ...extra,
   };
 }

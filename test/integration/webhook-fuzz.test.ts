@@ -15,6 +15,7 @@ import { startFakeMollie, type FakeMollie } from '../fakes/mollie/fake-mollie.se
 import { startFakeStripe, type FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
 import { invoiceRow, sqlOn } from '../helpers/db.js';
 import { insertInvoice } from '../helpers/fixtures.js';
+import { flood, tally } from '../helpers/fuzz/flood.js';
 import { buildMollieCase, mollieCase, type MollieCaseMutations } from '../helpers/fuzz/mollie-mutations.js';
 import { sendWire, type WireRequest } from '../helpers/fuzz/raw-http.js';
 import { buildStripeCase, stripeCase, type StripeCaseMutations } from '../helpers/fuzz/stripe-mutations.js';
@@ -312,5 +313,45 @@ describe('regressions found by the fuzzer', () => {
     await eventually(async () => (await aborted()) === abortedBefore + 1);
     expect(await serverErrors()).toBe(errorsBefore);
     expect(service.logs.text).not.toContain('webhook handler failed');
+  });
+});
+
+describe('per-host flood', () => {
+  // Its own service with a lower limit, so the flood outruns the refill even on a loaded machine.
+  let flooded: TestService;
+  let floodStripe: FakeStripe;
+  let ws: StripeWorkspace;
+  beforeAll(async () => {
+    floodStripe = await startFakeStripe();
+    flooded = await startTestService({ STRIPE_API_URL: floodStripe.url, WEBHOOK_RATE_PER_HOST: '20,200' }, [
+      '--role',
+      'api',
+    ]);
+    ws = await StripeWorkspace.connect(flooded, floodStripe);
+  });
+  afterAll(async () => {
+    await flooded?.stop();
+    await floodStripe?.close();
+  });
+
+  it('600 signed copies of one event for one host: only 200 or 429, never a 5xx, the event stored once', async () => {
+    const invoice = await insertInvoice(flooded.orm, { workspaceId: ws.caller.workspaceId });
+    const event = ws.sessionEvent('checkout.session.completed', invoice.id, { amountMinor: 1_234 });
+    const floodJsm = await jetstreamManager(flooded.nats);
+    const stored = async () => (await floodJsm.streams.info(flooded.names.eventsStream)).state.messages;
+    const storedBefore = await stored();
+    const started = Date.now();
+    const statuses = await flood(async () => (await ws.send(event)).status, 600, 50);
+    const seconds = (Date.now() - started) / 1000;
+    const counts = tally(statuses);
+    expect(Object.keys(counts).sort(), JSON.stringify(counts)).toEqual(['200', '429']);
+    // The burst plus what flowed in meanwhile got through; the rest was refused before any lookup.
+    expect(counts[200]).toBeGreaterThanOrEqual(200);
+    expect(counts[200]).toBeLessThanOrEqual(200 + Math.ceil(seconds * 20) + 1);
+    const fiveHundreds = (await flooded.metrics.httpRequests.get()).values.filter(
+      (value) => Number(value.labels.status) >= 500,
+    );
+    expect(fiveHundreds).toEqual([]);
+    expect(await stored()).toBe(storedBefore + 1);
   });
 });

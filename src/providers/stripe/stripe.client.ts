@@ -1,5 +1,5 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
-import { fingerprintSecret } from '../../crypto/secret-display.js';
 
 /** Builds (and caches) Stripe SDK clients per secret key; injected into the adapter so tests point it at a fake. */
 export type StripeClientFactory = (secretKey: string) => Stripe;
@@ -7,9 +7,12 @@ export type StripeClientFactory = (secretKey: string) => Stripe;
 export function stripeClientFactory(apiUrl: string | null): StripeClientFactory {
   const base = apiUrl ? new URL(apiUrl) : null;
   const cache = new Map<string, Stripe>();
+  // The map never holds a secret as a key (the client itself must hold it). The key is a full-length HMAC-SHA-256
+  // under a key of this factory alone: two secrets never share a client (a truncated fingerprint could collide), and
+  // the cache keys are worthless outside this process.
+  const cacheKeyKey = randomBytes(32);
   return (secretKey) => {
-    // Cache by fingerprint so the map never holds a secret as a key; the client itself must hold it.
-    const cacheKey = fingerprintSecret(secretKey);
+    const cacheKey = stripeClientCacheKey(cacheKeyKey, secretKey);
     let client = cache.get(cacheKey);
     if (!client) {
       client = new Stripe(secretKey, {
@@ -30,3 +33,7 @@ export function stripeClientFactory(apiUrl: string | null): StripeClientFactory 
     return client;
   };
 }
+
+/** The cache key of a secret: HMAC-SHA-256 (all 256 bits) under the factory's random key. */
+export const stripeClientCacheKey = (key: Buffer, secretKey: string): string =>
+  createHmac('sha256', key).update(secretKey, 'utf8').digest('base64');

@@ -62,6 +62,20 @@ const CHECKOUT_OUTCOMES: Record<string, PaymentUpdate['outcome'] | 'by_payment_s
   'checkout.session.expired': 'cancelled',
 };
 
+/**
+ * `checkout.session.completed`: `paid` and `no_payment_required` are paid, `unpaid` (an asynchronous method) is
+ * pending. Anything else — missing, or a status Stripe adds later — is refused rather than guessed: the event is
+ * retried and then dead-lettered with this message.
+ */
+function completedOutcome(paymentStatus: unknown): PaymentUpdate['outcome'] {
+  if (paymentStatus === 'paid' || paymentStatus === 'no_payment_required') return 'succeeded';
+  if (paymentStatus === 'unpaid') return 'pending';
+  const shown = typeof paymentStatus === 'string' ? JSON.stringify(paymentStatus.slice(0, 40)) : String(paymentStatus);
+  throw new Error(
+    `checkout.session.completed with an unknown payment_status ${shown} (expected paid, unpaid or no_payment_required)`,
+  );
+}
+
 /** Stripe's refund statuses in our vocabulary; one not listed here (a new one) counts as still pending. */
 const REFUND_STATES: Record<string, RefundState> = {
   pending: 'pending',
@@ -108,8 +122,7 @@ export function interpretStripeEvent(event: unknown): InterpretedEvent {
       kind: 'payment',
       reference: object.id as string,
       providerPaymentId: idOf(object.payment_intent),
-      outcome:
-        outcome === 'by_payment_status' ? (object.payment_status === 'unpaid' ? 'pending' : 'succeeded') : outcome,
+      outcome: outcome === 'by_payment_status' ? completedOutcome(object.payment_status) : outcome,
       amountMinor: fromStripeAmount(object.amount_total, currency),
       currency,
       invoiceId: ours.invoiceId ?? str(object.client_reference_id),

@@ -235,6 +235,116 @@ const CASES: Case[] = [
   })),
 ];
 
+/**
+ * Secret echo table: every secret input field × malformed shapes, as an inline literal and as a variable. graphql-js
+ * repeats the offending value (the whole input object for a missing or unknown field) in its messages; no response
+ * body may ever contain the secret.
+ */
+type Literal = string | number | boolean | null | { enum: string } | Literal[] | { [key: string]: Literal };
+
+/** Prints a GraphQL literal: `{ enum: 'X' }` is an enum value, other objects are input objects. */
+function printLiteral(value: Literal): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `[${value.map(printLiteral).join(', ')}]`;
+  if (typeof value === 'object') {
+    if ('enum' in value && typeof value.enum === 'string' && Object.keys(value).length === 1) return value.enum;
+    return `{ ${Object.entries(value)
+      .map(([key, inner]) => `${key}: ${printLiteral(inner)}`)
+      .join(', ')} }`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The JSON form of a literal, for variables (an enum value becomes its name). */
+function toVariable(value: Literal): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(toVariable);
+  if ('enum' in value && typeof value.enum === 'string' && Object.keys(value).length === 1) return value.enum;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, toVariable(inner)]));
+}
+
+const SECRET_FIELDS = [
+  {
+    field: 'secretKey',
+    mutation: 'saveStripeKeys',
+    inputType: 'SaveStripeKeysInput',
+    secret: () => `sk_test_${randomUUID().replaceAll('-', '')}LEAK`,
+    base: (secret: string) => ({
+      secretKey: secret,
+      publishableKey: 'pk_test_abcdefghijklmnop',
+      mode: { enum: 'TEST' },
+      offerCardPayments: true,
+    }),
+  },
+  {
+    field: 'webhookSecret',
+    mutation: 'saveStripeKeys',
+    inputType: 'SaveStripeKeysInput',
+    secret: () => `whsec_${randomUUID().replaceAll('-', '')}LEAK`,
+    base: (secret: string) => ({
+      secretKey: 'sk_test_abcdefghijklmnop4242',
+      publishableKey: 'pk_test_abcdefghijklmnop',
+      webhookSecret: secret,
+      mode: { enum: 'TEST' },
+      offerCardPayments: true,
+    }),
+  },
+  {
+    field: 'apiKey',
+    mutation: 'saveMollieKeys',
+    inputType: 'SaveMollieKeysInput',
+    secret: () => `test_${randomUUID().replaceAll('-', '')}LEAK`,
+    base: (secret: string) => ({ apiKey: secret, mode: { enum: 'TEST' }, offerCardPayments: true }),
+  },
+] as const;
+
+type Input = Record<string, Literal>;
+const without = (input: Input, key: string): Input =>
+  Object.fromEntries(Object.entries(input).filter(([k]) => k !== key));
+
+/** Malformed shapes: each keeps the secret somewhere in the input. `inlineOnly` shapes have no JSON equivalent. */
+const SECRET_SHAPES: Array<{
+  shape: string;
+  build: (input: Input, field: string, secret: string) => Input;
+  inlineOnly?: boolean;
+}> = [
+  { shape: 'mode missing', build: (input) => without(input, 'mode') },
+  { shape: 'offerCardPayments missing', build: (input) => without(input, 'offerCardPayments') },
+  { shape: 'offerCardPayments of the wrong type', build: (input) => ({ ...input, offerCardPayments: 'yes' }) },
+  { shape: 'mode a number', build: (input) => ({ ...input, mode: 1 }) },
+  { shape: 'an unknown field', build: (input) => ({ ...input, secretKeyPlain: 'x' }) },
+  {
+    shape: 'the secret under an unknown field too',
+    build: (input, field, secret) => ({ ...input, [`${field}2`]: secret }),
+  },
+  { shape: 'mode null', build: (input) => ({ ...input, mode: null }) },
+  { shape: 'offerCardPayments null', build: (input) => ({ ...input, offerCardPayments: null }) },
+  { shape: 'mode a wrong enum', build: (input) => ({ ...input, mode: { enum: 'PAYPAL' } }) },
+  { shape: 'mode a wrong enum string', build: (input) => ({ ...input, mode: 'PAYPAL' }) },
+  { shape: 'the secret in a list', build: (input, field, secret) => ({ ...input, [field]: [secret] }) },
+  { shape: 'the secret in an object', build: (input, field, secret) => ({ ...input, [field]: { value: secret } }) },
+  {
+    shape: 'the secret in a list, mode missing',
+    build: (input, field, secret) => without({ ...input, [field]: [secret] }, 'mode'),
+  },
+  {
+    shape: 'the secret unquoted (an enum value)',
+    build: (input, field, secret) => ({ ...input, [field]: { enum: secret } }),
+    inlineOnly: true,
+  },
+];
+
+const SECRET_CASES = SECRET_FIELDS.flatMap((target) =>
+  SECRET_SHAPES.flatMap(({ shape, build, inlineOnly }) =>
+    (inlineOnly ? (['inline'] as const) : (['inline', 'variable'] as const)).map((form) => ({
+      name: `${target.mutation} ${target.field}: ${shape} (${form})`,
+      target,
+      form,
+      build: (secret: string) => build(target.base(secret) as Input, target.field, secret),
+    })),
+  ),
+);
+
 describe('input validation of every mutation argument', () => {
   let service: TestService;
   let stripe: FakeStripe;
@@ -299,6 +409,40 @@ describe('input validation of every mutation argument', () => {
     );
     expect(JSON.stringify(result)).not.toContain('stacktrace');
     expect(await snapshot()).toEqual(before);
+  });
+
+  const leaked: string[] = [];
+  it.each(SECRET_CASES.map((testCase) => [testCase.name, testCase] as const))(
+    'no secret echo: %s',
+    async (_name, { target, form, build }) => {
+      const secret = target.secret();
+      leaked.push(secret);
+      const input = build(secret);
+      const selection = `${target.mutation}(input: ${form === 'inline' ? printLiteral(input) : '$input'}) { provider }`;
+      const query =
+        form === 'inline' ? `mutation { ${selection} }` : `mutation ($input: ${target.inputType}!) { ${selection} }`;
+      const response = await fetch(`${service.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(owner)}` },
+        body: JSON.stringify({ query, variables: form === 'variable' ? { input: toVariable(input) } : {} }),
+      });
+      const text = await response.text();
+      const body = JSON.parse(text) as { errors?: Array<{ message: string; extensions?: { code?: string } }> };
+      expect(response.status).toBe(400);
+      expect(body.errors?.[0]?.extensions?.code).toBe(
+        form === 'inline' ? 'GRAPHQL_VALIDATION_FAILED' : 'BAD_USER_INPUT',
+      );
+      // The secret, or any recognisable piece of it, is nowhere in the body.
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(secret.slice(-20));
+      // The message still says what is wrong.
+      expect(body.errors?.[0]?.message).toMatch(/Field|field|type|enum|String|Boolean|PaymentMode|provided|defined/);
+    },
+  );
+
+  it('logged none of the secrets of the echo table', () => {
+    expect(leaked.length).toBe(SECRET_CASES.length);
+    for (const secret of leaked) expect(service.logs.text).not.toContain(secret.slice(-20));
   });
 
   it('never logged an internal error for any of them', () => {

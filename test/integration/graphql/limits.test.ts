@@ -109,6 +109,28 @@ describe('GraphQL limits at their defaults', () => {
     expect((await service.gql<Record<string, unknown>>(aliased(50), undefined, token)).errors).toBeUndefined();
   });
 
+  it('refuses more than 5 root mutation fields per operation (aliases, fragments) before any SQL', async () => {
+    const owner = await tokenFor(newCaller(['owner'], caller.workspaceId));
+    const disconnects = (count: number) =>
+      Array.from({ length: count }, (_, i) => `d${i}: disconnectPaymentProvider(provider: STRIPE)`).join(' ');
+    for (const query of [
+      `mutation { ${disconnects(50)} }`,
+      `mutation { ${disconnects(6)} }`,
+      `mutation { ...M ...M } fragment M on Mutation { ${disconnects(3)} }`,
+    ]) {
+      const refused = await measured(() => service.gql(query, undefined, owner));
+      expect(refused.result.status).toBe(400);
+      expect(refused.result.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/^The operation runs (50|6) mutations; at most 5 mutation fields are allowed/),
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      });
+      expect(refused.statements).toEqual([]);
+    }
+    const five = await service.gql<Record<string, boolean>>(`mutation { ${disconnects(5)} }`, undefined, owner);
+    expect(five.errors).toBeUndefined();
+    expect(Object.keys(five.data ?? {})).toHaveLength(5);
+  });
+
   it('rejects HTTP batching (an array body) with 400 and executes none of its operations', async () => {
     const owner = newCaller(['owner'], caller.workspaceId);
     const batch = [

@@ -1,4 +1,4 @@
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetStreamNames } from '../../../src/jetstream/names.js';
@@ -21,6 +21,36 @@ describe('provisionJetStream', () => {
     await nc.close();
   });
 
+  it('applies the events byte cap in place to an existing stream, keeping what it stores', async () => {
+    const capPrefix = uniquePrefix();
+    const capNames = jetStreamNames(capPrefix);
+    try {
+      // A stream as an older version created it: discard old, no byte cap.
+      await jsm.streams.add({
+        name: capNames.eventsStream,
+        subjects: [capNames.eventsSubjects],
+        storage: StorageType.File,
+      });
+      await nc.request(`${capPrefix}.events.stripe.ws`, new TextEncoder().encode('{"kept":true}'));
+      const result = await provisionJetStream(nc, {
+        prefix: capPrefix,
+        maxDeliver: 3,
+        backoffMs: [100],
+        eventsMaxBytes: 4096,
+      });
+      expect(result.eventsStream).toBe('updated');
+      const info = await jsm.streams.info(capNames.eventsStream);
+      expect(info.config).toMatchObject({ max_bytes: 4096, discard: 'new' });
+      expect(info.state.messages).toBe(1);
+      expect(
+        (await provisionJetStream(nc, { prefix: capPrefix, maxDeliver: 3, backoffMs: [100], eventsMaxBytes: 4096 }))
+          .eventsStream,
+      ).toBe('unchanged');
+    } finally {
+      await deleteStreams(nc, capPrefix);
+    }
+  });
+
   it('creates streams and consumer once, then finds nothing to change', async () => {
     const options = { prefix, maxDeliver: 3, backoffMs: [100, 60_000, 400, 800] };
     expect(await provisionJetStream(nc, options)).toMatchObject({
@@ -38,7 +68,8 @@ describe('provisionJetStream', () => {
     expect(events).toMatchObject({
       subjects: [names.eventsSubjects],
       storage: 'file',
-      discard: 'old',
+      discard: 'new',
+      max_bytes: -1,
       num_replicas: 1,
     });
     expect(events.duplicate_window).toBe(nanos(120_000));

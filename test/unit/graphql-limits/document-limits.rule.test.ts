@@ -90,6 +90,35 @@ describe('documentLimitsRule', () => {
     ).toEqual(['The operation uses 61 aliased fields; at most 60 aliases are allowed.']);
   });
 
+  it('counts root mutation fields, aliases included and fragments expanded', () => {
+    const disconnects = (count: number) =>
+      Array.from({ length: count }, (_, i) => `d${i}: disconnectPaymentProvider(provider: STRIPE)`).join(' ');
+    expect(check(`mutation { ${disconnects(5)} }`)).toEqual([]);
+    expect(check(`mutation { ${disconnects(5)} __typename }`)).toEqual([]);
+    expect(check(`mutation { ${disconnects(6)} }`)).toEqual([
+      'The operation runs 6 mutations; at most 5 mutation fields are allowed per operation.',
+    ]);
+    // 50 aliased mutations fit under the alias and cost limits, not under this one.
+    expect(check(`mutation Many { ${disconnects(50)} }`)).toEqual([
+      'Operation "Many" runs 50 mutations; at most 5 mutation fields are allowed per operation.',
+    ]);
+    expect(
+      check(
+        `mutation { ...M ... on Mutation { ...M } disconnectPaymentProvider(provider: MOLLIE) } fragment M on Mutation { ${disconnects(2)} }`,
+      ),
+    ).toEqual([]);
+    expect(
+      check(`mutation { ...M ... on Mutation { ...M ...M } } fragment M on Mutation { ${disconnects(2)} }`),
+    ).toEqual(['The operation runs 6 mutations; at most 5 mutation fields are allowed per operation.']);
+    expect(check(`mutation { ${disconnects(2)} }`, { ...DEFAULTS, maxMutations: 1 })).toEqual([
+      'The operation runs 2 mutations; at most 1 mutation fields are allowed per operation.',
+    ]);
+    // Queries are not mutations: 6 root fields are fine.
+    expect(
+      check(`{ ${Array.from({ length: 6 }, (_, i) => `q${i}: paymentProviders { provider }`).join(' ')} }`),
+    ).toEqual([]);
+  });
+
   it('measures exponential fragment spreads and fragment cycles without blowing up', () => {
     // Each fragment spreads the next twice, so the operation holds 2^40 − 1 aliased fields once expanded.
     const levels = 40;

@@ -13,6 +13,7 @@ describe('GraphQL limits configuration', () => {
       maxDepth: 10,
       maxCost: 20_000,
       maxAliases: 50,
+      maxMutations: 5,
       maxEntities: 500,
       maxTokens: 2_000,
       introspection: true,
@@ -29,11 +30,20 @@ describe('GraphQL limits configuration', () => {
         GRAPHQL_MAX_DEPTH: '6',
         GRAPHQL_MAX_COST: '5000',
         GRAPHQL_MAX_ALIASES: '0',
+        GRAPHQL_MAX_MUTATIONS: '2',
         GRAPHQL_MAX_ENTITIES: '100',
         GRAPHQL_MAX_TOKENS: '800',
         GRAPHQL_INTROSPECTION: 'no',
       }),
-    ).toEqual({ maxDepth: 6, maxCost: 5000, maxAliases: 0, maxEntities: 100, maxTokens: 800, introspection: false });
+    ).toEqual({
+      maxDepth: 6,
+      maxCost: 5000,
+      maxAliases: 0,
+      maxMutations: 2,
+      maxEntities: 100,
+      maxTokens: 800,
+      introspection: false,
+    });
   });
 
   it.each([
@@ -43,6 +53,8 @@ describe('GraphQL limits configuration', () => {
     ['GRAPHQL_MAX_COST', '-5'],
     ['GRAPHQL_MAX_COST', '1e6'],
     ['GRAPHQL_MAX_ALIASES', 'many'],
+    ['GRAPHQL_MAX_MUTATIONS', '0'],
+    ['GRAPHQL_MAX_MUTATIONS', 'five'],
     ['GRAPHQL_MAX_ENTITIES', '0'],
     ['GRAPHQL_MAX_TOKENS', '50'],
     ['GRAPHQL_INTROSPECTION', 'maybe'],
