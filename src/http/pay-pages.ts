@@ -8,6 +8,10 @@ const PAGES = {
     'Payment cancelled',
     'No payment was made. You can go back to your invoice email and use the pay link again whenever you like.',
   ],
+  too_many: [
+    'Please wait a moment',
+    'This payment link was opened many times in a short while. Please wait a minute, then open it again.',
+  ],
   unknown: ['Payment link not found', 'This payment link does not exist. Please check the link in your invoice email.'],
   paid: ['Already paid', 'This invoice has already been paid. Thank you! There is nothing more to pay.'],
   void: [

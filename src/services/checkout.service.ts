@@ -18,6 +18,8 @@ export type ClickOutcome =
 
 /** A session this close to expiry is not handed to a customer: they need time to type their card. */
 const REUSE_MIN_REMAINING_MS = 10 * 60 * 1000;
+/** A session created this recently by a click is reused without confirming with the provider that it is open. */
+const REUSE_WITHOUT_CHECK_MS = 60 * 1000;
 
 /**
  * `GET /pay/:token`: re-checks the invoice and provider at click time, reuses an open session for the same
@@ -106,6 +108,11 @@ export class CheckoutService {
     for (const row of pending) {
       const fresh = row.expiresAt && row.expiresAt.getTime() - Date.now() > REUSE_MIN_REMAINING_MS;
       if (!reuse && row.amountMinor === amountMinor && fresh && row.provider === adapter.provider) {
+        // Created moments ago by an earlier click: reused without asking the provider (clicks cost no API calls).
+        if (row.checkoutUrl && Date.now() - row.createdAt.getTime() < REUSE_WITHOUT_CHECK_MS) {
+          reuse = row.checkoutUrl;
+          continue;
+        }
         const current = await adapter.getCheckout(credentials, row.providerReference);
         if (current.status === 'open' && current.url) {
           reuse = current.url;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AuthContext } from '../auth/auth-context.js';
 import { fingerprintSecret, maskSecret } from '../crypto/secret-display.js';
@@ -95,6 +95,17 @@ export class ProviderSettingsService {
     created: CreatedWebhookEndpoint | null,
   ): Promise<{ account: PaymentProviderAccount; replaced: EndpointToDelete | null }> {
     const accounts = await this.lockAccounts(tx, auth.workspaceId);
+    const holder = await tx.findOne(PaymentProviderAccount, {
+      provider,
+      workspaceId: { $ne: auth.workspaceId },
+      secretKeySealed: { $ne: null },
+      [raw('lower(workspace_domain)')]: auth.workspaceDomain.toLowerCase(),
+    });
+    if (holder) {
+      throw new ConflictError(
+        `${auth.workspaceDomain} is already connected to ${PROVIDER_DISPLAY_NAMES[provider]} by another workspace; webhooks are routed by domain, so one domain serves one workspace per provider`,
+      );
+    }
     const existing = accounts.find((row) => row.provider === provider);
     // a save after a disconnect (even within its grace window) connects anew; a save while connected rotates
     const firstSave = !existing?.secretKeySealed || Boolean(existing.disconnectedAt);

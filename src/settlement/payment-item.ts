@@ -41,6 +41,14 @@ export function checkPaymentTarget({ workspaceId, update }: PaymentItem): Foreig
   return null;
 }
 
+/** Amounts are safe integers ≥ 0 in minor units; anything else is a malformed event (retried, then dead-lettered). */
+export function checkAmount({ update }: PaymentItem): SettlementError | null {
+  if (Number.isSafeInteger(update.amountMinor) && update.amountMinor >= 0) return null;
+  return new SettlementError(
+    `payment ${update.reference} has amount ${String(update.amountMinor)}, not a whole number of minor units between 0 and 2^53`,
+  );
+}
+
 /**
  * Checks against the locked invoice: it exists in the workspace (it may not have reached this database yet: retried
  * with backoff, then dead-lettered) and is in the payment's currency.

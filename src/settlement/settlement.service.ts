@@ -24,6 +24,7 @@ import {
 } from '../vocabulary/index.js';
 import {
   anotherInvoice,
+  checkAmount,
   checkInvoice,
   checkPaymentTarget,
   singlePayment,
@@ -103,17 +104,34 @@ export class SettlementService {
    * them. An event that cannot apply writes nothing and gets its own error; the others still commit.
    */
   async applyPayments(items: PaymentItem[]): Promise<Array<SettleOutcome | Error>> {
-    const results: Array<Applied | Error> = items.map(() => ({ outcome: 'applied' }));
-    const order = items.map((_, index) => index);
+    const results: Array<Applied | Error> = items.map((item) => checkAmount(item) ?? { outcome: 'applied' });
     // foreign events lock nothing (last); the others lock their invoices in id order
     const key = (index: number) => (checkPaymentTarget(items[index]) ? '~' : items[index].update.invoiceId!);
-    order.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-    try {
-      await this.orm.em.fork().transactional(async (tx) => {
-        for (const index of order) results[index] = await this.settlePayment(tx, items[index]);
-      });
-    } catch (error) {
-      for (const index of order) results[index] = error instanceof Error ? error : new Error(String(error));
+    let pending = items
+      .map((_, index) => index)
+      .filter((index) => !(results[index] instanceof Error))
+      .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    // One event that cannot apply (an SQL error) never fails the others: its batch is retried at once without it.
+    while (pending.length > 0) {
+      let current: number | null = null;
+      try {
+        await this.orm.em.fork().transactional(async (tx) => {
+          for (const index of pending) {
+            current = index;
+            results[index] = await this.settlePayment(tx, items[index]);
+          }
+          current = null;
+        });
+        break;
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        if (current === null) {
+          for (const index of pending) results[index] = failure; // the commit itself failed: all are retried
+          break;
+        }
+        results[current] = failure;
+        pending = pending.filter((index) => index !== current);
+      }
     }
     results.forEach((result, index) => this.notify(items[index], result));
     return results.map((result) => (result instanceof Error ? result : result.outcome));
@@ -194,12 +212,23 @@ export class SettlementService {
       for (const update of event.updates) {
         if (update.kind === 'payment') {
           const item: PaymentItem = { ...claim, update };
+          const invalid = checkAmount(item);
+          if (invalid) throw invalid;
           const ledger = toLedgerPayment(item);
           const invoice = await this.lockInvoice(tx, workspaceId, ledger.invoiceId);
           const mismatch = checkInvoice(item, invoice.id, invoice.currency);
           if (mismatch) throw mismatch;
           if (!(await settlePaymentRow(tx, ledger))) throw anotherInvoice(item, invoice.id);
         } else {
+          const amounts =
+            update.kind === 'charge_refunded'
+              ? [update.amountRefundedMinor, ...update.refunds.map((r) => r.amountMinor)]
+              : [update.amountMinor];
+          if (!amounts.every((amount) => Number.isSafeInteger(amount) && amount >= 0)) {
+            throw new SettlementError(
+              `${event.type} ${event.eventId} has an amount that is not a whole number of minor units between 0 and 2^53`,
+            );
+          }
           const lock = (invoiceId: string) => this.lockInvoice(tx, workspaceId, invoiceId);
           touched.add((await this.refunds.apply(tx, provider, workspaceId, event.eventId, update, lock)).id);
         }

@@ -180,6 +180,55 @@ describe('settlement rules (the SQL itself)', () => {
     ).toEqual([{ n: 2 }]);
   });
 
+  it('an event that fails in SQL never fails its batch: the others commit at once, it alone gets the error', async () => {
+    const settlement = new SettlementService(
+      orm,
+      new ProviderRegistry([]),
+      new AccountSecrets(parseKeyRing(TEST_ENCRYPTION_KEYS)),
+    );
+    const workspaceId = randomUUID();
+    const invoices = await Promise.all([1, 2, 3].map(() => insertInvoice(orm, { workspaceId, totalMinor: 500 })));
+    const item = (invoiceId: string, reference: string) => ({
+      provider: Provider.STRIPE,
+      workspaceId,
+      eventId: `evt_${randomUUID()}`,
+      type: 'checkout.session.completed',
+      streamSequence: null,
+      update: {
+        kind: 'payment' as const,
+        reference,
+        providerPaymentId: null,
+        outcome: 'succeeded' as const,
+        amountMinor: 500,
+        currency: 'EUR',
+        invoiceId,
+        metadataWorkspaceId: workspaceId,
+        occurredAt: new Date(),
+      },
+    });
+    // PostgreSQL cannot store a NUL character: that event's statement fails inside the shared transaction
+    const outcomes = await settlement.applyPayments([
+      item(invoices[0].id, `cs_test_${randomUUID()}`),
+      item(invoices[1].id, 'cs_test_\u0000poison'),
+      item(invoices[2].id, `cs_test_${randomUUID()}`),
+    ]);
+    expect(outcomes.map((outcome) => (outcome instanceof Error ? 'error' : outcome))).toEqual([
+      'applied',
+      'error',
+      'applied',
+    ]);
+    const rows = await orm.em
+      .fork()
+      .execute<Array<{ status: string }>>('select status from invoices where id in (?, ?) order by status', [
+        invoices[0].id,
+        invoices[2].id,
+      ]);
+    expect(rows).toEqual([{ status: 'paid' }, { status: 'paid' }]);
+    expect((await orm.em.fork().execute('select status from invoices where id = ?', [invoices[1].id]))[0]).toEqual({
+      status: 'sent',
+    });
+  });
+
   const today = new Date().toISOString().slice(0, 10);
   const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
   it.each([

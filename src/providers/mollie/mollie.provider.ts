@@ -16,6 +16,7 @@ import { writeMetadata } from '../metadata.js';
 import { MollieClient, type MolliePayment } from './mollie.client.js';
 import { callMollie } from './mollie.errors.js';
 import {
+  COALESCE_WINDOW_MS,
   interpretMolliePayment,
   isNotFound,
   mollieRefundState,
@@ -71,9 +72,12 @@ export class MollieProvider implements PaymentProviderAdapter {
   }
 
   async interpretEvent(event: unknown, credentials: ProviderCredentials | null): Promise<InterpretedEvent> {
-    const id = (event as { id?: unknown } | null)?.id;
+    const { id, notBefore } = (event ?? {}) as { id?: unknown; notBefore?: unknown };
     if (typeof id !== 'string') throw new Error('Mollie notification without a payment id');
     if (!credentials) throw new Error('Mollie is not connected for this workspace');
+    // Fetch only once the notification's coalescing window has ended (bounded: a clock far ahead waits no longer).
+    const wait = typeof notBefore === 'number' ? Math.min(notBefore - Date.now(), 2 * COALESCE_WINDOW_MS) : 0;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     try {
       return interpretMolliePayment(
         await this.clients(credentials.secretKey).getPayment(id, ['refunds', 'chargebacks']),

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { parseDecimalToMinor } from '../../money/money.js';
 import type {
   InterpretedEvent,
@@ -13,19 +13,25 @@ import { MollieApiError, type MollieChargeback, type MolliePayment, type MollieR
 
 const PAYMENT_ID = /^tr_[A-Za-z0-9]{4,64}$/;
 
+/** Notifications of one payment within this window are one message (JetStream deduplicates on its id). */
+export const COALESCE_WINDOW_MS = 1000;
+
 /**
  * Mollie webhooks carry only `id=tr_…` and no signature: nothing in them is trusted. The id is carried to the worker,
- * which fetches the payment back from Mollie with the workspace's key. Each notification gets its own message id,
- * because Mollie notifies the same payment id for every status change and JetStream's dedup must not swallow one.
+ * which fetches the payment back from Mollie with the workspace's key. Notifications of one payment id in the same
+ * second share a message id, so a flood is one message a second (at most one Mollie call per id per second); the
+ * worker fetches only after that second has ended (`notBefore`), so every notification is followed by a fetch that
+ * started after it arrived: a state change is never missed. A later notification is a new window, a new message.
  */
-export function verifyMollieWebhook(rawBody: Buffer): VerifiedWebhook {
+export function verifyMollieWebhook(rawBody: Buffer, now = Date.now()): VerifiedWebhook {
   const id = new URLSearchParams(rawBody.toString('utf8')).get('id');
   if (!id || !PAYMENT_ID.test(id)) throw new WebhookRejectedError('expected a form body id=tr_…');
+  const window = Math.floor(now / COALESCE_WINDOW_MS);
   return {
-    eventId: `${id}@${randomUUID()}`,
+    eventId: `${id}@${window}`,
     type: 'payment.notification',
     livemode: null,
-    body: Buffer.from(JSON.stringify({ id })),
+    body: Buffer.from(JSON.stringify({ id, notBefore: (window + 1) * COALESCE_WINDOW_MS })),
   };
 }
 

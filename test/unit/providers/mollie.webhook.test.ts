@@ -232,7 +232,8 @@ describe('interpretMolliePayment: the event id is a fingerprint of the state', (
 });
 
 describe('verifyMollieWebhook', () => {
-  const verify = (body: string) => verifyMollieWebhook(Buffer.from(body));
+  const now = 1_790_000_000_250; // 250 ms into its one-second coalescing window
+  const verify = (body: string, at = now) => verifyMollieWebhook(Buffer.from(body), at);
 
   it.each([
     ['id=tr_WDqYK6vllg', 'tr_WDqYK6vllg'],
@@ -245,14 +246,16 @@ describe('verifyMollieWebhook', () => {
   ])('accepts %s', (body, id) => {
     const verified = verify(body);
     expect(verified).toMatchObject({ type: 'payment.notification', livemode: null });
-    expect(verified.eventId).toMatch(
-      new RegExp(`^${id}@[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`),
-    );
-    expect(JSON.parse(verified.body.toString('utf8'))).toEqual({ id });
+    expect(verified.eventId).toBe(`${id}@1790000000`);
+    // the worker fetches only after the window has ended: after every notification it coalesced
+    expect(JSON.parse(verified.body.toString('utf8'))).toEqual({ id, notBefore: 1_790_000_001_000 });
   });
 
-  it('gives every notification its own event id (the same payment is notified for each change)', () => {
-    expect(verify('id=tr_WDqYK6vllg').eventId).not.toBe(verify('id=tr_WDqYK6vllg').eventId);
+  it('coalesces the notifications of one payment within a second into one message; a later one is a new message', () => {
+    const first = verify('id=tr_WDqYK6vllg', now);
+    expect(verify('id=tr_WDqYK6vllg', now + 700).eventId).toBe(first.eventId);
+    expect(verify('id=tr_WDqYK6vllg', now + 750).eventId).not.toBe(first.eventId);
+    expect(verify('id=tr_Other0000', now).eventId).not.toBe(first.eventId);
   });
 
   it.each([
