@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isProvider, ProviderMode, WEBHOOK_ROUTE } from '../vocabulary/index.js';
+import { isProvider, ProviderMode, WEBHOOK_ROUTE, type Provider } from '../vocabulary/index.js';
 import { encodeEnvelope } from '../jetstream/envelope.js';
 import { eventMsgId, WorkestraHeader, type JetStreamNames } from '../jetstream/names.js';
 import { JetStreamUnavailableError, type EventPublisher } from '../jetstream/publisher.js';
 import type { Logger } from '../observability/logger.js';
-import { WebhookRejectedError } from '../providers/payment-provider.js';
+import { WebhookRejectedError, type VerifiedWebhook } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { WebhookAccounts } from '../services/webhook-accounts.js';
 import { requestHost } from './request-host.js';
@@ -101,6 +101,18 @@ function reply(
   res.end(json);
 }
 
+/** What a webhook request is answered, by outcome (the metrics label). */
+interface Answer {
+  provider: string;
+  status: number;
+  outcome: string;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+const refuse = (provider: string, status: number, outcome: string, error: string, headers?: Record<string, string>) =>
+  ({ provider, status, outcome, body: { error }, headers }) satisfies Answer;
+
 async function handle(
   deps: WebhookHandlerDeps,
   buckets: TokenBuckets,
@@ -109,99 +121,92 @@ async function handle(
   res: ServerResponse,
 ): Promise<void> {
   const started = process.hrtime.bigint();
+  const answer = await receive(deps, buckets, providerName, req);
+  reply(deps, res, answer.provider, answer.status, answer.outcome, answer.body, started, answer.headers);
+}
+
+/** The checks in order (size → rate → host → signature → parse → livemode), then the publish. */
+async function receive(
+  deps: WebhookHandlerDeps,
+  buckets: TokenBuckets,
+  providerName: string,
+  req: IncomingMessage,
+): Promise<Answer> {
   if (!isProvider(providerName) || !deps.providers.has(providerName)) {
     req.resume();
-    return reply(deps, res, 'unknown', 404, 'unknown_provider', { error: 'unknown provider' }, started);
+    return refuse('unknown', 404, 'unknown_provider', 'unknown provider');
   }
   const provider = providerName;
-  let body: Buffer;
-  try {
-    body = await readBody(req);
-  } catch (error) {
-    if (error instanceof TooLarge)
-      return reply(deps, res, provider, 413, 'too_large', { error: 'payload too large' }, started);
+  const body = await readBody(req).catch((error: unknown) =>
+    error instanceof Error ? error : new Error(String(error)),
+  );
+  if (body instanceof TooLarge) return refuse(provider, 413, 'too_large', 'payload too large');
+  if (body instanceof Error) {
     // The sender went away mid-body (the request stream errored): a client problem, not a server error; nothing is stored.
-    deps.logger.warn(
-      { provider, reason: error instanceof Error ? error.message : String(error) },
-      'webhook body not received',
-    );
-    return reply(deps, res, provider, 400, 'aborted', { error: 'incomplete request body' }, started);
+    deps.logger.warn({ provider, reason: body.message }, 'webhook body not received');
+    return refuse(provider, 400, 'aborted', 'incomplete request body');
   }
   const host = requestHost(req.headers, deps.trustProxy);
   const retryAfter = buckets.take(`${provider} ${host ?? ''}`);
-  if (retryAfter > 0)
-    return reply(
-      deps,
-      res,
-      provider,
-      429,
-      'rate_limited',
-      { error: 'too many requests for this host, retry later' },
-      started,
-      {
-        'retry-after': String(retryAfter),
-      },
-    );
+  if (retryAfter > 0) {
+    const headers = { 'retry-after': String(retryAfter) };
+    return refuse(provider, 429, 'rate_limited', 'too many requests for this host, retry later', headers);
+  }
   const account = host ? await deps.accounts.find(provider, host) : null;
-  if (!account)
-    return reply(
-      deps,
-      res,
-      provider,
-      404,
-      'unknown_host',
-      { error: 'no workspace is connected at this host' },
-      started,
-    );
+  if (!account) return refuse(provider, 404, 'unknown_host', 'no workspace is connected at this host');
   // One trace id per event, from this request through the NATS headers into the worker's settlement logs.
   const { traceId, traceparent } = continueTrace(req.headers.traceparent);
   const context = { traceId, provider, workspaceId: account.workspaceId };
-  let verified;
+  let verified: VerifiedWebhook;
   try {
     verified = deps.providers.get(provider).verifyWebhook(body, req.headers, account.webhookSecret);
   } catch (error) {
     if (!(error instanceof WebhookRejectedError)) throw error;
     deps.logger.warn({ ...context, reason: error.message }, 'webhook rejected');
-    return reply(deps, res, provider, 400, 'rejected', { error: error.message }, started);
+    return refuse(provider, 400, 'rejected', error.message);
   }
   if (verified.livemode !== null && verified.livemode !== (account.mode === ProviderMode.LIVE)) {
     deps.logger.warn({ ...context, eventId: verified.eventId }, 'webhook livemode does not match the account mode');
-    return reply(
-      deps,
-      res,
+    return refuse(
       provider,
       400,
       'wrong_mode',
-      { error: `event livemode=${verified.livemode} does not match the ${account.mode} account` },
-      started,
+      `event livemode=${verified.livemode} does not match the ${account.mode} account`,
     );
   }
-  const envelope = encodeEnvelope(provider, account.workspaceId, verified.body);
+  return store(deps, verified, traceparent, context);
+}
+
+/** 200 only once JetStream has stored the event (or knows it already); 503 when it cannot, so the provider retries. */
+async function store(
+  deps: WebhookHandlerDeps,
+  verified: VerifiedWebhook,
+  traceparent: string,
+  context: { traceId: string; provider: Provider; workspaceId: string },
+): Promise<Answer> {
+  const { provider, workspaceId } = context;
   try {
-    const ack = await deps.publisher.publish(deps.names.eventSubject(provider, account.workspaceId), envelope, {
-      msgId: eventMsgId(provider, account.workspaceId, verified.eventId),
-      headers: { [WorkestraHeader.EventType]: verified.type, traceparent },
-    });
+    const ack = await deps.publisher.publish(
+      deps.names.eventSubject(provider, workspaceId),
+      encodeEnvelope(provider, workspaceId, verified.body),
+      {
+        msgId: eventMsgId(provider, workspaceId, verified.eventId),
+        headers: { [WorkestraHeader.EventType]: verified.type, traceparent },
+      },
+    );
     if (deps.logger.isLevelEnabled('info'))
       deps.logger.info(
         { ...context, eventId: verified.eventId, type: verified.type, seq: ack.seq, duplicate: ack.duplicate },
         'webhook stored',
       );
-    reply(
-      deps,
-      res,
-      provider,
-      200,
-      ack.duplicate ? 'duplicate' : 'stored',
-      { received: true, duplicate: ack.duplicate },
-      started,
-    );
+    const outcome = ack.duplicate ? 'duplicate' : 'stored';
+    return { provider, status: 200, outcome, body: { received: true, duplicate: ack.duplicate } };
   } catch (error) {
     if (!(error instanceof JetStreamUnavailableError)) throw error;
     deps.logger.error(
       { ...context, eventId: verified.eventId, reason: error.reason },
       'webhook not stored: JetStream unavailable',
     );
-    reply(deps, res, provider, 503, 'unavailable', { error: 'temporarily unavailable, retry later' }, started);
+    return refuse(provider, 503, 'unavailable', 'temporarily unavailable, retry later');
   }
 }
