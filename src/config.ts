@@ -10,7 +10,10 @@ export interface Config {
   role: Role;
   port: number;
   databaseUrl: string;
+  /** NATS_URL: one server or several, comma-separated (a cluster). */
   natsUrl: string;
+  /** NATS_STREAM_REPLICAS: replicas of both streams (3 on a cluster), applied in place at start. */
+  natsStreamReplicas: number;
   natsSubjectPrefix: string;
   publicBaseUrl: string;
   authJwtSecret: string;
@@ -117,6 +120,17 @@ function hoursVar(env: Env, name: string, fallbackHours: number): number {
     throw new ConfigError(name, `must be a number of hours between 0 and 8760, got "${env[name]}"`);
   }
   return Math.round(Number(raw) * 3_600_000);
+}
+
+/** NATS_URL: `nats://` or `tls://` URLs, comma-separated; each is checked. */
+function natsUrlVar(env: Env): string {
+  const raw = env.NATS_URL?.trim() || 'nats://127.0.0.1:4222';
+  const servers = raw.split(',').map((server) => server.trim());
+  for (const server of servers) {
+    if (!server) throw new ConfigError('NATS_URL', 'has an empty entry in its comma-separated list');
+    urlVar({ NATS_URL: server }, 'NATS_URL', null, ['nats:', 'tls:']);
+  }
+  return servers.join(',');
 }
 
 function urlVar(env: Env, name: string, fallback: string | null, protocols: string[]): string | null {
@@ -251,7 +265,8 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
       'postgres:',
       'postgresql:',
     ])!,
-    natsUrl: urlVar(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:'])!,
+    natsUrl: natsUrlVar(env),
+    natsStreamReplicas: intVar(env, 'NATS_STREAM_REPLICAS', 1, 1, 5),
     natsSubjectPrefix: prefix,
     publicBaseUrl,
     authJwtSecret,

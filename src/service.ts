@@ -123,6 +123,7 @@ async function connectBackends(config: Config, logger: Logger, options: StartOpt
       backoffMs: config.settlementBackoffMs,
       ackWaitMs: config.settlementAckWaitMs,
       eventsMaxBytes: config.eventsStreamMaxBytes,
+      replicas: config.natsStreamReplicas,
     });
     return { orm, nats, names };
   } catch (error) {

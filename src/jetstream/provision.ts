@@ -32,6 +32,8 @@ export interface ProvisionOptions {
    * reserves the cap from the server's storage when the stream is created; omitted, the stream has no byte cap.
    */
   eventsMaxBytes?: number;
+  /** Replicas of both streams (`NATS_STREAM_REPLICAS`; 3 on a cluster); a change is applied in place. */
+  replicas?: number;
 }
 
 export type ProvisionAction = 'created' | 'updated' | 'unchanged';
@@ -135,7 +137,15 @@ async function ensureConsumer(
  * their configuration drifted from the one derived here. Safe to run at every start, from several workers.
  */
 export async function provisionJetStream(nc: NatsConnection, options: ProvisionOptions): Promise<ProvisionResult> {
-  const { prefix, maxDeliver, backoffMs, ackWaitMs = 30_000, maxAckPending = 1000, eventsMaxBytes = -1 } = options;
+  const {
+    prefix,
+    maxDeliver,
+    backoffMs,
+    ackWaitMs = 30_000,
+    maxAckPending = 1000,
+    eventsMaxBytes = -1,
+    replicas = 1,
+  } = options;
   if (!Number.isInteger(maxDeliver) || maxDeliver < 1)
     throw new Error(`maxDeliver must be a positive integer, got ${maxDeliver}`);
   const names = jetStreamNames(prefix);
@@ -144,7 +154,7 @@ export async function provisionJetStream(nc: NatsConnection, options: ProvisionO
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
-    num_replicas: 1,
+    num_replicas: replicas,
     duplicate_window: nanos(2 * 60 * 1000),
   };
   const eventsStream = await ensureStream(jsm, {

@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       role: 'all',
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/workestra_payments',
       natsUrl: 'nats://127.0.0.1:4222',
+      natsStreamReplicas: 1,
       natsSubjectPrefix: 'payments',
       publicBaseUrl: 'http://localhost:4001',
       trustProxy: false,
@@ -28,6 +29,9 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, [], 'PORT'],
     [{ DATABASE_URL: 'mysql://x/y' }, [], 'DATABASE_URL'],
     [{ NATS_URL: 'not a url' }, [], 'NATS_URL'],
+    [{ NATS_URL: 'nats://a:4222,http://b:4222' }, [], 'NATS_URL'],
+    [{ NATS_URL: 'nats://a:4222,,nats://b:4222' }, [], 'NATS_URL'],
+    [{ NATS_STREAM_REPLICAS: '0' }, [], 'NATS_STREAM_REPLICAS'],
     [{ NATS_SUBJECT_PREFIX: 'a.b' }, [], 'NATS_SUBJECT_PREFIX'],
     [{ TRUST_PROXY: 'maybe' }, [], 'TRUST_PROXY'],
     [{ SETTLEMENT_BACKOFF_MS: '100,-1' }, [], 'SETTLEMENT_BACKOFF_MS'],
@@ -204,5 +208,14 @@ describe('loadConfig', () => {
     ])('isLoopbackUrl(%s) = %s', (url, expected) => {
       expect(isLoopbackUrl(url)).toBe(expected);
     });
+  });
+
+  it('takes a cluster: several NATS servers, streams with 3 replicas', () => {
+    const config = loadConfig(
+      { NATS_URL: 'nats://n1:4222, nats://n2:4222,tls://n3:4222', NATS_STREAM_REPLICAS: '3' },
+      [],
+    );
+    expect(config.natsUrl).toBe('nats://n1:4222,nats://n2:4222,tls://n3:4222');
+    expect(config.natsStreamReplicas).toBe(3);
   });
 });
