@@ -10,6 +10,19 @@ import { SafeInt } from '../schema/scalars.js';
 import { Money } from '../schema/money.type.js';
 import { toGraphQLProvider, toPayment, toPaymentSummary, toProviderSettings } from './mappers.js';
 import { PaymentSummary } from '../schema/payment-summary.type.js';
+import { PayLinkUnavailableReason } from '../schema/enums.js';
+import type { PayLinkUnavailable } from '../services/pay-link.service.js';
+
+const UNAVAILABLE_REASONS: Record<PayLinkUnavailable, PayLinkUnavailableReason> = {
+  no_provider: PayLinkUnavailableReason.NO_PROVIDER,
+  provider_inactive: PayLinkUnavailableReason.PROVIDER_INACTIVE,
+  card_payments_off: PayLinkUnavailableReason.CARD_PAYMENTS_OFF,
+  invoice_draft: PayLinkUnavailableReason.INVOICE_DRAFT,
+  invoice_void: PayLinkUnavailableReason.INVOICE_VOID,
+  invoice_paid: PayLinkUnavailableReason.INVOICE_PAID,
+  nothing_due: PayLinkUnavailableReason.NOTHING_DUE,
+  currency_unsupported: PayLinkUnavailableReason.CURRENCY_UNSUPPORTED,
+};
 
 /** Payment fields this subgraph adds to the Invoices service's Invoice. The root is the invoice row. */
 @Resolver(() => Invoice)
@@ -19,6 +32,20 @@ export class InvoiceResolver {
     requireAuth(context, 'read');
     const rows = await context.loaders().paymentsByInvoice.load(invoice.id);
     return rows.map(toPayment);
+  }
+
+  @FieldResolver(() => PayLinkUnavailableReason, {
+    nullable: true,
+    description:
+      'Null when `payLink` would give a link; otherwise why not, so the UI or the assistant can say what to do (e.g. PROVIDER_INACTIVE: activate the provider).',
+  })
+  async payLinkUnavailableReason(
+    @Root() invoice: InvoiceRow,
+    @Ctx() context: GraphQLContext,
+  ): Promise<PayLinkUnavailableReason | null> {
+    requireAuth(context, 'read');
+    const reason = context.services.payLinks.unavailableReason(invoice, await context.loaders().accounts());
+    return reason ? UNAVAILABLE_REASONS[reason] : null;
   }
 
   @FieldResolver(() => PaymentSummary, {

@@ -66,3 +66,34 @@ registerEnumType(PaymentMode, {
     LIVE: { description: 'Live keys; real charges.' },
   },
 });
+
+export enum PayLinkUnavailableReason {
+  NO_PROVIDER = 'NO_PROVIDER',
+  PROVIDER_INACTIVE = 'PROVIDER_INACTIVE',
+  CARD_PAYMENTS_OFF = 'CARD_PAYMENTS_OFF',
+  INVOICE_DRAFT = 'INVOICE_DRAFT',
+  INVOICE_VOID = 'INVOICE_VOID',
+  INVOICE_PAID = 'INVOICE_PAID',
+  NOTHING_DUE = 'NOTHING_DUE',
+  CURRENCY_UNSUPPORTED = 'CURRENCY_UNSUPPORTED',
+}
+registerEnumType(PayLinkUnavailableReason, {
+  name: 'PayLinkUnavailableReason',
+  description: 'Why an invoice offers no pay link, and what would change that.',
+  valuesConfig: {
+    NO_PROVIDER: { description: 'No payment provider is connected to the workspace: connect Stripe or Mollie first.' },
+    PROVIDER_INACTIVE: {
+      description: 'A provider is connected but switched off: activate it (setPaymentProviderActive).',
+    },
+    CARD_PAYMENTS_OFF: {
+      description: 'The active provider does not offer card payments on invoices: turn offerCardPayments on.',
+    },
+    INVOICE_DRAFT: { description: 'The invoice is a draft: send it first.' },
+    INVOICE_VOID: { description: 'The invoice is void and cannot be paid.' },
+    INVOICE_PAID: { description: 'The invoice is paid: there is nothing to pay.' },
+    NOTHING_DUE: {
+      description: 'Nothing a card payment can collect is due (no balance, or less than the card minimum).',
+    },
+    CURRENCY_UNSUPPORTED: { description: "The invoice's currency cannot be charged by card here." },
+  },
+});

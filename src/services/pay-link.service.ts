@@ -1,12 +1,24 @@
 import type { Invoice, PaymentProviderAccount } from '../entities/index.js';
-import { PAYABLE_STATUSES } from '../vocabulary/index.js';
+import { InvoiceStatus, PAYABLE_STATUSES } from '../vocabulary/index.js';
 import { BadUserInputError } from '../errors.js';
-import { formatMinor, minimumChargeMinor } from '../money/money.js';
+import { formatMinor, isSupportedCurrency, minimumChargeMinor } from '../money/money.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 
 /** What a pay link would charge right now, or why it cannot. */
 export type ChargePlan =
-  { ok: true; amountMinor: number } | { ok: false; reason: 'not_payable' | 'no_provider' | 'too_small' };
+  | { ok: true; amountMinor: number }
+  | { ok: false; reason: 'not_payable' | 'no_provider' | 'too_small' | 'currency_unsupported' };
+
+/** Why an invoice offers no pay link (the vocabulary of `Invoice.payLinkUnavailableReason`). */
+export type PayLinkUnavailable =
+  | 'no_provider'
+  | 'provider_inactive'
+  | 'card_payments_off'
+  | 'invoice_draft'
+  | 'invoice_void'
+  | 'invoice_paid'
+  | 'nothing_due'
+  | 'currency_unsupported';
 
 /** Pay-link rules shared by the GraphQL field and the click route, so both always agree. */
 export class PayLinkService {
@@ -32,11 +44,29 @@ export class PayLinkService {
     );
   }
 
+  /** Why the invoice has no full-balance pay link right now; null when it has one. */
+  unavailableReason(invoice: Invoice, accounts: PaymentProviderAccount[]): PayLinkUnavailable | null {
+    const account = this.payingAccount(accounts);
+    const plan = this.plan(invoice, account, null);
+    if (plan.ok) return null;
+    if (invoice.status === InvoiceStatus.DRAFT) return 'invoice_draft';
+    if (invoice.status === InvoiceStatus.VOID) return 'invoice_void';
+    if (invoice.status === InvoiceStatus.PAID) return 'invoice_paid';
+    if (plan.reason === 'not_payable' || plan.reason === 'too_small') return 'nothing_due';
+    if (plan.reason === 'currency_unsupported') return 'currency_unsupported';
+    const connected = accounts.filter((row) => row.secretKeySealed && !row.disconnectedAt);
+    if (connected.length === 0) return 'no_provider';
+    const active = connected.find((row) => row.active);
+    return active ? 'card_payments_off' : 'provider_inactive';
+  }
+
   /** The amount a link charges now: its own amount (capped at the balance) or the chargeable balance. */
   plan(invoice: Invoice, account: PaymentProviderAccount | null, linkAmountMinor: number | null): ChargePlan {
     const balance = invoice.totalMinor - invoice.paidMinor;
     if (!PAYABLE_STATUSES.has(invoice.status) || balance <= 0) return { ok: false, reason: 'not_payable' };
     if (!account) return { ok: false, reason: 'no_provider' };
+    // an invoice in a currency we cannot reason about gets no pay link (never a guessed exponent, never a 500)
+    if (!isSupportedCurrency(invoice.currency)) return { ok: false, reason: 'currency_unsupported' };
     const adapter = this.providers.get(account.provider);
     const amountMinor =
       linkAmountMinor !== null
