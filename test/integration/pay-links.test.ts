@@ -123,6 +123,28 @@ describe('pay links and hosted checkout', () => {
     expect(counts).toEqual([4, 4]);
   });
 
+  it('adds paymentSummary and payLinkUnavailableReason to the 100-invoice query without another statement', async () => {
+    const invoices = await Promise.all(
+      Array.from({ length: 100 }, () => insertInvoice(service.orm, { workspaceId: caller.workspaceId })),
+    );
+    const query = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Invoice {
+      payments { id } payLink { url } providerSettings { provider } payLinkUnavailableReason
+      paymentSummary { paid { amount } refunded { amount } disputed { amount } outstanding { amount } overpaid { amount } } } } }`;
+    const reps = invoices.map((invoice) => ({ __typename: 'Invoice', id: invoice.id }));
+    service.queries.length = 0;
+    const result = await service.gql<{
+      _entities: Array<{
+        payLinkUnavailableReason: string | null;
+        paymentSummary: { outstanding: { amount: string } };
+      }>;
+    }>(query, { reps }, await tokenFor(caller));
+    expect(result.errors).toBeUndefined();
+    expect(result.data!._entities.every((entity) => entity.payLinkUnavailableReason === null)).toBe(true);
+    expect(result.data!._entities[0].paymentSummary.outstanding.amount).toBe('100.00');
+    // invoices, payments, provider accounts, pay-link tokens: the summary comes from the same ledger load
+    expect(service.queries.filter((q) => /^\s*(with|select|insert|update|delete)\b/i.test(q))).toHaveLength(4);
+  });
+
   it('keeps one stable token per invoice and a separate one per partial amount', async () => {
     const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 10_000 });
     const first = (await payLink(invoice)).link!;
