@@ -136,6 +136,11 @@ describe('connecting Stripe', () => {
         'refund.created',
         'refund.updated',
         'refund.failed',
+        'charge.dispute.created',
+        'charge.dispute.updated',
+        'charge.dispute.closed',
+        'charge.dispute.funds_withdrawn',
+        'charge.dispute.funds_reinstated',
       ],
     });
     const secret = endpoints[0].secret!;
