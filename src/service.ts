@@ -8,6 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config.js';
 import { startWorkers } from './consumers/workers.js';
+import { countOpenDisputes } from './db/dispute.repository.js';
 import { openOrm, type QueryListener } from './db/orm.js';
 import { createExpressApp, finishApp, routeName } from './http/app.js';
 import { createGraphQLHandler } from './graphql/graphql.route.js';
@@ -57,6 +58,11 @@ function observeJetStream(metrics: Metrics, jsm: JetStreamManager, names: JetStr
   };
 }
 
+/** The open-disputes gauge: one cheap count per scrape window (cached like the JetStream probe). */
+function observeDisputes(metrics: Metrics, orm: MikroORM) {
+  metrics.openDisputesProbe = () => countOpenDisputes(orm.em.fork());
+}
+
 /** The composition root: config → ORM → NATS/JetStream → services → HTTP (api role) and workers (worker role). */
 export async function startService(
   config: Config,
@@ -68,6 +74,7 @@ export async function startService(
   const jsm = await jetstreamManager(nats);
   const metrics = new Metrics();
   observeJetStream(metrics, jsm, names);
+  observeDisputes(metrics, orm);
   let draining = false;
   const services = buildServices(config, orm, logger, metrics);
 

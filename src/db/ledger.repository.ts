@@ -6,7 +6,7 @@ import { LedgerStatus, PAID_STATUSES, type PaymentOutcome, type Provider } from 
 import { CLAIM_FROM_ROW, type InboxClaim } from './inbox.repository.js';
 
 /**
- * The ledger's SQL: the settlement rule (paid = payments − refunds, status from paid), forward-only ledger upserts and
+ * The ledger's SQL: the settlement rule (paid = payments − refunds − withdrawn disputes, status from paid), forward-only ledger upserts and
  * the invoice lock. Everything here runs inside the caller's unit of work.
  */
 
@@ -29,11 +29,14 @@ const statusFor = (paid: string) => `case
       else 'sent' end`;
 
 /**
- * paid = Σ settled payments − Σ succeeded refunds of an invoice (parameter: the invoice id, twice), floored at 0.
- * `payments` is the SQL of the payment rows to add up (one parameter, the invoice id).
+ * The settlement rule, in one place: paid = Σ settled payments − Σ succeeded refunds − Σ dispute amounts whose funds
+ * were withdrawn and not reinstated, floored at 0. `payments` is the SQL of the payment rows to add up (its own
+ * parameters first), then the invoice id twice (refunds, disputes).
  */
 const paidFrom = (payments: string) => `greatest(0, (${payments})
-      - (select coalesce(sum(amount_minor), 0) from payment_refunds where invoice_id = ? and status = 'succeeded'))`;
+      - (select coalesce(sum(amount_minor), 0) from payment_refunds where invoice_id = ? and status = 'succeeded')
+      - (select coalesce(sum(amount_minor), 0) from payment_disputes
+          where invoice_id = ? and funds_withdrawn and not funds_reinstated))`;
 
 const SETTLED_PAYMENTS = `select coalesce(sum(amount_minor), 0) from invoice_payments where invoice_id = ? and status in (${PAID_SQL})`;
 
@@ -149,6 +152,7 @@ export async function settlePaymentRow(
     payment.reference,
     payment.invoiceId,
     payment.invoiceId,
+    payment.invoiceId,
   ]);
   return settled.length > 0 ? { invoiceStatus: settled[0].status } : null;
 }
@@ -180,6 +184,7 @@ export async function recomputeInvoice(
   invoiceId: string,
 ): Promise<{ status: string; paidMinor: number } | null> {
   const [row] = await tx.execute<Array<{ status: string; paid_minor: string }>>(RECOMPUTE_INVOICE, [
+    invoiceId,
     invoiceId,
     invoiceId,
     invoiceId,

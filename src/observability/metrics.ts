@@ -91,6 +91,25 @@ export class Metrics {
     },
   });
 
+  /** Counts the open disputes on scrape (set by the composition root); never on the hot path. */
+  openDisputesProbe: (() => Promise<number>) | null = null;
+  #disputesProbed: { at: number; count: Promise<number> } | null = null;
+
+  readonly disputesOpen = new Gauge({
+    name: 'payments_disputes_open',
+    help: 'Disputes and chargebacks waiting for a response or a decision (NEEDS_RESPONSE, UNDER_REVIEW; read at most every 5 s)',
+    registers: [this.registry],
+    collect: async () => {
+      if (!this.openDisputesProbe) return;
+      const now = Date.now();
+      if (!this.#disputesProbed || now - this.#disputesProbed.at >= Metrics.JETSTREAM_PROBE_TTL_MS) {
+        this.#disputesProbed = { at: now, count: this.openDisputesProbe() };
+      }
+      const count = await this.#disputesProbed.count.catch(() => null);
+      if (count !== null) this.disputesOpen.set(count);
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

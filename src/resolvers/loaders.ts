@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Invoice, InvoicePayment, PaymentProviderAccount, PaymentRefund } from '../entities/index.js';
+import { Invoice, InvoicePayment, PaymentDispute, PaymentProviderAccount, PaymentRefund } from '../entities/index.js';
 import { fullBalanceTokens } from '../db/pay-link.repository.js';
 import { UUID } from '../uuid.js';
 
@@ -14,6 +14,7 @@ export interface Loaders {
   invoice: DataLoader<string, Invoice | null>;
   paymentsByInvoice: DataLoader<string, InvoicePayment[]>;
   refundsByPayment: DataLoader<string, PaymentRefund[]>;
+  disputesByPayment: DataLoader<string, PaymentDispute[]>;
   /** Full-balance pay-link token per invoice id, created on first use (one statement per batch). */
   fullBalanceToken: DataLoader<string, string>;
   /** The workspace's provider accounts (one query per request). */
@@ -56,6 +57,18 @@ export function createLoaders(em: EntityManager, workspaceId: string): Loaders {
       const rows = wanted.length
         ? await em.find(
             PaymentRefund,
+            { paymentId: { $in: wanted }, workspaceId },
+            { orderBy: { createdAt: 'desc', id: 'desc' } },
+          )
+        : [];
+      const groups = groupBy(rows, (row) => row.paymentId);
+      return paymentIds.map((id) => groups.get(id.toLowerCase()) ?? []);
+    }),
+    disputesByPayment: new DataLoader(async (paymentIds) => {
+      const wanted = validIds(paymentIds);
+      const rows = wanted.length
+        ? await em.find(
+            PaymentDispute,
             { paymentId: { $in: wanted }, workspaceId },
             { orderBy: { createdAt: 'desc', id: 'desc' } },
           )

@@ -1,7 +1,14 @@
-import type { Invoice, InvoicePayment, PaymentProviderAccount, PaymentRefund } from '../entities/index.js';
+import type {
+  Invoice,
+  InvoicePayment,
+  PaymentDispute,
+  PaymentProviderAccount,
+  PaymentRefund,
+} from '../entities/index.js';
 import { PaymentSummary } from '../schema/payment-summary.type.js';
-import { LedgerStatus, Provider, ProviderMode, RefundState, webhookUrl } from '../vocabulary/index.js';
-import { PaymentMode, PaymentProvider, PaymentStatus, RefundStatus } from '../schema/enums.js';
+import { DisputeState, LedgerStatus, Provider, ProviderMode, RefundState, webhookUrl } from '../vocabulary/index.js';
+import { DisputeStatus, PaymentMode, PaymentProvider, PaymentStatus, RefundStatus } from '../schema/enums.js';
+import { Dispute } from '../schema/dispute.type.js';
 import { Money } from '../schema/money.type.js';
 import { Payment } from '../schema/payment.type.js';
 import { PaymentProviderSettings } from '../schema/provider-settings.type.js';
@@ -24,6 +31,12 @@ const REFUND_STATUSES: Record<RefundState, RefundStatus> = {
   [RefundState.SUCCEEDED]: RefundStatus.SUCCEEDED,
   [RefundState.FAILED]: RefundStatus.FAILED,
   [RefundState.CANCELLED]: RefundStatus.CANCELLED,
+};
+const DISPUTE_STATUSES: Record<DisputeState, DisputeStatus> = {
+  [DisputeState.NEEDS_RESPONSE]: DisputeStatus.NEEDS_RESPONSE,
+  [DisputeState.UNDER_REVIEW]: DisputeStatus.UNDER_REVIEW,
+  [DisputeState.WON]: DisputeStatus.WON,
+  [DisputeState.LOST]: DisputeStatus.LOST,
 };
 
 /** Total by construction: the GraphQL names are the vocabulary's, upper-cased (a type error if that ever breaks). */
@@ -60,6 +73,20 @@ export function toRefund(row: PaymentRefund): Refund {
   refund.reason = row.reason ?? null;
   refund.createdAt = row.createdAt;
   return refund;
+}
+
+export function toDispute(row: PaymentDispute): Dispute {
+  const dispute = new Dispute();
+  dispute.id = row.id;
+  dispute.providerDisputeId = row.providerDisputeId;
+  dispute.amount = Money.of(row.amountMinor, row.currency);
+  dispute.status = DISPUTE_STATUSES[row.status];
+  dispute.reason = row.reason ?? null;
+  dispute.evidenceDueBy = row.evidenceDueBy ?? null;
+  dispute.fundsWithdrawn = row.fundsWithdrawn && !row.fundsReinstated;
+  dispute.createdAt = row.createdAt;
+  dispute.updatedAt = row.updatedAt;
+  return dispute;
 }
 
 /** Masked settings: only masks ever leave the service, never sealed or plain secrets. */

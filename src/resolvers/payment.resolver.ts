@@ -4,7 +4,8 @@ import { requireAuth, type GraphQLContext } from './context.js';
 import { RefundPaymentInput } from '../schema/inputs.js';
 import { Payment } from '../schema/payment.type.js';
 import { Refund } from '../schema/refund.type.js';
-import { toPayment, toRefund } from './mappers.js';
+import { toDispute, toPayment, toRefund } from './mappers.js';
+import { Dispute } from '../schema/dispute.type.js';
 import { UUID } from '../uuid.js';
 
 @Resolver(() => Payment)
@@ -31,11 +32,22 @@ export class PaymentResolver {
     return rows.map(toRefund);
   }
 
+  @FieldResolver(() => [Dispute], {
+    description:
+      "Disputes (chargebacks) of this payment, newest first. A NEEDS_RESPONSE dispute needs evidence in the provider's dashboard before its evidenceDueBy; " +
+      'while one is NEEDS_RESPONSE or UNDER_REVIEW the payment cannot be refunded.',
+  })
+  async disputes(@Root() payment: Payment, @Ctx() context: GraphQLContext): Promise<Dispute[]> {
+    requireAuth(context, 'read');
+    const rows = await context.loaders().disputesByPayment.load(payment.id);
+    return rows.map(toDispute);
+  }
+
   @Mutation(() => Refund, {
     description:
       'Refund all or part of a card payment through its provider. Needs the owner, admin or finance role. The refund is recorded at once ' +
       "(PENDING until the provider confirms; a SUCCEEDED refund lowers the invoice's paid amount, so the invoice returns to PARTIAL, SENT or OVERDUE). " +
-      'Errors: BAD_USER_INPUT when the payment is not SUCCEEDED/PARTIALLY_REFUNDED or the amount is not between 1 and the refundable amount ' +
+      'Errors: BAD_USER_INPUT when the payment is not SUCCEEDED/PARTIALLY_REFUNDED, has an open dispute (NEEDS_RESPONSE or UNDER_REVIEW: answer the dispute instead), or the amount is not between 1 and the refundable amount ' +
       '(the message states the refundable amount); CONFLICT when idempotencyKey was used for a different refund; NOT_FOUND for an unknown payment; ' +
       'PROVIDER_ERROR when the provider cannot be reached (nothing was refunded; retry with the same idempotencyKey).',
   })

@@ -97,3 +97,35 @@ registerEnumType(PayLinkUnavailableReason, {
     CURRENCY_UNSUPPORTED: { description: "The invoice's currency cannot be charged by card here." },
   },
 });
+
+export enum DisputeStatus {
+  NEEDS_RESPONSE = 'NEEDS_RESPONSE',
+  UNDER_REVIEW = 'UNDER_REVIEW',
+  WON = 'WON',
+  LOST = 'LOST',
+}
+registerEnumType(DisputeStatus, {
+  name: 'DisputeStatus',
+  description:
+    "State of a dispute (chargeback) the cardholder's bank opened on a payment. It only moves forward: " +
+    'NEEDS_RESPONSE → UNDER_REVIEW → WON or LOST (a LOST chargeback becomes WON when the provider reverses it).',
+  valuesConfig: {
+    NEEDS_RESPONSE: {
+      description:
+        "Action required: submit evidence (receipt, delivery proof, customer communication) in the provider's dashboard before " +
+        'evidenceDueBy, or the dispute is lost by default. The payment cannot be refunded meanwhile.',
+    },
+    UNDER_REVIEW: {
+      description:
+        'Evidence was submitted; the bank is deciding. Nothing to do but wait. The payment cannot be refunded meanwhile.',
+    },
+    WON: {
+      description:
+        "Decided in the merchant's favour (or the chargeback was reversed): any withdrawn funds were reinstated and count as paid again.",
+    },
+    LOST: {
+      description:
+        "Decided in the cardholder's favour: the funds stay withdrawn, and the invoice's balance is open again (collect it another way).",
+    },
+  },
+});

@@ -24,6 +24,24 @@ export function buildServices(config: Config, orm: MikroORM, logger: Logger, met
     ignored: (provider, reason) => metrics?.eventsIgnored.inc({ provider, reason }),
     // after the commit, off the settlement path: a close that fails is retried by the reconciler
     paid: (paid) => void sessions.expireOthers(paid),
+    disputeOpened: (dispute) =>
+      logger.warn(
+        {
+          provider: dispute.provider,
+          workspaceId: dispute.workspaceId,
+          invoiceId: dispute.invoiceId,
+          paymentId: dispute.paymentId,
+          disputeId: dispute.providerDisputeId,
+          eventId: dispute.eventId,
+          amountMinor: dispute.amountMinor,
+          currency: dispute.currency,
+          reason: dispute.reason,
+          evidenceDueBy: dispute.evidenceDueBy?.toISOString() ?? null,
+        },
+        dispute.evidenceDueBy
+          ? `dispute opened: submit evidence at the provider before ${dispute.evidenceDueBy.toISOString()}`
+          : 'dispute opened: no evidence deadline given by the provider',
+      ),
   });
   return {
     providers,

@@ -10,6 +10,7 @@ import { type ProviderRefund } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { SettlementService } from '../settlement/settlement.service.js';
 import type { AccountSecrets } from '../crypto/account-secrets.js';
+import { openDisputesOf } from '../db/dispute.repository.js';
 import { audit } from './audit.js';
 import { providerUserError } from './provider-errors.js';
 import { UUID, uuidFrom } from '../uuid.js';
@@ -114,6 +115,13 @@ export class RefundService {
           `Payment ${payment.id} is ${payment.status.toUpperCase()}; only SUCCEEDED or PARTIALLY_REFUNDED payments can be refunded`,
         );
       }
+      // The cardholder's bank is deciding: a refund now could pay the same money back twice (refund + lost dispute).
+      const [open] = await openDisputesOf(tx, payment.id);
+      if (open) {
+        throw new BadUserInputError(
+          `Payment ${payment.id} has an open dispute (${open.providerDisputeId}, ${open.status.toUpperCase()}); it cannot be refunded until the dispute is closed (WON or LOST)`,
+        );
+      }
       const refundable = await this.refundable(tx, payment);
       const show = (minor: number) => `${minor} (${formatMinor(minor, payment.currency)} ${payment.currency.trim()})`;
       if (refundable <= 0)
@@ -166,8 +174,10 @@ export class RefundService {
   /** Refundable = amount − refunds that succeeded or are pending (pending ones reserve their amount). */
   private async refundable(tx: EntityManager, payment: InvoicePayment): Promise<number> {
     const refunds = await tx.find(PaymentRefund, { paymentId: payment.id });
+    // Funds a dispute took back (and that were not reinstated) are no longer the merchant's to refund.
     return (
       payment.amountMinor -
+      payment.disputedMinor -
       refunds.filter((refund) => RESERVING.has(refund.status)).reduce((sum, refund) => sum + refund.amountMinor, 0)
     );
   }

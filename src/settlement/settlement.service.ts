@@ -33,6 +33,7 @@ import {
   type PaymentItem,
   type SettleOutcome,
 } from './payment-item.js';
+import { DisputeLedger } from './dispute-ledger.js';
 import { RefundLedger } from './refund-ledger.js';
 import { SettlementBatcher } from './settlement-batcher.js';
 
@@ -44,6 +45,22 @@ export interface SettlementHooks {
   ignored?(provider: Provider, reason: IgnoreReason): void;
   /** A payment made its invoice paid: the invoice's other open checkouts are closed (one invoice, one payment). */
   paid?(paid: { provider: Provider; workspaceId: string; invoiceId: string; reference: string }): void;
+  /** A dispute new to the ledger is open: someone has to answer it before its evidence deadline. */
+  disputeOpened?(opened: DisputeOpened): void;
+}
+
+/** A newly recorded open dispute, as the hooks hear of it. */
+export interface DisputeOpened {
+  provider: Provider;
+  workspaceId: string;
+  invoiceId: string;
+  paymentId: string;
+  providerDisputeId: string;
+  amountMinor: number;
+  currency: string;
+  reason: string | null;
+  evidenceDueBy: Date | null;
+  eventId: string;
 }
 
 /** One event's outcome inside a unit of work, with what to tell the hooks once it commits. */
@@ -62,6 +79,7 @@ interface Applied {
  */
 export class SettlementService {
   private readonly refunds = new RefundLedger();
+  private readonly disputes = new DisputeLedger();
   private readonly batcher = new SettlementBatcher((items) => this.applyPayments(items));
 
   constructor(
@@ -201,7 +219,9 @@ export class SettlementService {
       return outcome;
     }
     const claim: InboxClaim = { provider, workspaceId, eventId: event.eventId, type: event.type, streamSequence };
+    const opened: DisputeOpened[] = [];
     const result = await this.orm.em.fork().transactional(async (tx): Promise<Applied> => {
+      opened.length = 0; // a retried transaction starts over
       const foreign = event.updates.length
         ? await this.foreignReason(tx, claim, event)
         : { ignored: event.ignoredReason ?? 'not_handled' };
@@ -219,6 +239,25 @@ export class SettlementService {
           const mismatch = checkInvoice(item, invoice.id, invoice.currency);
           if (mismatch) throw mismatch;
           if (!(await settlePaymentRow(tx, ledger))) throw anotherInvoice(item, invoice.id);
+        } else if (update.kind === 'dispute') {
+          const lock = (invoiceId: string) => this.lockInvoice(tx, workspaceId, invoiceId);
+          const applied = await this.disputes.apply(tx, provider, workspaceId, event.eventId, update, lock);
+          touched.add(applied.invoice.id);
+          if (applied.opened) {
+            const { dispute } = applied;
+            opened.push({
+              provider,
+              workspaceId,
+              invoiceId: dispute.invoiceId,
+              paymentId: dispute.paymentId,
+              providerDisputeId: dispute.providerDisputeId,
+              amountMinor: dispute.amountMinor,
+              currency: dispute.currency,
+              reason: dispute.reason ?? null,
+              evidenceDueBy: dispute.evidenceDueBy ?? null,
+              eventId: event.eventId,
+            });
+          }
         } else {
           const amounts =
             update.kind === 'charge_refunded'
@@ -238,6 +277,13 @@ export class SettlementService {
       return { outcome: 'applied' };
     });
     if (result.ignored) this.hooks.ignored?.(provider, result.ignored);
+    for (const dispute of opened) {
+      try {
+        this.hooks.disputeOpened?.(dispute);
+      } catch {
+        // hooks are observers: settlement has committed whatever they do
+      }
+    }
     return result.outcome;
   }
 

@@ -1,4 +1,4 @@
-import type { PaymentOutcome, RefundState } from './statuses.js';
+import type { DisputeState, PaymentOutcome, RefundState } from './statuses.js';
 
 /**
  * The neutral updates every provider's events are mapped onto (Medusa-style): settlement only ever sees these.
@@ -44,7 +44,30 @@ export interface ChargeRefundedUpdate {
   refunds: RefundUpdate[];
 }
 
-export type SettlementUpdate = PaymentUpdate | RefundUpdate | ChargeRefundedUpdate;
+/**
+ * A dispute (a chargeback) on a payment, as the provider reports it now. Settlement merges it forward-only: the status
+ * never goes back, and `fundsWithdrawn` / `fundsReinstated` once true stay true, so any order of events ends the same.
+ */
+export interface DisputeUpdate {
+  kind: 'dispute';
+  /** The provider's dispute or chargeback id (one ledger row each). */
+  providerDisputeId: string;
+  /** The disputed payment, by its provider payment id. */
+  providerPaymentId: string;
+  amountMinor: number;
+  currency: string;
+  status: DisputeState;
+  /** The provider's reason code or text (`fraudulent`, `product_not_received`, …); null when not given. */
+  reason: string | null;
+  /** Until when evidence can be submitted; null when the provider takes none. */
+  evidenceDueBy: Date | null;
+  /** The disputed amount was taken from the merchant's balance. */
+  fundsWithdrawn: boolean;
+  /** Withdrawn funds were given back (the dispute was won, the chargeback reversed). */
+  fundsReinstated: boolean;
+}
+
+export type SettlementUpdate = PaymentUpdate | RefundUpdate | ChargeRefundedUpdate | DisputeUpdate;
 
 /**
  * Why a verified event was acknowledged without settling anything (recorded on its inbox row, counted by reason):

@@ -33,6 +33,30 @@ export const RefundState = {
 } as const;
 export type RefundState = (typeof RefundState)[keyof typeof RefundState];
 
+/**
+ * A dispute's (or chargeback's) state. Forward-only: NEEDS_RESPONSE → UNDER_REVIEW → LOST → WON (a lost chargeback
+ * can still be reversed, i.e. won; a won dispute is never lost again). Whether funds were withdrawn or reinstated is
+ * tracked apart from the status: those are facts that only move forward too.
+ */
+export const DisputeState = {
+  NEEDS_RESPONSE: 'needs_response',
+  UNDER_REVIEW: 'under_review',
+  WON: 'won',
+  LOST: 'lost',
+} as const;
+export type DisputeState = (typeof DisputeState)[keyof typeof DisputeState];
+
+/** The order disputes move in: a state never goes back to one of a lower rank. */
+export const DISPUTE_STATE_RANK: Record<DisputeState, number> = {
+  needs_response: 0,
+  under_review: 1,
+  lost: 2,
+  won: 3,
+};
+
+/** Disputes still waiting for the merchant or the bank: the payment cannot be refunded meanwhile. */
+export const OPEN_DISPUTE_STATES: readonly DisputeState[] = [DisputeState.NEEDS_RESPONSE, DisputeState.UNDER_REVIEW];
+
 /** Invoice lifecycle states, owned by the Invoices service; payments only move sent/overdue/partial/paid. */
 export const InvoiceStatus = {
   DRAFT: 'draft',

@@ -144,6 +144,53 @@ describe.each([
     await untilInvoice(sql, invoice.id, { status: 'partial', paid_minor: '6000' });
   });
 
+  const DISPUTES = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Invoice {
+    paymentSummary { disputed { amountMinor } }
+    payments { disputes { providerDisputeId status fundsWithdrawn amount { amountMinor } } } } } }`;
+  const disputesOf = async (invoice: InvoiceFixture) => {
+    const result = await service.gql<{
+      _entities: Array<{
+        paymentSummary: { disputed: { amountMinor: number } };
+        payments: Array<{
+          disputes: Array<{
+            providerDisputeId: string;
+            status: string;
+            fundsWithdrawn: boolean;
+            amount: { amountMinor: number };
+          }>;
+        }>;
+      }>;
+    }>(DISPUTES, { reps: [{ __typename: 'Invoice', id: invoice.id }] }, await tokenFor(caller));
+    const [entity] = result.data!._entities;
+    return { disputed: entity.paymentSummary.disputed.amountMinor, disputes: entity.payments[0].disputes };
+  };
+
+  it('a dispute (chargeback) whose funds are withdrawn re-opens the invoice; winning it back restores it', async () => {
+    const { invoice, reference } = await paid(8_000);
+    const disputeId = await driver.disputeWithdrawn(reference, 8_000, 'EUR');
+    await untilInvoice(sql, invoice.id, { status: 'sent', paid_minor: '0' });
+    expect(await disputesOf(invoice)).toMatchObject({
+      disputed: 8_000,
+      disputes: [{ providerDisputeId: disputeId, fundsWithdrawn: true, amount: { amountMinor: 8_000 } }],
+    });
+    await driver.disputeWon(reference, disputeId);
+    await untilInvoice(sql, invoice.id, { status: 'paid', paid_minor: '8000' });
+    await eventually(async () => {
+      const { disputed, disputes } = await disputesOf(invoice);
+      return disputed === 0 && disputes[0].status === 'WON' && !disputes[0].fundsWithdrawn;
+    });
+  });
+
+  it('a lost partial dispute leaves the invoice partial', async () => {
+    const { invoice, reference } = await paid(8_000);
+    const disputeId = await driver.disputeWithdrawn(reference, 3_000, 'EUR');
+    await untilInvoice(sql, invoice.id, { status: 'partial', paid_minor: '5000' });
+    await driver.disputeLost(reference, disputeId);
+    await eventually(async () => (await disputesOf(invoice)).disputes[0]?.status === 'LOST');
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'partial', paid_minor: '5000' });
+    expect(await disputesOf(invoice)).toMatchObject({ disputed: 3_000, disputes: [{ fundsWithdrawn: true }] });
+  });
+
   it("a notification about another account's payment is never settled", async () => {
     const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 1_000 });
     const status = await driver.foreignNotification(service, caller, invoice.id, 1_000);

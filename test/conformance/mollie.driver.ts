@@ -67,6 +67,21 @@ export class MollieDriver implements ProviderDriver {
     }
   }
 
+  async disputeWithdrawn(reference: string, amountMinor: number, currency: string) {
+    const chargeback = await this.fake.addChargeback(reference, formatMinor(amountMinor, currency));
+    await this.fake.flushDeliveries();
+    return chargeback.id;
+  }
+
+  async disputeWon(reference: string, disputeId: string) {
+    await this.fake.reverseChargeback(reference, disputeId);
+    await this.fake.flushDeliveries();
+  }
+
+  async disputeLost() {
+    // a Mollie chargeback is decided when it arrives: nothing more happens
+  }
+
   async foreignNotification(service: TestService, caller: TestCaller, invoiceId: string, amountMinor: number) {
     // A payment of another Mollie account: this workspace's key cannot see it, so the fetch-back finds nothing.
     const response = await fetch(`${this.fake.url}/v2/payments`, {

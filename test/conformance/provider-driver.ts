@@ -27,6 +27,15 @@ export interface ProviderDriver {
   dashboardRefund(reference: string, amountMinor: number, currency: string): Promise<void>;
   /** Completes refunds the provider still reports as pending. */
   settleRefunds(reference: string): Promise<void>;
+  /**
+   * The cardholder's bank takes (part of) a paid payment back: a dispute whose funds are withdrawn (Stripe: opened and
+   * withdrawn, awaiting evidence; Mollie: a chargeback). Resolves with the provider's dispute id once notified.
+   */
+  disputeWithdrawn(reference: string, amountMinor: number, currency: string): Promise<string>;
+  /** The merchant wins it back (Stripe: evidence, won, funds reinstated; Mollie: the chargeback is reversed). */
+  disputeWon(reference: string, disputeId: string): Promise<void>;
+  /** The merchant loses it for good (Stripe: closed as lost; Mollie: a chargeback is lost already). */
+  disputeLost(reference: string, disputeId: string): Promise<void>;
   /** How the webhook route answers a notification about another account's payment (rejected, or accepted and ignored). */
   readonly foreignStatus: number;
   /**

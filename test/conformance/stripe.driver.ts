@@ -60,6 +60,23 @@ export class StripeDriver implements ProviderDriver {
     await this.fake.flushDeliveries(); // Stripe card refunds succeed at once
   }
 
+  async disputeWithdrawn(reference: string, amountMinor: number) {
+    const paymentIntent = this.fake.sessions.get(reference)?.payment_intent;
+    if (!paymentIntent) throw new Error(`session ${reference} has no payment intent`);
+    const dispute = await this.fake.createDispute(paymentIntent, { amount: amountMinor });
+    await this.fake.withdrawDisputeFunds(dispute.id);
+    return dispute.id;
+  }
+
+  async disputeWon(_reference: string, disputeId: string) {
+    await this.fake.submitDisputeEvidence(disputeId);
+    await this.fake.closeDispute(disputeId, 'won');
+  }
+
+  async disputeLost(_reference: string, disputeId: string) {
+    await this.fake.closeDispute(disputeId, 'lost');
+  }
+
   async foreignNotification(service: TestService, caller: TestCaller, invoiceId: string, amountMinor: number) {
     // An event of another Stripe account, signed with that account's secret.
     const event = this.fake.buildEvent('checkout.session.completed', {

@@ -10,6 +10,7 @@ const TABLES = [
   'invoice_payments',
   'invoices',
   'pay_links',
+  'payment_disputes',
   'payment_provider_accounts',
   'payment_refunds',
   'webhook_events',
@@ -72,6 +73,7 @@ describe('migrations', () => {
       expect(uniques.rows.map((row) => row.conname)).toEqual([
         'invoice_payments_provider_reference_unique',
         'pay_links_token_unique',
+        'payment_disputes_provider_dispute_unique',
         'payment_provider_accounts_workspace_provider_unique',
         'payment_refunds_idempotency_unique',
         'payment_refunds_provider_refund_unique',

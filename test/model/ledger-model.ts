@@ -23,6 +23,21 @@ export interface ModelRefund {
   state: RefundState;
 }
 
+/**
+ * A dispute as the contract describes it: its state only moves forward (needs response → under review → decided; a
+ * lost chargeback can still be reversed, i.e. won, never the other way), and whether its funds were withdrawn or
+ * reinstated are facts that, once learned, stay learned.
+ */
+export type DisputeState = 'needs_response' | 'under_review' | 'won' | 'lost';
+export interface ModelDispute {
+  id: string;
+  paymentIntent: string;
+  amountMinor: number;
+  state: DisputeState;
+  withdrawn: boolean;
+  reinstated: boolean;
+}
+
 export interface InvoiceFields {
   status: string;
   totalMinor: number;
@@ -44,7 +59,27 @@ export type ModelFact =
     }
   | { kind: 'refund'; id: string; paymentIntent: string; amountMinor: number; state: RefundState }
   | { kind: 'charge_refunded'; paymentIntent: string; cumulativeMinor: number }
+  | {
+      kind: 'dispute';
+      id: string;
+      paymentIntent: string;
+      amountMinor: number;
+      state: DisputeState;
+      withdrawn: boolean;
+      reinstated: boolean;
+    }
   | { kind: 'none' };
+
+/** Stripe's dispute statuses (inquiries `warning_*` included) in the contract's four. */
+export const DISPUTE_STATES: Record<string, DisputeState> = {
+  warning_needs_response: 'needs_response',
+  needs_response: 'needs_response',
+  warning_under_review: 'under_review',
+  under_review: 'under_review',
+  won: 'won',
+  warning_closed: 'won',
+  lost: 'lost',
+};
 
 const REFUND_STATES: Record<string, RefundState> = {
   pending: 'pending',
@@ -90,6 +125,21 @@ export function factOf(event: Json): ModelFact {
       state: type === 'refund.failed' ? 'failed' : (REFUND_STATES[String(object.status)] ?? 'pending'),
     };
   }
+  if (type.startsWith('charge.dispute.')) {
+    // What the dispute object says now: withdrawals are negative balance transactions, reinstatements positive ones.
+    const moves = (Array.isArray(object.balance_transactions) ? object.balance_transactions : []).map((txn) =>
+      Number(asObject(txn).amount),
+    );
+    return {
+      kind: 'dispute',
+      id: String(object.id),
+      paymentIntent: String(object.payment_intent),
+      amountMinor: Number(object.amount),
+      state: DISPUTE_STATES[String(object.status)],
+      withdrawn: type === 'charge.dispute.funds_withdrawn' || moves.some((amount) => amount < 0),
+      reinstated: type === 'charge.dispute.funds_reinstated' || moves.some((amount) => amount > 0),
+    };
+  }
   if (type === 'charge.refunded')
     return {
       kind: 'charge_refunded',
@@ -116,6 +166,14 @@ export function nextRefundState(current: RefundState | null, incoming: RefundSta
   return incoming;
 }
 
+const DISPUTE_ORDER: DisputeState[] = ['needs_response', 'under_review', 'lost', 'won'];
+
+/** A dispute's state never goes back: the later of the two in the dispute's life. */
+export function nextDisputeState(current: DisputeState | null, incoming: DisputeState): DisputeState {
+  if (current === null) return incoming;
+  return DISPUTE_ORDER.indexOf(incoming) > DISPUTE_ORDER.indexOf(current) ? incoming : current;
+}
+
 /** The invoice status rule (docs/contract.md "Settlement rules") for a recomputed paid amount. */
 export function expectedStatus(invoice: InvoiceFields, paidMinor: number, today: string): string {
   if (invoice.status === 'draft' || invoice.status === 'void') return invoice.status;
@@ -128,6 +186,7 @@ export function expectedStatus(invoice: InvoiceFields, paidMinor: number, today:
 export class LedgerModel {
   readonly payments = new Map<string, ModelPayment>();
   readonly refunds = new Map<string, ModelRefund>();
+  readonly disputes = new Map<string, ModelDispute>();
   /** The largest cumulative `amount_refunded` applied per payment intent (an upper bound for unattributed refunds). */
   readonly cumulative = new Map<string, number>();
   readonly appliedEvents = new Set<string>();
@@ -142,7 +201,7 @@ export class LedgerModel {
    * the ledger has not seen yet waits: the payment's own event is still on its way (retried, then dead-lettered).
    */
   canApply(fact: ModelFact): boolean {
-    if (fact.kind === 'refund' || fact.kind === 'charge_refunded')
+    if (fact.kind === 'refund' || fact.kind === 'charge_refunded' || fact.kind === 'dispute')
       return this.paymentByIntent(fact.paymentIntent)?.state === 'succeeded';
     return true;
   }
@@ -161,7 +220,18 @@ export class LedgerModel {
         state,
       });
     } else if (fact.kind === 'refund') this.applyRefund(fact.id, fact.paymentIntent, fact.amountMinor, fact.state);
-    else if (fact.kind === 'charge_refunded')
+    else if (fact.kind === 'dispute') {
+      const row = this.disputes.get(fact.id);
+      const reinstated = (row?.reinstated ?? false) || fact.reinstated;
+      this.disputes.set(fact.id, {
+        id: fact.id,
+        paymentIntent: fact.paymentIntent,
+        amountMinor: fact.amountMinor,
+        state: nextDisputeState(row?.state ?? null, fact.state),
+        withdrawn: (row?.withdrawn ?? false) || fact.withdrawn || reinstated,
+        reinstated,
+      });
+    } else if (fact.kind === 'charge_refunded')
       this.cumulative.set(
         fact.paymentIntent,
         Math.max(this.cumulative.get(fact.paymentIntent) ?? 0, fact.cumulativeMinor),
@@ -197,6 +267,34 @@ export class LedgerModel {
         sum += this.succeededRefundsOf(payment.paymentIntent);
     }
     return sum;
+  }
+
+  /** What a payment's disputes keep away from the merchant: amounts withdrawn and not reinstated. */
+  withdrawnDisputesOfIntent(paymentIntent: string): number {
+    let sum = 0;
+    for (const dispute of this.disputes.values())
+      if (dispute.paymentIntent === paymentIntent && dispute.withdrawn && !dispute.reinstated)
+        sum += dispute.amountMinor;
+    return sum;
+  }
+
+  withdrawnDisputesOf(invoiceId: string): number {
+    let sum = 0;
+    for (const payment of this.payments.values())
+      if (payment.invoiceId === invoiceId && payment.paymentIntent)
+        sum += this.withdrawnDisputesOfIntent(payment.paymentIntent);
+    return sum;
+  }
+
+  /** A dispute the bank has not decided yet: the payment cannot be refunded meanwhile. */
+  hasOpenDispute(paymentIntent: string): boolean {
+    for (const dispute of this.disputes.values())
+      if (
+        dispute.paymentIntent === paymentIntent &&
+        (dispute.state === 'needs_response' || dispute.state === 'under_review')
+      )
+        return true;
+    return false;
   }
 
   /**

@@ -38,6 +38,10 @@ export type Command =
       again?: boolean;
     }
   | { kind: 'settleRefund'; refund: number; status: 'succeeded' | 'failed' | 'canceled' }
+  /** The cardholder's bank disputes `percent` of what is left of the session's charge (null: all of it). */
+  | { kind: 'openDispute'; session: number; dispute: number; percent: number | null }
+  /** A step of the dispute's life at the provider: funds withdrawn, evidence submitted, decided won or lost. */
+  | { kind: 'disputeStep'; dispute: number; step: 'withdraw' | 'evidence' | 'won' | 'lost' }
   | { kind: 'deliver'; picks: Array<{ fresh: boolean; index: number; copies: number }>; batch: boolean }
   | { kind: 'retry' }
   /** Regression tests: the first undelivered event of each type, one after the other. */
@@ -63,6 +67,7 @@ interface PaymentRow {
   status: string;
   amount_minor: string;
   refunded_minor: string;
+  disputed_minor: string;
   provider_payment_id: string | null;
 }
 interface RefundRow {
@@ -72,11 +77,21 @@ interface RefundRow {
   amount_minor: string;
   idempotency_key: string | null;
 }
+interface DisputeRow {
+  provider_dispute_id: string;
+  payment_id: string;
+  status: string;
+  amount_minor: string;
+  funds_withdrawn: boolean;
+  funds_reinstated: boolean;
+}
 interface Snapshot {
   invoices: InvoiceRow[];
   payments: PaymentRow[];
   refunds: RefundRow[];
+  disputes: DisputeRow[];
 }
+const DISPUTE_RANK: Record<string, number> = { needs_response: 0, under_review: 1, lost: 2, won: 3 };
 
 const PAID_FAMILY = new Set(['succeeded', 'partially_refunded', 'refunded']);
 const REFUND = `mutation ($input: RefundPaymentInput!) { refundPayment(input: $input) { id providerRefundId status amount { amountMinor } } }`;
@@ -93,6 +108,7 @@ export class History {
   private readonly sessions = new Map<number, string>();
   private readonly refundLabels = new Map<number, string>();
   private readonly providerRefunds: string[] = [];
+  private readonly disputeLabels = new Map<number, string>();
   /** Emitted by the fake, not delivered yet. */
   private readonly undelivered: FakeEvent[] = [];
   private readonly delivered: FakeEvent[] = [];
@@ -207,6 +223,30 @@ export class History {
       case 'apiRefund':
         await this.apiRefund(command, touched);
         break;
+      case 'openDispute': {
+        const session = this.session(command.session);
+        const intent = session?.payment_intent ? this.fake.paymentIntents.get(session.payment_intent) : undefined;
+        const chargeId = typeof intent?.latest_charge === 'string' ? intent.latest_charge : intent?.latest_charge?.id;
+        const charge = chargeId ? this.fake.charges.get(chargeId) : undefined;
+        if (!charge || charge.status !== 'succeeded') break;
+        const left = charge.amount_captured - charge.amount_refunded;
+        if (left <= 0) break;
+        const amount = command.percent === null ? left : Math.max(1, Math.floor((left * command.percent) / 100));
+        const dispute = await this.fake.createDispute(String(charge.payment_intent), { amount });
+        this.disputeLabels.set(command.dispute, dispute.id);
+        break;
+      }
+      case 'disputeStep': {
+        const id = this.disputeLabels.get(command.dispute);
+        const dispute = id ? this.fake.disputes.get(id) : undefined;
+        if (!dispute || dispute.status === 'won' || dispute.status === 'lost') break;
+        if (command.step === 'withdraw' && dispute.balance_transactions.length === 0)
+          await this.fake.withdrawDisputeFunds(dispute.id);
+        if (command.step === 'evidence' && dispute.status === 'needs_response')
+          await this.fake.submitDisputeEvidence(dispute.id);
+        if (command.step === 'won' || command.step === 'lost') await this.fake.closeDispute(dispute.id, command.step);
+        break;
+      }
       case 'settleRefund': {
         const id = this.refundLabels.get(command.refund);
         if (id && this.fake.refunds.get(id)?.status === 'pending') await this.fake.settleRefund(id, command.status);
@@ -268,7 +308,8 @@ export class History {
     const reserved = this.previous!.refunds.filter(
       (refund) => refund.payment_id === row.id && (refund.status === 'succeeded' || refund.status === 'pending'),
     ).reduce((sum, refund) => sum + Number(refund.amount_minor), 0);
-    const ourRefundable = Number(row.amount_minor) - reserved;
+    const ourRefundable = Number(row.amount_minor) - Number(row.disputed_minor) - reserved;
+    const disputeOpen = row.provider_payment_id !== null && this.model.hasOpenDispute(row.provider_payment_id);
     const amount =
       command.percent === null ? null : Math.max(1, Math.floor((Number(row.amount_minor) * command.percent) / 100));
     const requested = amount ?? ourRefundable;
@@ -291,6 +332,7 @@ export class History {
     const succeeded = answers.filter((answer) => !answer.errors);
     const mustSucceed =
       modelPayment?.state === 'succeeded' &&
+      !disputeOpen &&
       requested >= 1 &&
       requested <= ourRefundable &&
       requested <= providerRemaining;
@@ -302,6 +344,7 @@ export class History {
     for (const answer of answers) {
       if (answer.errors) expect(answer.errors.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     }
+    if (disputeOpen) expect(succeeded, 'refundPayment of a payment with an open dispute is refused').toEqual([]);
     if (succeeded.length === 0) {
       expect(this.fake.refunds.size, 'a refused refund made no refund at the provider').toBe(refundsBefore);
       expect(
@@ -430,8 +473,8 @@ export class History {
     for (const [eventId, count] of appliedNow) {
       expect(count, `${eventId} applied by ${count} concurrent deliveries`).toBe(1);
       const fact = facts.get(eventId)!;
-      if (fact.kind === 'refund' || fact.kind === 'charge_refunded') {
-        // A refund counts only against a payment that took money (before the group, or by a success in this group).
+      if (fact.kind === 'refund' || fact.kind === 'charge_refunded' || fact.kind === 'dispute') {
+        // A refund (or dispute) counts only against a payment that took money (before the group, or by a success in this group).
         const succeedsHere = [...facts.values()].some(
           (other) =>
             other.kind === 'payment' && other.outcome === 'succeeded' && other.paymentIntent === fact.paymentIntent,
@@ -454,7 +497,7 @@ export class History {
 
   private invoiceOfFact(fact: ModelFact): string | null {
     if (fact.kind === 'payment') return fact.invoiceId;
-    if (fact.kind === 'refund' || fact.kind === 'charge_refunded')
+    if (fact.kind === 'refund' || fact.kind === 'charge_refunded' || fact.kind === 'dispute')
       return this.model.paymentByIntent(fact.paymentIntent)?.invoiceId ?? null;
     return null;
   }
@@ -495,21 +538,25 @@ export class History {
 
   private async snapshot(): Promise<Snapshot> {
     const ids = this.invoices;
-    const [invoices, payments, refunds] = await Promise.all([
+    const [invoices, payments, refunds, disputes] = await Promise.all([
       this.sql<InvoiceRow>(
         "select id, status, paid_minor, total_minor, to_char(due_date, 'YYYY-MM-DD') as due_date, updated_at from invoices where id in (?) order by id",
         [ids],
       ),
       this.sql<PaymentRow>(
-        'select id, provider_reference, invoice_id, status, amount_minor, refunded_minor, provider_payment_id from invoice_payments where invoice_id in (?) order by provider_reference',
+        'select id, provider_reference, invoice_id, status, amount_minor, refunded_minor, disputed_minor, provider_payment_id from invoice_payments where invoice_id in (?) order by provider_reference',
         [ids],
       ),
       this.sql<RefundRow>(
         'select provider_refund_id, payment_id, status, amount_minor, idempotency_key from payment_refunds where invoice_id in (?) order by provider_refund_id',
         [ids],
       ),
+      this.sql<DisputeRow>(
+        'select provider_dispute_id, payment_id, status, amount_minor, funds_withdrawn, funds_reinstated from payment_disputes where invoice_id in (?) order by provider_dispute_id',
+        [ids],
+      ),
     ]);
-    return { invoices, payments, refunds };
+    return { invoices, payments, refunds, disputes };
   }
 
   /** The invariants, after every step. */
@@ -536,6 +583,18 @@ export class History {
         expect(row.status, `${row.provider_refund_id}\n${context()}`).toBe(old.status);
     }
 
+    // Disputes only move forward: the state never goes back, withdrawn and reinstated funds stay so.
+    for (const row of now.disputes) {
+      const old = before.disputes.find((candidate) => candidate.provider_dispute_id === row.provider_dispute_id);
+      if (!old) continue;
+      expect(
+        DISPUTE_RANK[row.status],
+        `${row.provider_dispute_id}: ${old.status} → ${row.status}\n${context()}`,
+      ).toBeGreaterThanOrEqual(DISPUTE_RANK[old.status]);
+      if (old.funds_withdrawn) expect(row.funds_withdrawn, `${row.provider_dispute_id}\n${context()}`).toBe(true);
+      if (old.funds_reinstated) expect(row.funds_reinstated, `${row.provider_dispute_id}\n${context()}`).toBe(true);
+    }
+
     // The ledger equals the model: one row per provider payment and per provider refund, with the model's state.
     const modelPayments = [...this.model.payments.values()]
       .map((payment) => ({
@@ -560,12 +619,32 @@ export class History {
       .map((refund) => ({ id: refund.id, state: refund.state, amount: refund.amountMinor }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
     expect(dbRefunds, `refunds\n${context()}`).toEqual(modelRefunds);
+    const dbDisputes = now.disputes.map((row) => ({
+      id: row.provider_dispute_id,
+      state: row.status,
+      amount: Number(row.amount_minor),
+      withdrawn: row.funds_withdrawn,
+      reinstated: row.funds_reinstated,
+    }));
+    const modelDisputes = [...this.model.disputes.values()]
+      .map((dispute) => ({
+        id: dispute.id,
+        state: dispute.state,
+        amount: dispute.amountMinor,
+        withdrawn: dispute.withdrawn,
+        reinstated: dispute.reinstated,
+      }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    expect(dbDisputes, `disputes\n${context()}`).toEqual(modelDisputes);
 
     for (const row of now.payments) {
       const own = now.refunds
         .filter((refund) => refund.payment_id === row.id && refund.status === 'succeeded')
         .reduce((sum, refund) => sum + Number(refund.amount_minor), 0);
       expect(Number(row.refunded_minor), `refunded_minor of ${row.provider_reference}\n${context()}`).toBe(own);
+      expect(Number(row.disputed_minor), `disputed_minor of ${row.provider_reference}\n${context()}`).toBe(
+        row.provider_payment_id ? this.model.withdrawnDisputesOfIntent(row.provider_payment_id) : 0,
+      );
       // Refunded never exceeds what the payment took (a payment that took nothing has nothing refunded).
       expect(own, `refunds of ${row.provider_reference} (${row.status})\n${context()}`).toBeLessThanOrEqual(
         PAID_FAMILY.has(row.status) ? Number(row.amount_minor) : 0,
@@ -596,7 +675,13 @@ export class History {
             refund.status === 'succeeded',
         )
         .reduce((sum, refund) => sum + Number(refund.amount_minor), 0);
-      const paid = Math.max(0, this.model.paidPaymentsOf(row.id) - this.model.knownRefundsOf(row.id) - placeholder);
+      const paid = Math.max(
+        0,
+        this.model.paidPaymentsOf(row.id) -
+          this.model.knownRefundsOf(row.id) -
+          placeholder -
+          this.model.withdrawnDisputesOf(row.id),
+      );
       expect(Number(row.paid_minor), `paid_minor of invoice ${row.id}\n${context()}`).toBe(paid);
       const old = before.invoices.find((candidate) => candidate.id === row.id)!;
       // What the Invoices service owns (total, due date) is never rewritten by settlement.
@@ -650,6 +735,15 @@ export class History {
         rows.map((row) => [row.status, Number(row.amount_minor)]),
         `refund ${id}`,
       ).toEqual([[refund.status === 'canceled' ? 'cancelled' : refund.status, refund.amount]]);
+    }
+    for (const id of this.disputeLabels.values()) {
+      const dispute = this.fake.disputes.get(id)!;
+      const rows = now.disputes.filter((row) => row.provider_dispute_id === id);
+      const moves = dispute.balance_transactions.map((txn) => txn.amount);
+      expect(
+        rows.map((row) => [row.status, Number(row.amount_minor), row.funds_withdrawn, row.funds_reinstated]),
+        `dispute ${id}`,
+      ).toEqual([[dispute.status, dispute.amount, moves.some((m) => m < 0), moves.some((m) => m > 0)]]);
     }
     expect(
       now.refunds.filter(

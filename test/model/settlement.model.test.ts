@@ -39,6 +39,17 @@ const sessionScript = fc.record({
     }),
     { maxLength: 3 },
   ),
+  /** A dispute of the paid charge, opened among the refunds (`at`), moved through the steps of its life. */
+  dispute: fc.option(
+    fc.record({
+      at: fc.nat(3),
+      percent: fc.option(percent, { nil: null }),
+      withdraw: fc.boolean(),
+      evidence: fc.boolean(),
+      outcome: fc.constantFrom('won' as const, 'lost' as const, null),
+    }),
+    { nil: null },
+  ),
 });
 type SessionScript = typeof sessionScript extends fc.Arbitrary<infer T> ? T : never;
 
@@ -74,6 +85,17 @@ function actionsOf(script: SessionScript, label: number): Command[] {
         });
       if (refund.later && refund.status === 'pending')
         actions.push({ kind: 'settleRefund', refund: label_, status: refund.later });
+    }
+    if (script.dispute) {
+      const { at, percent: share, withdraw, evidence, outcome } = script.dispute;
+      const steps: Command[] = [{ kind: 'openDispute', session: label, dispute: label, percent: share }];
+      if (withdraw) steps.push({ kind: 'disputeStep', dispute: label, step: 'withdraw' });
+      if (evidence) steps.push({ kind: 'disputeStep', dispute: label, step: 'evidence' });
+      if (outcome) steps.push({ kind: 'disputeStep', dispute: label, step: outcome });
+      // after the payment itself (the first two actions at least), among the refunds
+      const paidAt = actions.map((action) => action.kind === 'pay' || action.kind === 'async').lastIndexOf(true);
+      const position = Math.min(actions.length, paidAt + 1 + at);
+      actions.splice(position, 0, ...steps);
     }
   }
   return actions;
@@ -172,12 +194,23 @@ describe('settlement against a pure ledger model (fast-check)', () => {
     stats.applied += run.model.appliedEvents.size;
     stats.payments += [...run.model.payments.values()].filter((payment) => payment.state === 'succeeded').length;
     stats.refunds += run.model.refunds.size;
+    stats.disputes += run.model.disputes.size;
+    stats.withdrawn += [...run.model.disputes.values()].filter((dispute) => dispute.withdrawn).length;
     stats.refusals += run.refusals;
     stats.duplicates += run.duplicates;
     return run;
   };
 
-  const stats = { histories: 0, applied: 0, payments: 0, refunds: 0, refusals: 0, duplicates: 0 };
+  const stats = {
+    histories: 0,
+    applied: 0,
+    payments: 0,
+    refunds: 0,
+    disputes: 0,
+    withdrawn: 0,
+    refusals: 0,
+    duplicates: 0,
+  };
   afterAll(() => {
     if (process.env.MODEL_STATS) console.log('model tier:', stats);
   });
@@ -227,6 +260,72 @@ describe('settlement against a pure ledger model (fast-check)', () => {
       ),
     ).toEqual({ status: 'partial', paid_minor: '3000' });
     expect(run.model.appliedEvents.size).toBeGreaterThanOrEqual(3);
+  });
+
+  describe('disputes: named histories', () => {
+    const replay = (totalMinor: number, commands: Command[]) =>
+      runHistory({ totals: [totalMinor], dueDates: [null, null], commands, drainOrder: [0] });
+    const paidSession: Command[] = [
+      { kind: 'open', session: 0, invoice: 0, percent: 100 },
+      { kind: 'pay', session: 0, paid: true },
+      { kind: 'deliverTypes', types: ['checkout.session.completed'] },
+    ];
+
+    it('withdrawn then won and reinstated, its events in reverse order with duplicates, a refund in between', async () => {
+      await replay(10_000, [
+        ...paidSession,
+        { kind: 'dashboardRefund', session: 0, refund: 0, percent: 20, status: 'succeeded' },
+        { kind: 'openDispute', session: 0, dispute: 0, percent: 50 },
+        { kind: 'disputeStep', dispute: 0, step: 'withdraw' },
+        { kind: 'disputeStep', dispute: 0, step: 'evidence' },
+        { kind: 'disputeStep', dispute: 0, step: 'won' },
+        {
+          kind: 'deliverTypes',
+          types: [
+            'charge.dispute.funds_reinstated',
+            'charge.dispute.closed',
+            'refund.created',
+            'charge.dispute.updated',
+            'charge.dispute.funds_withdrawn',
+            'charge.refunded',
+            'charge.dispute.created',
+          ],
+        },
+        {
+          kind: 'deliver',
+          picks: [
+            { fresh: false, index: 3, copies: 3 },
+            { fresh: false, index: 6, copies: 2 },
+          ],
+          batch: true,
+        },
+      ]);
+    });
+
+    it('a refund is refused while the dispute is open; once lost, only what the dispute left can be refunded', async () => {
+      await replay(10_000, [
+        ...paidSession,
+        { kind: 'openDispute', session: 0, dispute: 0, percent: 30 },
+        { kind: 'disputeStep', dispute: 0, step: 'withdraw' },
+        { kind: 'deliverTypes', types: ['charge.dispute.funds_withdrawn'] },
+        { kind: 'apiRefund', session: 0, refund: 0, percent: 10, status: 'succeeded', twins: false },
+        { kind: 'disputeStep', dispute: 0, step: 'lost' },
+        { kind: 'deliverTypes', types: ['charge.dispute.closed', 'charge.dispute.created'] },
+        { kind: 'apiRefund', session: 0, refund: 1, percent: null, status: 'succeeded', twins: true },
+      ]);
+    });
+
+    it("a dispute's events before the payment's success wait, then count once", async () => {
+      await replay(10_000, [
+        { kind: 'open', session: 0, invoice: 0, percent: 100 },
+        { kind: 'pay', session: 0, paid: true },
+        { kind: 'openDispute', session: 0, dispute: 0, percent: null },
+        { kind: 'disputeStep', dispute: 0, step: 'withdraw' },
+        { kind: 'deliverTypes', types: ['charge.dispute.funds_withdrawn', 'charge.dispute.created'] },
+        { kind: 'deliverTypes', types: ['checkout.session.completed'] },
+        { kind: 'retry' },
+      ]);
+    });
   });
 
   describe('regressions found by the model (shrunk counterexamples)', () => {

@@ -35,7 +35,13 @@ export interface MollieChargeback {
   resource: 'chargeback';
   id: string;
   amount: MollieAmount;
+  /** Negative: what was (approximately) deducted from the merchant's balance. */
+  settlementAmount?: MollieAmount | null;
+  reason?: { code: string; description: string } | null;
   paymentId: string;
+  settlementId?: string | null;
+  createdAt: string;
+  /** Set once the chargeback was reversed: the funds came back. */
   reversedAt?: string | null;
 }
 
@@ -52,6 +58,8 @@ export interface MolliePayment {
   paidAt?: string;
   amountRefunded?: MollieAmount;
   amountRemaining?: MollieAmount;
+  /** Total charged back; absent when nothing was. */
+  amountChargedBack?: MollieAmount;
   _links: { checkout?: MollieLink; [name: string]: MollieLink | undefined };
   _embedded?: { refunds?: MollieRefund[]; chargebacks?: MollieChargeback[] };
 }

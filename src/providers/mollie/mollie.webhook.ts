@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseDecimalToMinor } from '../../money/money.js';
 import type {
+  DisputeUpdate,
   InterpretedEvent,
   PaymentUpdate,
   RefundUpdate,
@@ -73,17 +74,23 @@ function refundUpdate(payment: MolliePayment, refund: MollieRefund): RefundUpdat
   };
 }
 
-/** A chargeback takes the money back like a refund; a reversed one gives it back. */
-function chargebackUpdate(payment: MolliePayment, chargeback: MollieChargeback): RefundUpdate {
+/**
+ * A chargeback is a dispute Mollie has already decided: the funds are withdrawn and it is LOST (there is no evidence
+ * to submit through Mollie). A reversed one (`reversedAt`) gave the funds back: WON, reinstated.
+ */
+function chargebackUpdate(payment: MolliePayment, chargeback: MollieChargeback): DisputeUpdate {
+  const reversed = Boolean(chargeback.reversedAt);
   return {
-    kind: 'refund',
-    providerRefundId: chargeback.id,
+    kind: 'dispute',
+    providerDisputeId: chargeback.id,
     providerPaymentId: payment.id,
     amountMinor: parseDecimalToMinor(chargeback.amount.value, chargeback.amount.currency),
     currency: chargeback.amount.currency.toUpperCase(),
-    status: chargeback.reversedAt ? 'cancelled' : 'succeeded',
-    reason: 'chargeback',
-    localRefundId: null,
+    status: reversed ? 'won' : 'lost',
+    reason: str(chargeback.reason?.code) ?? str(chargeback.reason?.description),
+    evidenceDueBy: null,
+    fundsWithdrawn: true,
+    fundsReinstated: reversed,
   };
 }
 

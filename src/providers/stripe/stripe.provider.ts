@@ -17,7 +17,12 @@ import type {
 import { writeMetadata } from '../metadata.js';
 import type { StripeClientFactory } from './stripe.client.js';
 import { callStripe } from './stripe.errors.js';
-import { interpretStripeEvent, stripeRefundState, verifyStripeWebhook } from './stripe.webhook.js';
+import {
+  interpretStripeEvent,
+  STRIPE_DISPUTE_EVENTS,
+  stripeRefundState,
+  verifyStripeWebhook,
+} from './stripe.webhook.js';
 
 /** Events the service subscribes its Stripe webhook endpoints to (docs/contract.md "HTTP routes"). */
 export const STRIPE_WEBHOOK_EVENTS = [
@@ -29,6 +34,7 @@ export const STRIPE_WEBHOOK_EVENTS = [
   'refund.created',
   'refund.updated',
   'refund.failed',
+  ...STRIPE_DISPUTE_EVENTS,
 ] as const;
 
 const KEY_BODY = /^[A-Za-z0-9_]+$/;

@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { fromStripeAmount } from './stripe.amount.js';
 import type {
+  DisputeState,
+  DisputeUpdate,
   InterpretedEvent,
   PaymentUpdate,
   RefundUpdate,
@@ -105,6 +107,71 @@ function refundUpdate(refund: Json): RefundUpdate | null {
   };
 }
 
+/** Dispute events (the object is the dispute; matched to the ledger through its payment intent). */
+export const STRIPE_DISPUTE_EVENTS = [
+  'charge.dispute.created',
+  'charge.dispute.updated',
+  'charge.dispute.closed',
+  'charge.dispute.funds_withdrawn',
+  'charge.dispute.funds_reinstated',
+] as const;
+
+/**
+ * Stripe's dispute statuses in our vocabulary. Inquiries (`warning_*`) never withdraw funds; one closed without a
+ * chargeback (`warning_closed`) or `prevented` ended in the merchant's favour; `charge_refunded` ended with the money
+ * returned to the cardholder. A status not listed here is refused rather than guessed (retried, then dead-lettered).
+ */
+const DISPUTE_STATES: Record<string, DisputeState> = {
+  warning_needs_response: 'needs_response',
+  needs_response: 'needs_response',
+  warning_under_review: 'under_review',
+  under_review: 'under_review',
+  won: 'won',
+  warning_closed: 'won',
+  prevented: 'won',
+  lost: 'lost',
+  charge_refunded: 'lost',
+};
+
+function stripeDisputeState(status: unknown): DisputeState {
+  const state = typeof status === 'string' ? DISPUTE_STATES[status] : undefined;
+  if (state) return state;
+  const shown = typeof status === 'string' ? JSON.stringify(status.slice(0, 40)) : String(status);
+  throw new Error(`dispute with an unknown status ${shown}`);
+}
+
+/**
+ * A dispute object as a neutral update. Withdrawn and reinstated funds are read from the event type and from the
+ * dispute's own balance transactions (a withdrawal is negative, a reinstatement positive), so a later `updated` or
+ * `closed` carries what an earlier event said even when that one arrives last.
+ */
+function disputeUpdate(type: string, dispute: Json): DisputeUpdate {
+  const id = str(dispute.id);
+  const paymentIntent = idOf(dispute.payment_intent);
+  const currency = str(dispute.currency)?.toUpperCase();
+  if (!id || !paymentIntent || !currency || typeof dispute.amount !== 'number')
+    throw new Error(`${type} without id, payment intent, currency or amount`);
+  const movements = Array.isArray(dispute.balance_transactions)
+    ? dispute.balance_transactions.filter(isObject).map((txn) => txn.amount)
+    : [];
+  const dueBy = isObject(dispute.evidence_details) ? dispute.evidence_details.due_by : null;
+  return {
+    kind: 'dispute',
+    providerDisputeId: id,
+    providerPaymentId: paymentIntent,
+    amountMinor: fromStripeAmount(dispute.amount, currency),
+    currency,
+    status: stripeDisputeState(dispute.status),
+    reason: str(dispute.reason),
+    evidenceDueBy: typeof dueBy === 'number' && dueBy > 0 ? new Date(dueBy * 1000) : null,
+    fundsWithdrawn:
+      type === 'charge.dispute.funds_withdrawn' || movements.some((amount) => typeof amount === 'number' && amount < 0),
+    fundsReinstated:
+      type === 'charge.dispute.funds_reinstated' ||
+      movements.some((amount) => typeof amount === 'number' && amount > 0),
+  };
+}
+
 /** Maps a verified Stripe event onto neutral settlement updates (none: acknowledged and ignored). */
 export function interpretStripeEvent(event: unknown): InterpretedEvent {
   if (!isObject(event) || !isObject(event.data) || !isObject(event.data.object)) throw new Error('not a Stripe event');
@@ -147,6 +214,8 @@ export function interpretStripeEvent(event: unknown): InterpretedEvent {
       currency,
       refunds: listed.map(refundUpdate).filter((update): update is RefundUpdate => update !== null),
     });
+  } else if ((STRIPE_DISPUTE_EVENTS as readonly string[]).includes(type)) {
+    updates.push(disputeUpdate(type, object));
   }
   return { eventId: String(event.id), type, updates };
 }

@@ -201,5 +201,12 @@ export function apiRouter(state: FakeMollieState, idempotency: IdempotencyLayer,
     }),
   );
 
+  router.get(
+    '/v2/payments/:id/chargebacks/:chargebackId',
+    h((ctx) => ({
+      body: state.chargeback(ctx.pathParams.id, ctx.pathParams.chargebackId, ctx.owner),
+    })),
+  );
+
   return router;
 }

@@ -177,6 +177,11 @@ export class FakeMollie extends FakeApiServer<RecordedRequest, FaultControl> {
     return this.settled(this.state.addChargeback(paymentId, amount));
   }
 
+  /** The chargeback is reversed: `reversedAt` set, the payment's webhook called. */
+  async reverseChargeback(paymentId: string, chargebackId: string): Promise<FakeChargeback> {
+    return this.settled(this.state.reverseChargeback(paymentId, chargebackId));
+  }
+
   /**
    * Calls the payment's webhook now (like Mollie's retries): to `baseUrl` (default autoDeliver's)
    * + the webhookUrl's path, else to the webhookUrl itself. Null when it has no webhookUrl.

@@ -203,6 +203,26 @@ export class FakeMollieState {
     return chargeback;
   }
 
+  /** The chargeback is reversed (the merchant won it back): `reversedAt` is set and the payment's webhook is called. */
+  reverseChargeback(paymentId: string, chargebackId: string): FakeChargeback {
+    const payment = this.payment(paymentId, null);
+    const chargeback = this.chargebacks.get(chargebackId);
+    if (!chargeback || chargeback.paymentId !== paymentId)
+      throw new Error(`fake-mollie: no chargeback ${chargebackId} on ${paymentId}`);
+    if (chargeback.reversedAt) throw new Error(`fake-mollie: chargeback ${chargebackId} is already reversed`);
+    chargeback.reversedAt = isoTime();
+    this.refresh(payment);
+    this.changed(payment);
+    return chargeback;
+  }
+
+  chargeback(paymentId: string, chargebackId: string, owner: Owner | null): FakeChargeback {
+    const payment = this.payment(paymentId, owner);
+    const found = this.chargebacks.get(chargebackId);
+    if (!found || found.paymentId !== payment.id) throw notFound('chargeback', chargebackId);
+    return found;
+  }
+
   /** Recomputes the derived amounts and links after any change. */
   refresh(payment: FakePayment): void {
     const { id } = payment;
@@ -213,10 +233,12 @@ export class FakeMollieState {
       const refunded = refunds
         .filter((r) => r.status !== 'failed' && r.status !== 'canceled')
         .reduce((sum, r) => sum + toMinor(r.amount), 0);
-      const chargedBack = chargebacks.reduce((sum, c) => sum + toMinor(c.amount), 0);
+      // a reversed chargeback gave its amount back
+      const chargedBack = chargebacks.filter((c) => !c.reversedAt).reduce((sum, c) => sum + toMinor(c.amount), 0);
       payment.amountRefunded = fromMinor(refunded, currency);
       payment.amountRemaining = fromMinor(Math.max(0, toMinor(payment.amount) - refunded - chargedBack), currency);
       if (chargedBack > 0) payment.amountChargedBack = fromMinor(chargedBack, currency);
+      else delete payment.amountChargedBack;
     }
     payment._links = {
       self: link(`${this.baseUrl}/v2/payments/${id}`),

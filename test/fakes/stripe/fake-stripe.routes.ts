@@ -191,6 +191,11 @@ export function apiRouter(state: FakeStripeState, idempotency: IdempotencyLayer)
   );
 
   router.get(
+    '/v1/disputes/:id',
+    h((ctx) => ({ body: state.visible(state.disputes, 'dispute', ctx.pathParams.id, ctx.owner) })),
+  );
+
+  router.get(
     '/v1/events/:id',
     h((ctx) => ({ body: state.visible(state.events, 'event', ctx.pathParams.id, ctx.owner) })),
   );

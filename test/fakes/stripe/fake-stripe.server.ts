@@ -24,7 +24,21 @@ import {
 import { createRefund, settleRefund } from './fake-stripe.refunds';
 import { apiRouter } from './fake-stripe.routes';
 import { type Completion, type EventSink, FakeStripeState, type SessionTransition } from './fake-stripe.state';
-import type { Delivery, DeliveryResult, FakeEvent, FakeRefund, RecordedRequest } from './fake-stripe.types';
+import type {
+  Delivery,
+  DeliveryResult,
+  FakeDispute,
+  FakeEvent,
+  FakeRefund,
+  RecordedRequest,
+} from './fake-stripe.types';
+import {
+  closeDispute,
+  createDispute,
+  submitDisputeEvidence,
+  withdrawDisputeFunds,
+  type DisputeOptions,
+} from './fake-stripe.disputes';
 import {
   type AutoDeliverConfig,
   buildEvent,
@@ -120,6 +134,9 @@ export class FakeStripe extends FakeApiServer<RecordedRequest, FaultControl> {
   get refunds() {
     return this.state.refunds;
   }
+  get disputes() {
+    return this.state.disputes;
+  }
   get webhookEndpoints() {
     return this.state.webhookEndpoints;
   }
@@ -188,6 +205,26 @@ export class FakeStripe extends FakeApiServer<RecordedRequest, FaultControl> {
   /** A pending refund reaches its final status. Emits refund.updated (+ refund.failed) and charge.refund.updated. */
   async settleRefund(refundId: string, status: 'succeeded' | 'failed' | 'canceled'): Promise<FakeRefund> {
     return this.settled(settleRefund(this.state, refundId, status));
+  }
+
+  /** The cardholder's bank disputes a paid payment intent's charge. Emits charge.dispute.created (needs_response). */
+  async createDispute(paymentIntentId: string, options: DisputeOptions = {}): Promise<FakeDispute> {
+    return this.settled(createDispute(this.state, paymentIntentId, options));
+  }
+
+  /** Stripe withdraws the disputed amount. Emits charge.dispute.funds_withdrawn. */
+  async withdrawDisputeFunds(disputeId: string): Promise<FakeDispute> {
+    return this.settled(withdrawDisputeFunds(this.state, disputeId));
+  }
+
+  /** The merchant submits evidence. Emits charge.dispute.updated (under_review). */
+  async submitDisputeEvidence(disputeId: string): Promise<FakeDispute> {
+    return this.settled(submitDisputeEvidence(this.state, disputeId));
+  }
+
+  /** The bank decides. Emits charge.dispute.closed, and charge.dispute.funds_reinstated when won after a withdrawal. */
+  async closeDispute(disputeId: string, outcome: 'won' | 'lost'): Promise<FakeDispute> {
+    return this.settled(closeDispute(this.state, disputeId, outcome));
   }
 
   // ---- events and webhooks ----

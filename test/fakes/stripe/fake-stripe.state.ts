@@ -6,6 +6,7 @@ import type { ParsedEndpoint, ParsedSession } from './fake-stripe.params';
 import type {
   FakeCharge,
   FakeCheckoutSession,
+  FakeDispute,
   FakeEvent,
   FakeLineItem,
   FakePaymentIntent,
@@ -47,6 +48,7 @@ export class FakeStripeState {
   readonly paymentIntents = new Map<string, FakePaymentIntent>();
   readonly charges = new Map<string, FakeCharge>();
   readonly refunds = new Map<string, FakeRefund>();
+  readonly disputes = new Map<string, FakeDispute>();
   readonly webhookEndpoints = new Map<string, FakeWebhookEndpoint>();
   readonly events = new Map<string, FakeEvent>();
   /** Account and mode of every object, by id. */

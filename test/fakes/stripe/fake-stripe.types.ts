@@ -89,6 +89,53 @@ export interface FakeCharge {
   refunded: boolean;
   refunds: StripeList<FakeRefund>;
   status: 'pending' | 'succeeded' | 'failed';
+  /** Set once a dispute was opened on the charge. */
+  disputed?: boolean;
+}
+
+export interface FakeBalanceTransaction {
+  id: string;
+  object: 'balance_transaction';
+  amount: number;
+  available_on: number;
+  created: number;
+  currency: string;
+  description: string;
+  exchange_rate: number | null;
+  fee: number;
+  fee_details: Array<{
+    amount: number;
+    application: string | null;
+    currency: string;
+    description: string;
+    type: string;
+  }>;
+  net: number;
+  reporting_category: 'dispute' | 'dispute_reversal';
+  source: string;
+  status: 'available' | 'pending';
+  type: 'adjustment';
+}
+
+export type DisputeStatus = 'needs_response' | 'under_review' | 'won' | 'lost';
+
+/** A dispute as Stripe renders it (keys as in `resources.dispute` of stripe/openapi fixtures3.json). */
+export interface FakeDispute {
+  id: string;
+  object: 'dispute';
+  amount: number;
+  balance_transactions: FakeBalanceTransaction[];
+  charge: string;
+  created: number;
+  currency: string;
+  evidence: Record<string, string | null>;
+  evidence_details: { due_by: number; has_evidence: boolean; past_due: boolean; submission_count: number };
+  is_charge_refundable: boolean;
+  livemode: boolean;
+  metadata: Metadata;
+  payment_intent: string;
+  reason: string;
+  status: DisputeStatus;
 }
 
 export type RefundStatus = 'pending' | 'succeeded' | 'failed' | 'canceled';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MollieChargeback, MolliePayment, MollieRefund } from '../../../src/providers/mollie/mollie.client.js';
 import { interpretMolliePayment, verifyMollieWebhook } from '../../../src/providers/mollie/mollie.webhook.js';
 import { WebhookRejectedError } from '../../../src/providers/payment-provider.js';
-import type { PaymentUpdate, RefundUpdate } from '../../../src/vocabulary/settlement-event.js';
+import type { DisputeUpdate, PaymentUpdate, RefundUpdate } from '../../../src/vocabulary/settlement-event.js';
 
 const PAID_AT = '2026-11-30T10:00:00.000Z';
 
@@ -33,7 +33,11 @@ const chargeback = (overrides: Partial<MollieChargeback> = {}): MollieChargeback
   resource: 'chargeback',
   id: 'chb_n9z0tp',
   amount: { currency: 'EUR', value: '10.00' },
+  settlementAmount: { currency: 'EUR', value: '-10.00' },
+  reason: { code: 'AC01', description: 'Account identifier incorrect (i.e. invalid IBAN)' },
   paymentId: 'tr_WDqYK6vllg',
+  settlementId: null,
+  createdAt: PAID_AT,
   reversedAt: null,
   ...overrides,
 });
@@ -135,20 +139,27 @@ describe('interpretMolliePayment', () => {
   });
 
   it.each([
-    ['an open chargeback takes the money back', null, 'succeeded'],
-    ['a reversed chargeback gives it back', '2026-12-02T09:00:00.000Z', 'cancelled'],
-  ] as const)('%s', (_name, reversedAt, status) => {
+    ['a chargeback is a lost dispute whose funds are withdrawn', null, 'lost', false],
+    ['a reversed chargeback is won and its funds reinstated', '2026-12-02T09:00:00.000Z', 'won', true],
+  ] as const)('%s', (_name, reversedAt, status, fundsReinstated) => {
     const [, update] = interpretMolliePayment(withEmbedded({ chargebacks: [chargeback({ reversedAt })] })).updates;
     expect(update).toEqual({
-      kind: 'refund',
-      providerRefundId: 'chb_n9z0tp',
+      kind: 'dispute',
+      providerDisputeId: 'chb_n9z0tp',
       providerPaymentId: 'tr_WDqYK6vllg',
       amountMinor: 1000,
       currency: 'EUR',
       status,
-      reason: 'chargeback',
-      localRefundId: null,
-    } satisfies RefundUpdate);
+      reason: 'AC01',
+      evidenceDueBy: null,
+      fundsWithdrawn: true,
+      fundsReinstated,
+    } satisfies DisputeUpdate);
+  });
+
+  it('a chargeback without a reason has none', () => {
+    const [, update] = interpretMolliePayment(withEmbedded({ chargebacks: [chargeback({ reason: null })] })).updates;
+    expect(update).toMatchObject({ kind: 'dispute', reason: null });
   });
 
   it('lists the payment first, then refunds, then chargebacks', () => {
@@ -160,7 +171,11 @@ describe('interpretMolliePayment', () => {
     ).updates;
     expect(
       updates.map((update) =>
-        update.kind === 'payment' ? update.reference : update.kind === 'refund' && update.providerRefundId,
+        update.kind === 'payment'
+          ? update.reference
+          : update.kind === 'refund'
+            ? update.providerRefundId
+            : update.kind === 'dispute' && update.providerDisputeId,
       ),
     ).toEqual(['tr_WDqYK6vllg', 're_4qqhO89gsT', 're_2', 'chb_n9z0tp']);
   });

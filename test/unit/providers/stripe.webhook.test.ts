@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MoneyError } from '../../../src/money/money.js';
 import { WebhookRejectedError } from '../../../src/providers/payment-provider.js';
 import { interpretStripeEvent, verifyStripeWebhook } from '../../../src/providers/stripe/stripe.webhook.js';
-import type { RefundUpdate } from '../../../src/vocabulary/settlement-event.js';
+import type { DisputeUpdate, RefundUpdate } from '../../../src/vocabulary/settlement-event.js';
 
 type Json = Record<string, unknown>;
 
@@ -376,5 +376,89 @@ describe('verifyStripeWebhook (bodies signed by the stripe SDK)', () => {
   it('accepts an id of 255 characters and a dotted type', () => {
     const body = signed((e) => ({ ...e, id: 'e'.repeat(255), type: 'v1.billing.meter.no_meter_found' }));
     expect(verify(body)).toMatchObject({ eventId: 'e'.repeat(255), type: 'v1.billing.meter.no_meter_found' });
+  });
+});
+
+describe('interpretStripeEvent: disputes', () => {
+  const DUE_BY = 1_800_900_000;
+  const dispute = (overrides: Json = {}): Json => ({
+    id: 'dp_1',
+    object: 'dispute',
+    amount: 4000,
+    balance_transactions: [],
+    charge: 'ch_1',
+    currency: 'eur',
+    evidence_details: { due_by: DUE_BY, has_evidence: false, past_due: false, submission_count: 0 },
+    payment_intent: 'pi_1',
+    reason: 'fraudulent',
+    status: 'needs_response',
+    ...overrides,
+  });
+  const withdrawal = { id: 'txn_w', object: 'balance_transaction', amount: -4000, reporting_category: 'dispute' };
+  const reinstatement = {
+    id: 'txn_r',
+    object: 'balance_transaction',
+    amount: 4000,
+    reporting_category: 'dispute_reversal',
+  };
+  const expected = (overrides: Partial<DisputeUpdate> = {}): DisputeUpdate => ({
+    kind: 'dispute',
+    providerDisputeId: 'dp_1',
+    providerPaymentId: 'pi_1',
+    amountMinor: 4000,
+    currency: 'EUR',
+    status: 'needs_response',
+    reason: 'fraudulent',
+    evidenceDueBy: new Date(DUE_BY * 1000),
+    fundsWithdrawn: false,
+    fundsReinstated: false,
+    ...overrides,
+  });
+
+  it.each([
+    ['charge.dispute.created', {}, {}],
+    ['charge.dispute.created', { status: 'warning_needs_response' }, {}],
+    ['charge.dispute.updated', { status: 'under_review' }, { status: 'under_review' }],
+    ['charge.dispute.updated', { status: 'warning_under_review' }, { status: 'under_review' }],
+    ['charge.dispute.funds_withdrawn', {}, { fundsWithdrawn: true }],
+    [
+      'charge.dispute.updated',
+      { status: 'under_review', balance_transactions: [withdrawal] },
+      { status: 'under_review', fundsWithdrawn: true },
+    ],
+    [
+      'charge.dispute.funds_reinstated',
+      { status: 'won', balance_transactions: [withdrawal] },
+      { status: 'won', fundsWithdrawn: true, fundsReinstated: true },
+    ],
+    [
+      'charge.dispute.closed',
+      { status: 'won', balance_transactions: [withdrawal, reinstatement] },
+      { status: 'won', fundsWithdrawn: true, fundsReinstated: true },
+    ],
+    [
+      'charge.dispute.closed',
+      { status: 'lost', balance_transactions: [withdrawal] },
+      { status: 'lost', fundsWithdrawn: true },
+    ],
+    ['charge.dispute.closed', { status: 'warning_closed' }, { status: 'won' }],
+    ['charge.dispute.closed', { status: 'charge_refunded' }, { status: 'lost' }],
+    ['charge.dispute.updated', { evidence_details: { due_by: 0 } }, { evidenceDueBy: null }],
+    ['charge.dispute.updated', { reason: null, payment_intent: { id: 'pi_1' } }, { reason: null }],
+    ['charge.dispute.created', { currency: 'jpy', amount: 500 }, { currency: 'JPY', amountMinor: 500 }],
+  ] as const)('%s %j', (type, overrides, want) => {
+    expect(interpretStripeEvent(event(type, dispute(overrides)))).toEqual({
+      eventId: 'evt_1',
+      type,
+      updates: [expected(want as Partial<DisputeUpdate>)],
+    });
+  });
+
+  it.each([
+    ['no payment intent', { payment_intent: null }, 'without id, payment intent, currency or amount'],
+    ['no amount', { amount: null }, 'without id, payment intent, currency or amount'],
+    ['an unknown status', { status: 'being_decided' }, 'unknown status "being_decided"'],
+  ])('refuses a dispute with %s', (_name, overrides, message) => {
+    expect(() => interpretStripeEvent(event('charge.dispute.updated', dispute(overrides)))).toThrow(message);
   });
 });

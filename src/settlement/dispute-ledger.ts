@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { InvoicePayment, PaymentDispute, type Invoice } from '../entities/index.js';
+import { PAID_STATUSES, SettlementError, type DisputeUpdate, type Provider } from '../vocabulary/index.js';
+import { mergeDispute, withdrawnMinor, type DisputeFacts } from './dispute-rules.js';
+
+/** What applying one dispute update did (for the hooks, after the commit). */
+export interface DisputeApplied {
+  invoice: Invoice;
+  dispute: PaymentDispute;
+  /** The dispute was new to the ledger and is open: the merchant has something to do before `evidenceDueBy`. */
+  opened: boolean;
+}
+
+/**
+ * Dispute objects are authoritative for each dispute (keyed by provider dispute id) and merged forward-only
+ * (`mergeDispute`): the status never goes back and withdrawn / reinstated funds, once known, stay known. So duplicated
+ * and reordered events end in the same row as in order. The payment's `disputed_minor` is kept in step, like
+ * `refunded_minor`; the caller recomputes the invoice.
+ */
+export class DisputeLedger {
+  async apply(
+    tx: EntityManager,
+    provider: Provider,
+    workspaceId: string,
+    eventId: string,
+    update: DisputeUpdate,
+    lockInvoice: (invoiceId: string) => Promise<Invoice>,
+  ): Promise<DisputeApplied> {
+    const found = await tx.findOne(InvoicePayment, {
+      provider,
+      providerPaymentId: update.providerPaymentId,
+      workspaceId,
+    });
+    // The payment's own event may still be on its way: retried, then dead-lettered.
+    if (!found)
+      throw new SettlementError(
+        `dispute event for ${update.providerPaymentId}, which is not in this workspace's ledger`,
+      );
+    const invoice = await lockInvoice(found.invoiceId);
+    const payment = await tx.findOneOrFail(
+      InvoicePayment,
+      { id: found.id },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+    );
+    // A dispute takes back money the payment took: until the ledger has seen the payment succeed, it waits.
+    if (!PAID_STATUSES.includes(payment.status)) {
+      throw new SettlementError(
+        `dispute event for ${update.providerPaymentId}, whose payment is ${payment.status} in the ledger (its success has not arrived yet)`,
+      );
+    }
+    if (update.currency !== payment.currency.trim().toUpperCase()) {
+      throw new SettlementError(
+        `dispute in ${update.currency} for payment ${payment.providerReference} in ${payment.currency}`,
+      );
+    }
+    const disputes = await tx.find(
+      PaymentDispute,
+      { paymentId: payment.id },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+    );
+    let row = disputes.find((candidate) => candidate.providerDisputeId === update.providerDisputeId);
+    const opened = !row && isOpen(update);
+    if (!row) {
+      const facts = mergeDispute(null, update);
+      row = tx.create(PaymentDispute, {
+        id: randomUUID(),
+        workspaceId: payment.workspaceId,
+        paymentId: payment.id,
+        invoiceId: payment.invoiceId,
+        provider: payment.provider,
+        providerDisputeId: update.providerDisputeId,
+        currency: update.currency,
+        eventId,
+        ...facts,
+      });
+      tx.persist(row);
+      disputes.push(row);
+    } else {
+      Object.assign(row, mergeDispute(factsOf(row), update), { eventId });
+    }
+    payment.disputedMinor = disputes.reduce((sum, dispute) => sum + withdrawnMinor(dispute), 0);
+    payment.eventId = eventId;
+    return { invoice, dispute: row, opened };
+  }
+}
+
+const isOpen = (facts: Pick<DisputeFacts, 'status'>) =>
+  facts.status === 'needs_response' || facts.status === 'under_review';
+
+const factsOf = (row: PaymentDispute): DisputeFacts => ({
+  amountMinor: row.amountMinor,
+  status: row.status,
+  reason: row.reason ?? null,
+  evidenceDueBy: row.evidenceDueBy ?? null,
+  fundsWithdrawn: row.fundsWithdrawn,
+  fundsReinstated: row.fundsReinstated,
+});
