@@ -15,6 +15,12 @@ import { History, trackClosures, type Command } from './settlement-harness.js';
  * through the consumer's batched path), runs them against the real settlement path on PostgreSQL, and after every
  * step compares the ledger with a pure model (ledger-model.ts). At the end the ledger must equal the provider's truth.
  *
+ * Money outside the happy path: every checkout is recorded PENDING when opened (as a pay-link click records it); a
+ * second session of an invoice may be paid after the first made it paid (the service closes it, or records the raced
+ * payment as overpaid); the owner may disconnect mid-history (open checkouts closed, later events still settle, no
+ * refund starts); and the other workspace connected to the same Stripe account gets copies of the events, which it
+ * only ever records as ignored.
+ *
  * MODEL_RUNS (default 60) and MODEL_SEED make a run reproducible or longer: MODEL_RUNS=500 npx vitest run test/model;
  * MODEL_SEED with MODEL_PATH replays a reported failure, MODEL_SHRINK=1 shrinks it.
  */
