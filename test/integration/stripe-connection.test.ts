@@ -297,7 +297,11 @@ describe('connecting Stripe', () => {
     expect(inGrace).toMatchObject({ active: false, secret_key_sealed: expect.any(String) });
     expect(stripe.webhookEndpoints.has(endpointId)).toBe(true);
     // … and wiped, with the endpoint deleted, once it is over (DISCONNECT_GRACE_HOURS, 72 by default).
-    expect(await service.services.providerSettings.endGrace(new Date(Date.now() + 73 * 3_600_000))).toBe(1);
+    // The sweep covers the whole database, which other test files share (they may leave accounts in their grace
+    // window too): it ends at least this one, and the rows below show that this account's window is over.
+    expect(
+      await service.services.providerSettings.endGrace(new Date(Date.now() + 73 * 3_600_000)),
+    ).toBeGreaterThanOrEqual(1);
     const [account] = (await storedFor(owner.workspaceId)).accounts;
     expect(account).toMatchObject({
       secret_key_sealed: null,
