@@ -23,7 +23,12 @@ export function buildServices(config: Config, orm: MikroORM, logger: Logger, met
   const settlement = new SettlementService(orm, providers, secrets, {
     ignored: (provider, reason) => metrics?.eventsIgnored.inc({ provider, reason }),
     // after the commit, off the settlement path: a close that fails is retried by the reconciler
-    paid: (paid) => void sessions.expireOthers(paid),
+    paid: (paid) =>
+      void sessions
+        .expireOthers(paid)
+        .catch((error: unknown) =>
+          logger.warn({ err: error, ...paid }, 'could not close the other checkouts; the reconciler will'),
+        ),
     disputeOpened: (dispute) =>
       logger.warn(
         {

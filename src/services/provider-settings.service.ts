@@ -236,14 +236,17 @@ export class ProviderSettingsService {
    * kept keys; the host's webhooks then answer 404. Saving keys again within a window ends it instead. Runs on an
    * interval in the worker role; the deadline is stored, so a restart does not lose it.
    */
-  async endGrace(now = new Date()): Promise<number> {
-    const due = await this.orm.em
-      .fork()
-      .find(
-        PaymentProviderAccount,
-        { graceUntil: { $lte: now }, disconnectedAt: { $ne: null }, secretKeySealed: { $ne: null } },
-        { fields: ['id'] },
-      );
+  async endGrace(now = new Date(), workspaceId?: string): Promise<number> {
+    const due = await this.orm.em.fork().find(
+      PaymentProviderAccount,
+      {
+        graceUntil: { $lte: now },
+        disconnectedAt: { $ne: null },
+        secretKeySealed: { $ne: null },
+        ...(workspaceId ? { workspaceId } : {}),
+      },
+      { fields: ['id'] },
+    );
     let ended = 0;
     for (const { id } of due) {
       const endpoint = await this.orm.em.fork().transactional(async (tx) => {

@@ -199,6 +199,131 @@ describe.each([
     expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'sent', paid_minor: '0' });
     expect(await sql('select id from invoice_payments where invoice_id = ?', [invoice.id])).toEqual([]);
   });
+
+  const statusOf = async (invoice: InvoiceFixture, reference: string) =>
+    (await ledgerOf(invoice)).find((entry) => entry.providerReference === reference)?.status;
+
+  it('a second checkout of a paid invoice is closed, or, where the provider cannot close it, left to expire and never counted until paid', async () => {
+    const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 10_000 });
+    const deposit = await checkout(invoice, 3_000);
+    const full = await checkout(invoice);
+    const askedBefore = driver.requestsAbout(deposit.reference);
+    await driver.pay(full.url);
+    await untilInvoice(sql, invoice.id, { status: 'paid', paid_minor: '10000' });
+    await eventually(() => driver.requestsAbout(deposit.reference) > askedBefore, 10_000, {
+      what: 'the service to ask the provider about the other checkout',
+    });
+    if (driver.closesOpenCheckouts) {
+      await eventually(async () => (await statusOf(invoice, deposit.reference)) === 'CANCELLED');
+      expect(driver.checkoutState(deposit.reference)).toBe('closed');
+      expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'paid', paid_minor: '10000' });
+      return;
+    }
+    // The provider cannot close it: it stays open there and PENDING here, and counts for nothing …
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(driver.checkoutState(deposit.reference)).toBe('open');
+    expect(await statusOf(invoice, deposit.reference)).toBe('PENDING');
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'paid', paid_minor: '10000' });
+    // … until the customer pays it anyway: recorded, and the surplus is the invoice's overpaid amount
+    await driver.pay(deposit.url);
+    await untilInvoice(sql, invoice.id, { status: 'paid', paid_minor: '13000' });
+    expect(await statusOf(invoice, deposit.reference)).toBe('SUCCEEDED');
+    const summary = await service.gql<{ _entities: Array<{ paymentSummary: { overpaid: { amountMinor: number } } }> }>(
+      'query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Invoice { paymentSummary { overpaid { amountMinor } } } } }',
+      { reps: [{ __typename: 'Invoice', id: invoice.id }] },
+      await tokenFor(caller),
+    );
+    expect(summary.data!._entities[0].paymentSummary.overpaid.amountMinor).toBe(3_000);
+  });
+
+  it('disconnect with an open checkout, then the customer pays within the grace window: it settles', async () => {
+    const owner = newCaller(['owner']);
+    await driver.connect(service, owner);
+    const ownCheckout = async (invoice: InvoiceFixture) => {
+      const link = await service.gql<{ _entities: Array<{ payLink: { url: string } }> }>(
+        PAY_LINK,
+        { reps: [{ __typename: 'Invoice', id: invoice.id }] },
+        await tokenFor(owner),
+      );
+      const redirect = await fetch(link.data!._entities[0].payLink.url.replace(/^https?:\/\/[^/]+/, service.url), {
+        redirect: 'manual',
+      });
+      const [row] = await sql<{ provider_reference: string }>(
+        'select provider_reference from invoice_payments where invoice_id = ?',
+        [invoice.id],
+      );
+      return { url: redirect.headers.get('location')!, reference: row.provider_reference };
+    };
+    const paying = await insertInvoice(service.orm, { workspaceId: owner.workspaceId, totalMinor: 2_000 });
+    const open = await insertInvoice(service.orm, { workspaceId: owner.workspaceId, totalMinor: 3_000 });
+    const payingCheckout = await ownCheckout(paying);
+    const openCheckout = await ownCheckout(open);
+    // the customer pays one checkout as the owner disconnects: the provider's notification is still on its way
+    await driver.payHeld(payingCheckout.url, payingCheckout.reference);
+    const result = await service.gql(
+      'mutation ($provider: PaymentProvider!) { disconnectPaymentProvider(provider: $provider) }',
+      { provider: driver.provider },
+      await tokenFor(owner),
+    );
+    expect(result).toMatchObject({ data: { disconnectPaymentProvider: true } });
+    const rowStatus = async (reference: string) =>
+      (
+        await sql<{ status: string }>('select status from invoice_payments where provider_reference = ?', [reference])
+      )[0].status;
+    if (driver.closesOpenCheckouts) {
+      // closed at the provider before the mutation answered: nobody can pay it any more
+      expect(driver.checkoutState(openCheckout.reference)).toBe('closed');
+      expect(await rowStatus(openCheckout.reference)).toBe('cancelled');
+    } else {
+      // left open at the provider: the customer pays it within the grace window and it settles with the kept key
+      expect(driver.checkoutState(openCheckout.reference)).toBe('open');
+      await driver.payHeld(openCheckout.url, openCheckout.reference);
+    }
+    await driver.release();
+    await untilInvoice(sql, paying.id, { status: 'paid', paid_minor: '2000' });
+    expect(await rowStatus(payingCheckout.reference)).toBe('succeeded');
+    if (driver.closesOpenCheckouts) expect(await invoiceRow(sql, open.id)).toEqual({ status: 'sent', paid_minor: '0' });
+    else {
+      await untilInvoice(sql, open.id, { status: 'paid', paid_minor: '3000' });
+      expect(await rowStatus(openCheckout.reference)).toBe('succeeded');
+    }
+  });
+
+  it("an event naming another workspace's invoice is ignored", async () => {
+    // Two workspaces connected to one provider account: the event of the other's payment reaches this workspace too.
+    const mine = newCaller(['owner']);
+    const theirs = newCaller(['owner']);
+    const key = await driver.connect(service, theirs);
+    await driver.connect(service, mine, key);
+    const invoice = await insertInvoice(service.orm, { workspaceId: theirs.workspaceId, totalMinor: 1_700 });
+    const link = await service.gql<{ _entities: Array<{ payLink: { url: string } }> }>(
+      PAY_LINK,
+      { reps: [{ __typename: 'Invoice', id: invoice.id }] },
+      await tokenFor(theirs),
+    );
+    const redirect = await fetch(link.data!._entities[0].payLink.url.replace(/^https?:\/\/[^/]+/, service.url), {
+      redirect: 'manual',
+    });
+    await driver.pay(redirect.headers.get('location')!);
+    await untilInvoice(sql, invoice.id, { status: 'paid', paid_minor: '1700' });
+    const [{ provider_reference: reference }] = await sql<{ provider_reference: string }>(
+      'select provider_reference from invoice_payments where invoice_id = ?',
+      [invoice.id],
+    );
+    expect(await driver.notifyOtherWorkspace(service, mine, reference)).toBe(200);
+    const inbox = await eventually(async () => {
+      const rows = await sql<{ status: string; ignored_reason: string | null }>(
+        'select status, ignored_reason from webhook_events where workspace_id = ?',
+        [mine.workspaceId],
+      );
+      return rows.length > 0 ? rows : null;
+    });
+    expect(new Set(inbox.map((row) => `${row.status}:${row.ignored_reason}`))).toEqual(
+      new Set(['ignored:other_workspace']),
+    );
+    expect(await sql('select id from invoice_payments where workspace_id = ?', [mine.workspaceId])).toEqual([]);
+    expect(await invoiceRow(sql, invoice.id)).toEqual({ status: 'paid', paid_minor: '1700' });
+  });
 });
 
 describe('switching the active provider', () => {

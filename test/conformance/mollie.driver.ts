@@ -12,7 +12,11 @@ export class MollieDriver implements ProviderDriver {
   readonly provider = 'MOLLIE' as const;
   readonly foreignStatus = 200;
   readonly referencePattern = /^tr_/;
+  /** The service opens card checkouts, which Mollie does not let the merchant cancel (`isCancelable: false`). */
+  readonly closesOpenCheckouts = false;
   private fake!: FakeMollie;
+  private baseUrl = '';
+  private readonly held: string[] = [];
 
   async start() {
     this.fake = await startFakeMollie();
@@ -27,16 +31,51 @@ export class MollieDriver implements ProviderDriver {
   }
 
   deliverTo(baseUrl: string) {
+    this.baseUrl = baseUrl;
     this.fake.autoDeliver = { baseUrl };
   }
 
-  async connect(service: TestService, caller: TestCaller) {
+  async connect(service: TestService, caller: TestCaller, secretKey?: string) {
+    const apiKey = secretKey ?? mollieKey();
     const result = await service.gql(
       'mutation ($input: SaveMollieKeysInput!) { saveMollieKeys(input: $input) { active } }',
-      { input: { apiKey: mollieKey(), mode: 'TEST', offerCardPayments: true } },
+      { input: { apiKey, mode: 'TEST', offerCardPayments: true } },
       await tokenFor(caller),
     );
     if (result.errors) throw new Error(`saveMollieKeys failed: ${JSON.stringify(result.errors)}`);
+    return apiKey;
+  }
+
+  checkoutState(reference: string) {
+    const status = this.fake.payments.get(reference)?.status;
+    return status === 'paid' ? 'paid' : status === 'open' || status === 'pending' ? 'open' : 'closed';
+  }
+
+  requestsAbout(reference: string) {
+    return this.fake.requests.filter((request) => request.path.startsWith(`/v2/payments/${reference}`)).length;
+  }
+
+  async payHeld(checkoutUrl: string, reference: string) {
+    this.fake.autoDeliver = null;
+    const response = await fetch(`${checkoutUrl}/pay`, { method: 'POST', redirect: 'manual' });
+    if (response.status !== 303) throw new Error(`fake checkout answered ${response.status}`);
+    this.held.push(reference);
+  }
+
+  async release() {
+    this.fake.autoDeliver = { baseUrl: this.baseUrl };
+    for (const reference of this.held.splice(0)) await this.fake.notify(reference);
+    await this.fake.flushDeliveries();
+  }
+
+  async notifyOtherWorkspace(service: TestService, caller: TestCaller, reference: string) {
+    // Mollie's notification carries only the id; the workspace's key (the same account) can fetch the payment.
+    return postWithHost(
+      `${service.url}/api/finance/payments/mollie/webhook`,
+      caller.workspaceDomain,
+      `id=${reference}`,
+      { 'content-type': 'application/x-www-form-urlencoded' },
+    );
   }
 
   async pay(checkoutUrl: string) {

@@ -1,5 +1,6 @@
 import { startFakeStripe, type FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
 import type { TestService } from '../helpers/service.js';
+import { WEBHOOK_PATH } from '../helpers/stripe-events.js';
 import { connectStripe, testKeys } from '../helpers/stripe.js';
 import type { TestCaller } from '../helpers/tokens.js';
 import type { ProviderDriver } from './provider-driver.js';
@@ -8,8 +9,11 @@ export class StripeDriver implements ProviderDriver {
   readonly provider = 'STRIPE' as const;
   readonly foreignStatus = 400;
   readonly referencePattern = /^cs_test_/;
+  readonly closesOpenCheckouts = true;
   private fake!: FakeStripe;
   private baseUrl = '';
+  /** Events emitted while notifications are held. */
+  private heldFrom: number | null = null;
 
   async start() {
     this.fake = await startFakeStripe();
@@ -28,8 +32,51 @@ export class StripeDriver implements ProviderDriver {
     this.fake.autoDeliver = { baseUrl };
   }
 
-  async connect(service: TestService, caller: TestCaller) {
-    await connectStripe(service, caller, { keys: testKeys('test', false) }); // the service creates the endpoint
+  async connect(service: TestService, caller: TestCaller, secretKey?: string) {
+    const keys = testKeys('test', false);
+    if (secretKey) keys.secretKey = secretKey;
+    await connectStripe(service, caller, { keys }); // the service creates the endpoint
+    return keys.secretKey;
+  }
+
+  checkoutState(reference: string) {
+    const status = this.fake.sessions.get(reference)?.status;
+    return status === 'complete' ? 'paid' : status === 'expired' ? 'closed' : 'open';
+  }
+
+  requestsAbout(reference: string) {
+    return this.fake.requests.filter((request) => request.path.startsWith(`/v1/checkout/sessions/${reference}`)).length;
+  }
+
+  async payHeld(checkoutUrl: string) {
+    this.fake.autoDeliver = null;
+    this.heldFrom ??= this.fake.events.length;
+    const response = await fetch(`${checkoutUrl}/complete`, { method: 'POST', redirect: 'manual' });
+    if (response.status !== 303) throw new Error(`fake checkout answered ${response.status}`);
+  }
+
+  async release() {
+    const held = this.fake.events.slice(this.heldFrom ?? this.fake.events.length);
+    this.heldFrom = null;
+    this.fake.autoDeliver = { baseUrl: this.baseUrl };
+    for (const event of held) await this.fake.redeliver(event, this.baseUrl);
+  }
+
+  async notifyOtherWorkspace(service: TestService, caller: TestCaller, reference: string) {
+    // Stripe sends an account's event to each of its endpoints, signed with that endpoint's secret.
+    const event = this.fake.events
+      .filter((candidate) => (candidate.data.object as { id?: string }).id === reference)
+      .pop();
+    const endpoint = [...this.fake.webhookEndpoints.values()].find(
+      (candidate) => new URL(candidate.url).host === caller.workspaceDomain,
+    );
+    if (!event || !endpoint) throw new Error(`no event about ${reference} or no endpoint of ${caller.workspaceDomain}`);
+    const result = await this.fake.deliverEvent(event, {
+      targetUrl: `${service.url}${WEBHOOK_PATH}`,
+      host: caller.workspaceDomain,
+      secret: endpoint.secret,
+    });
+    return result.status;
   }
 
   async pay(checkoutUrl: string) {

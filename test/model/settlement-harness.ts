@@ -42,7 +42,14 @@ export type Command =
   | { kind: 'openDispute'; session: number; dispute: number; percent: number | null }
   /** A step of the dispute's life at the provider: funds withdrawn, evidence submitted, decided won or lost. */
   | { kind: 'disputeStep'; dispute: number; step: 'withdraw' | 'evidence' | 'won' | 'lost' }
-  | { kind: 'deliver'; picks: Array<{ fresh: boolean; index: number; copies: number }>; batch: boolean }
+  /** `shared`: the copy the provider sends to the other workspace connected to the same account is delivered too. */
+  | {
+      kind: 'deliver';
+      picks: Array<{ fresh: boolean; index: number; copies: number; shared?: boolean }>;
+      batch: boolean;
+    }
+  /** The owner disconnects the provider (the grace window keeps the keys for the rest of the history). */
+  | { kind: 'disconnect' }
   | { kind: 'retry' }
   /** Regression tests: the first undelivered event of each type, one after the other. */
   | { kind: 'deliverTypes'; types: string[] }
@@ -98,6 +105,30 @@ const REFUND = `mutation ($input: RefundPaymentInput!) { refundPayment(input: $i
 const today = () => new Date().toISOString().slice(0, 10);
 
 /**
+ * Instruments the real `CheckoutSessions.expireOthers` (the after-commit hook that closes a paid invoice's other open
+ * checkouts) so a history can wait for the closes it started; the code that runs is the service's own.
+ */
+export function trackClosures(service: TestService): () => Promise<void> {
+  const sessions = service.services.sessions;
+  const inflight = new Set<Promise<unknown>>();
+  const original = sessions.expireOthers.bind(sessions);
+  sessions.expireOthers = (paid) => {
+    const running = original(paid);
+    inflight.add(running);
+    void running.finally(() => inflight.delete(running));
+    return running;
+  };
+  return async () => {
+    while (inflight.size > 0) await Promise.allSettled([...inflight]);
+  };
+}
+
+/** The other workspace connected to the same provider account, and what it must make of its copies. */
+export interface SharedAccount {
+  caller: TestCaller;
+}
+
+/**
  * Runs one generated history against the real service (settlement path, refund mutation) and the fake Stripe, and
  * checks after every step that the database agrees with the pure model. One instance per history.
  */
@@ -119,14 +150,33 @@ export class History {
   readonly log: string[] = [];
   refusals = 0;
   duplicates = 0;
+  /** Copies delivered to the other workspace: ignored once, then duplicates. */
+  readonly ignoredCopies = new Set<string>();
+  /** Copies the other workspace refused for now (a refund of a payment not recorded anywhere yet). */
+  private readonly refusedCopies = new Map<string, FakeEvent>();
+  disconnected = false;
+  /** Second checkouts of paid invoices the service closed, and sessions a disconnect closed. */
+  closedByService = 0;
 
   constructor(
     private readonly service: TestService,
     private readonly fake: FakeStripe,
     private readonly caller: TestCaller,
     private readonly stripe: Stripe,
+    private readonly extra: {
+      /** Waits for the closes the paid hook started (see trackClosures). */
+      closures?: () => Promise<void>;
+      shared?: SharedAccount;
+      /** Reconnects the provider after a history that disconnected it. */
+      reconnect?: () => Promise<void>;
+    } = {},
   ) {
     this.seenEvents = fake.events.length;
+  }
+
+  /** The invoice's total as the Invoices service last set it. */
+  totalOf(invoiceId: string): number {
+    return this.fields.get(invoiceId)!.totalMinor;
   }
 
   async setUp(totals: number[], dueDates: Array<string | null>): Promise<void> {
@@ -151,7 +201,11 @@ export class History {
 
   /** Delivers everything still undelivered (and every refused event again) until the service has applied it all. */
   async drain(order: number[]): Promise<void> {
-    for (let round = 0; round < 6 && (this.undelivered.length > 0 || this.refused.size > 0); round += 1) {
+    for (
+      let round = 0;
+      round < 6 && (this.undelivered.length > 0 || this.refused.size > 0 || this.refusedCopies.size > 0);
+      round += 1
+    ) {
       while (this.undelivered.length > 0) {
         const picks = order.slice(0, 6).map((index) => ({ fresh: true, index, copies: 1 }));
         await this.run({
@@ -164,12 +218,14 @@ export class History {
     }
     expect(this.undelivered, 'every emitted event was delivered').toEqual([]);
     expect([...this.refused.keys()], 'every event was eventually applied').toEqual([]);
+    expect([...this.refusedCopies.keys()], 'every copy of the other workspace was eventually ignored').toEqual([]);
   }
 
   private async execute(command: Command): Promise<Set<string>> {
     const touched = new Set<string>();
     switch (command.kind) {
       case 'open': {
+        if (this.disconnected) break; // no pay link, no checkout after a disconnect
         const invoiceId = this.invoices[command.invoice % this.invoices.length];
         const amount = Math.max(50, Math.round((this.fields.get(invoiceId)!.totalMinor * command.percent) / 100));
         const session = await this.stripe.checkout.sessions.create({
@@ -186,8 +242,24 @@ export class History {
           metadata: { workspace_id: this.caller.workspaceId, invoice_id: invoiceId },
         });
         this.sessions.set(command.session, session.id);
+        // the pay-link click records the open checkout as a PENDING row, as CheckoutService does
+        await this.sql(
+          `insert into invoice_payments (id, workspace_id, invoice_id, provider, provider_reference, status, amount_minor, currency, expires_at)
+           values (?, ?, ?, 'stripe', ?, 'pending', ?, 'EUR', to_timestamp(?))`,
+          [randomUUID(), this.caller.workspaceId, invoiceId, session.id, amount, session.expires_at],
+        );
+        this.model.payments.set(session.id, {
+          reference: session.id,
+          invoiceId,
+          amountMinor: amount,
+          paymentIntent: null,
+          state: 'pending',
+        });
         break;
       }
+      case 'disconnect':
+        await this.disconnect();
+        break;
       case 'pay': {
         const session = this.session(command.session);
         if (session?.status === 'open')
@@ -268,7 +340,12 @@ export class History {
       case 'retry': {
         const again = [...this.refused.values()];
         this.refused.clear();
-        if (again.length > 0) await this.deliverGroup(again, false, touched);
+        const copies = [...this.refusedCopies.values()];
+        this.refusedCopies.clear();
+        await Promise.all([
+          again.length > 0 ? this.deliverGroup(again, false, touched) : Promise.resolve(),
+          this.deliverCopies(copies),
+        ]);
         break;
       }
       case 'edit':
@@ -331,6 +408,7 @@ export class History {
 
     const succeeded = answers.filter((answer) => !answer.errors);
     const mustSucceed =
+      !this.disconnected && // a disconnected account starts no refund, even in its grace window
       modelPayment?.state === 'succeeded' &&
       !disputeOpen &&
       requested >= 1 &&
@@ -374,11 +452,12 @@ export class History {
   }
 
   private async deliver(
-    picks: Array<{ fresh: boolean; index: number; copies: number }>,
+    picks: Array<{ fresh: boolean; index: number; copies: number; shared?: boolean }>,
     batch: boolean,
     touched: Set<string>,
   ): Promise<void> {
     const group: FakeEvent[] = [];
+    const copies: FakeEvent[] = [];
     for (const pick of picks) {
       let event: FakeEvent | undefined;
       if (pick.fresh && this.undelivered.length > 0)
@@ -386,8 +465,127 @@ export class History {
       else if (this.delivered.length > 0) event = this.delivered[pick.index % this.delivered.length];
       if (!event) continue;
       for (let copy = 0; copy < pick.copies; copy += 1) group.push(event);
+      if (pick.shared && this.extra.shared) copies.push(event);
     }
-    if (group.length > 0) await this.deliverGroup(group, batch, touched);
+    // the other workspace's copies race this workspace's deliveries (two hosts, one account)
+    await Promise.all([
+      group.length > 0 ? this.deliverGroup(group, batch, touched) : Promise.resolve(),
+      this.deliverCopies(copies),
+    ]);
+  }
+
+  /**
+   * Delivers the copies the provider sends to the other workspace on the same account: each is recorded as ignored
+   * once (then a duplicate), never applied; a refund of a payment recorded nowhere yet may be refused and retried.
+   */
+  private async deliverCopies(copies: FakeEvent[]): Promise<void> {
+    const shared = this.extra.shared;
+    if (!shared || copies.length === 0) return;
+    const settlement = this.service.services.settlement;
+    const ignoredBefore = new Set(this.ignoredCopies);
+    const outcomes = await Promise.all(
+      copies.map((event) =>
+        settlement
+          .settle({
+            provider: 'stripe',
+            workspaceId: shared.caller.workspaceId,
+            receivedAt: new Date().toISOString(),
+            event: JSON.parse(JSON.stringify(event)),
+          })
+          .catch((error: Error) => error),
+      ),
+    );
+    const ignoredNow = new Map<string, number>();
+    for (const [index, event] of copies.entries()) {
+      const outcome = outcomes[index];
+      const fact = factOf(event as unknown as Record<string, unknown>);
+      const what = `the other workspace's copy of ${event.type} ${event.id}`;
+      if (outcome instanceof Error) {
+        expect(outcome, `${what} failed: ${outcome.message}`).toBeInstanceOf(SettlementError);
+        expect(fact.kind === 'refund' || fact.kind === 'charge_refunded', `${what} failed: ${outcome.message}`).toBe(
+          true,
+        );
+        this.refusedCopies.set(event.id, event);
+        continue;
+      }
+      expect(outcome, `${what} was settled`).not.toBe('applied');
+      if (outcome === 'duplicate')
+        expect(
+          ignoredBefore.has(event.id) || copies.some((other, at) => other.id === event.id && at !== index),
+          `${what} answered duplicate but was never recorded`,
+        ).toBe(true);
+      else {
+        expect(ignoredBefore.has(event.id), `${what} was recorded as ignored twice`).toBe(false);
+        ignoredNow.set(event.id, (ignoredNow.get(event.id) ?? 0) + 1);
+      }
+    }
+    for (const [eventId, count] of ignoredNow) {
+      expect(count, `${eventId} ignored by ${count} concurrent copies`).toBe(1);
+      this.ignoredCopies.add(eventId);
+      this.refusedCopies.delete(eventId);
+    }
+  }
+
+  /** `disconnectPaymentProvider`: every open checkout is closed at the provider first, its row CANCELLED. */
+  private async disconnect(): Promise<void> {
+    if (this.disconnected) return;
+    const closable = this.closable();
+    const result = await this.service.gql(
+      'mutation { disconnectPaymentProvider(provider: STRIPE) }',
+      {},
+      await tokenFor(this.caller),
+    );
+    expect(result.errors, 'disconnect').toBeUndefined();
+    this.disconnected = true;
+    for (const payment of closable) {
+      expect(this.fake.sessions.get(payment.reference)!.status, `${payment.reference} closed by the disconnect`).toBe(
+        'expired',
+      );
+      payment.state = 'cancelled';
+      this.closedByService += 1;
+    }
+  }
+
+  /** The model's PENDING rows whose checkout is open, or already expired, at the provider: the service closes these. */
+  private closable() {
+    return [...this.model.payments.values()].filter((payment) => {
+      const status = this.fake.sessions.get(payment.reference)?.status;
+      return payment.state === 'pending' && (status === 'open' || status === 'expired');
+    });
+  }
+
+  /**
+   * One invoice, one payment: once a succeeded payment makes an invoice paid, the service closes the invoice's other
+   * open checkouts (after the commit) and cancels their rows; a checkout already expired at the provider (the customer
+   * let it lapse, its event still on its way) is cancelled the same way. Required when the group only paid the invoice
+   * and it ends paid; allowed (an intermediate paid state of a concurrent group) when it also refunded.
+   */
+  private async closeOthers(paidHere: Map<string, { references: Set<string>; refunds: boolean }>) {
+    await this.extra.closures?.();
+    for (const [invoiceId, { references, refunds }] of paidHere) {
+      const fields = this.fields.get(invoiceId)!;
+      const paid = Math.max(0, this.model.paidPaymentsOf(invoiceId) - this.model.knownRefundsOf(invoiceId));
+      const required = !refunds && expectedStatus(fields, paid, today()) === 'paid';
+      for (const payment of this.closable()) {
+        if (payment.invoiceId !== invoiceId || references.has(payment.reference)) continue;
+        const status = this.fake.sessions.get(payment.reference)!.status;
+        if (required)
+          expect(status, `the other open checkout ${payment.reference} of paid invoice ${invoiceId}`).toBe('expired');
+        const [row] = await this.sql<{ status: string }>(
+          'select status from invoice_payments where provider_reference = ?',
+          [payment.reference],
+        );
+        if (required || (status === 'expired' && row?.status === 'cancelled')) {
+          payment.state = 'cancelled';
+          this.closedByService += 1;
+        }
+      }
+    }
+  }
+
+  /** Reconnects after a disconnect, so the next history starts connected. */
+  async finish(): Promise<void> {
+    if (this.disconnected) await this.extra.reconnect?.();
   }
 
   /**
@@ -486,13 +684,21 @@ export class History {
       }
     }
     for (const event of group) if (!this.delivered.includes(event)) this.delivered.push(event);
+    const paidHere = new Map<string, { references: Set<string>; refunds: boolean }>();
     for (const [eventId] of appliedNow) {
       this.refused.delete(eventId);
       const fact = facts.get(eventId)!;
-      this.model.apply(eventId, fact);
       const invoiceId = this.invoiceOfFact(fact);
-      if (invoiceId) touched.add(invoiceId);
+      this.model.apply(eventId, fact);
+      if (!invoiceId) continue;
+      touched.add(invoiceId);
+      const entry = paidHere.get(invoiceId) ?? { references: new Set<string>(), refunds: false };
+      if (fact.kind === 'payment' && fact.outcome === 'succeeded') entry.references.add(fact.reference);
+      else if (fact.kind !== 'payment') entry.refunds = true;
+      paidHere.set(invoiceId, entry);
     }
+    for (const [invoiceId, entry] of paidHere) if (entry.references.size === 0) paidHere.delete(invoiceId);
+    await this.closeOthers(paidHere);
   }
 
   private invoiceOfFact(fact: ModelFact): string | null {
@@ -521,9 +727,10 @@ export class History {
   private collectEvents(): void {
     const events = this.fake.events;
     for (const event of events.slice(this.seenEvents)) {
-      const object = event.data.object as { metadata?: { workspace_id?: string }; payment_intent?: string };
+      // this history's sessions only: a disconnect also closes the open checkouts earlier histories left behind
+      const object = event.data.object as { id?: string; payment_intent?: string };
       const ours =
-        object.metadata?.workspace_id === this.caller.workspaceId ||
+        [...this.sessions.values()].includes(String(object.id)) ||
         (typeof object.payment_intent === 'string' && this.ownsIntent(object.payment_intent));
       if (ours) this.undelivered.push(event);
     }
@@ -708,6 +915,47 @@ export class History {
   /** After draining: the ledger equals the provider's own final truth. */
   async checkAgainstProvider(): Promise<void> {
     const now = this.previous!;
+    // Invoice.paymentSummary says what the model says: paid, outstanding, overpaid (a second checkout paid anyway)
+    const summaries = await this.service.gql<{
+      _entities: Array<{ id: string; paymentSummary: Record<string, { amountMinor: number }> }>;
+    }>(
+      'query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Invoice { id paymentSummary { paid { amountMinor } outstanding { amountMinor } overpaid { amountMinor } } } } }',
+      { reps: this.invoices.map((id) => ({ __typename: 'Invoice', id })) },
+      await tokenFor(this.caller),
+    );
+    for (const entity of summaries.data!._entities) {
+      const paid = Math.max(
+        0,
+        this.model.paidPaymentsOf(entity.id) -
+          this.model.knownRefundsOf(entity.id) -
+          this.model.withdrawnDisputesOf(entity.id),
+      );
+      const total = this.fields.get(entity.id)!.totalMinor;
+      expect(
+        {
+          paid: entity.paymentSummary.paid.amountMinor,
+          outstanding: entity.paymentSummary.outstanding.amountMinor,
+          overpaid: entity.paymentSummary.overpaid.amountMinor,
+        },
+        `paymentSummary of ${entity.id}`,
+      ).toEqual({ paid, outstanding: Math.max(total - paid, 0), overpaid: Math.max(paid - total, 0) });
+    }
+    if (this.extra.shared) {
+      // the other workspace on the account: every copy it got is ignored with its reason, nothing of it settled
+      const other = this.extra.shared.caller.workspaceId;
+      const rows = await this.sql<{ event_id: string; status: string; ignored_reason: string }>(
+        'select event_id, status, ignored_reason from webhook_events where workspace_id = ? and event_id in (?)',
+        [other, [...this.ignoredCopies, '-']],
+      );
+      expect(rows.map((row) => row.event_id).sort(), 'an inbox row per ignored copy').toEqual(
+        [...this.ignoredCopies].sort(),
+      );
+      for (const row of rows) {
+        expect(row.status).toBe('ignored');
+        expect(['other_workspace', 'payment_of_other_workspace']).toContain(row.ignored_reason);
+      }
+      expect(await this.sql('select 1 from invoice_payments where workspace_id = ?', [other])).toEqual([]);
+    }
     for (const id of this.sessions.values()) {
       const session = this.fake.sessions.get(id)!;
       const intent = session.payment_intent ? this.fake.paymentIntents.get(session.payment_intent) : undefined;
@@ -716,7 +964,7 @@ export class History {
         session.status === 'expired'
           ? 'cancelled'
           : session.status === 'open'
-            ? null
+            ? 'pending'
             : session.payment_status === 'paid'
               ? 'succeeded'
               : intent?.status === 'processing'

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeStripe } from '../fakes/stripe/fake-stripe.server.js';
 import { invoiceRow, sqlOn } from '../helpers/db.js';
 import type { TestService } from '../helpers/service.js';
-import { connectStripe, startWithFakeStripe, testKeys } from '../helpers/stripe.js';
+import { connectStripe, startWithFakeStripe, testKeys, type StripeKeys } from '../helpers/stripe.js';
 import { newCaller, type TestCaller } from '../helpers/tokens.js';
-import { History, type Command } from './settlement-harness.js';
+import { History, trackClosures, type Command } from './settlement-harness.js';
 
 /**
  * Model-based settlement tier: fast-check generates provider histories (payments that succeed, fail, expire or settle
@@ -14,6 +14,12 @@ import { History, type Command } from './settlement-harness.js';
  * by the Invoices service) and delivery schedules (reordered, duplicated, replayed, racing in concurrent groups, some
  * through the consumer's batched path), runs them against the real settlement path on PostgreSQL, and after every
  * step compares the ledger with a pure model (ledger-model.ts). At the end the ledger must equal the provider's truth.
+ *
+ * Money outside the happy path: every checkout is recorded PENDING when opened (as a pay-link click records it); a
+ * second session of an invoice may be paid after the first made it paid (the service closes it, or records the raced
+ * payment as overpaid); the owner may disconnect mid-history (open checkouts closed, later events still settle, no
+ * refund starts); and the other workspace connected to the same Stripe account gets copies of the events, which it
+ * only ever records as ignored.
  *
  * MODEL_RUNS (default 60) and MODEL_SEED make a run reproducible or longer: MODEL_RUNS=500 npx vitest run test/model;
  * MODEL_SEED with MODEL_PATH replays a reported failure, MODEL_SHRINK=1 shrinks it.
@@ -115,6 +121,23 @@ const token: fc.Arbitrary<Command | { kind: 'act'; session: number }> = fc.oneof
     }),
     weight: 4,
   },
+  {
+    // the same deliveries, with the copy Stripe sends to the other workspace connected to the account
+    arbitrary: fc.record({
+      kind: fc.constant('deliver' as const),
+      picks: fc.array(
+        fc.record({
+          fresh: fc.boolean(),
+          index: fc.nat(20),
+          copies: fc.integer({ min: 1, max: 2 }),
+          shared: fc.constant(true),
+        }),
+        { minLength: 1, maxLength: 4 },
+      ),
+      batch: fc.boolean(),
+    }),
+    weight: 2,
+  },
   { arbitrary: fc.constant({ kind: 'retry' as const }), weight: 1 },
   {
     arbitrary: fc.record({
@@ -146,6 +169,14 @@ function weave(scripts: SessionScript[], tokens: Array<Command | { kind: 'act'; 
   return commands;
 }
 
+/** "Pay a second session of a paid invoice": a full checkout and a deposit checkout of one invoice, both paid. */
+const secondTab = fc
+  .record({ invoice: fc.nat(1), percent: fc.integer({ min: 10, max: 60 }) })
+  .map(({ invoice, percent }): SessionScript[] => [
+    { invoice, percent: 100, fate: 'paid', refunds: [], dispute: null },
+    { invoice, percent, fate: 'paid', refunds: [], dispute: null },
+  ]);
+
 const history = fc
   .record({
     totals: fc.array(fc.integer({ min: 100, max: 20_000 }), { minLength: 1, maxLength: 2 }),
@@ -156,21 +187,35 @@ const history = fc
     scripts: fc.array(sessionScript, { minLength: 1, maxLength: 4 }),
     tokens: fc.array(token, { minLength: 4, maxLength: 40 }),
     drainOrder: fc.array(fc.nat(30), { minLength: 1, maxLength: 6 }),
+    tabs: fc.oneof({ arbitrary: fc.constant([]), weight: 1 }, { arbitrary: secondTab, weight: 1 }),
+    // "disconnect with open sessions, then the customer pays (within grace)": the owner disconnects at some step
+    disconnectAt: fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: fc.nat(40), weight: 1 }),
   })
-  .map(({ scripts, tokens, ...rest }) => ({ ...rest, commands: weave(scripts, tokens) }));
+  .map(({ scripts, tokens, tabs, disconnectAt, ...rest }) => {
+    const commands = weave([...tabs, ...scripts], tokens);
+    if (disconnectAt !== null) commands.splice(Math.min(disconnectAt, commands.length), 0, { kind: 'disconnect' });
+    return { ...rest, commands };
+  });
 
 describe('settlement against a pure ledger model (fast-check)', () => {
   let service: TestService;
   let fake: FakeStripe;
   let caller: TestCaller;
+  let other: TestCaller;
+  let keys: StripeKeys;
   let stripe: Stripe;
+  let closures: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ service, stripe: fake } = await startWithFakeStripe());
+    // the reconciler would close checkouts on its own schedule: the histories decide what happens when
+    ({ service, stripe: fake } = await startWithFakeStripe({ RECONCILE_INTERVAL_MS: '3600000' }));
     caller = newCaller(['owner']);
-    const keys = await connectStripe(service, caller, { keys: testKeys('test', false) });
+    keys = await connectStripe(service, caller, { keys: testKeys('test', false) });
+    other = newCaller(['owner']); // a second workspace connected to the same Stripe account
+    await connectStripe(service, other, { keys: { ...testKeys('test', false), secretKey: keys.secretKey } });
     fake.autoDeliver = null; // the histories decide when (and how often) each event is delivered
     stripe = new Stripe(keys.secretKey, { host: fake.host, port: fake.port, protocol: 'http', maxNetworkRetries: 0 });
+    closures = trackClosures(service);
   });
   afterAll(async () => {
     await service?.stop();
@@ -184,11 +229,21 @@ describe('settlement against a pure ledger model (fast-check)', () => {
     commands: Command[];
     drainOrder: number[];
   }) => {
-    const run = new History(service, fake, caller, stripe);
-    await run.setUp(input.totals, input.dueDates);
-    for (const step of input.commands) await run.run(step);
-    await run.drain(input.drainOrder);
-    await run.checkAgainstProvider();
+    const run = new History(service, fake, caller, stripe, {
+      closures,
+      shared: { caller: other },
+      reconnect: async () => {
+        await connectStripe(service, caller, { keys: { ...keys, webhookSecret: null } });
+      },
+    });
+    try {
+      await run.setUp(input.totals, input.dueDates);
+      for (const step of input.commands) await run.run(step);
+      await run.drain(input.drainOrder);
+      await run.checkAgainstProvider();
+    } finally {
+      await run.finish();
+    }
     stats.histories += 1;
     if (process.env.MODEL_STATS === 'log') console.log(run.log.join('\n'), '\napplied', run.model.appliedEvents.size);
     stats.applied += run.model.appliedEvents.size;
@@ -198,6 +253,13 @@ describe('settlement against a pure ledger model (fast-check)', () => {
     stats.withdrawn += [...run.model.disputes.values()].filter((dispute) => dispute.withdrawn).length;
     stats.refusals += run.refusals;
     stats.duplicates += run.duplicates;
+    stats.ignoredCopies += run.ignoredCopies.size;
+    stats.closedByService += run.closedByService;
+    stats.disconnects += run.disconnected ? 1 : 0;
+    stats.overpaid += run.invoices.filter((id) => {
+      const paid = run.model.paidPaymentsOf(id) - run.model.knownRefundsOf(id);
+      return paid > run.totalOf(id);
+    }).length;
     return run;
   };
 
@@ -210,6 +272,10 @@ describe('settlement against a pure ledger model (fast-check)', () => {
     withdrawn: 0,
     refusals: 0,
     duplicates: 0,
+    ignoredCopies: 0,
+    closedByService: 0,
+    disconnects: 0,
+    overpaid: 0,
   };
   afterAll(() => {
     if (process.env.MODEL_STATS) console.log('model tier:', stats);
