@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Invoice, InvoicePayment, PaymentDispute, PaymentProviderAccount, PaymentRefund } from '../entities/index.js';
 import { fullBalanceTokens } from '../db/pay-link.repository.js';
+import { isRefundStandIn, RefundState } from '../vocabulary/index.js';
 import { UUID } from '../uuid.js';
 
 /** Keeps only well-formed uuids (anything else cannot exist, and must not reach a uuid cast in SQL). */
@@ -61,7 +62,11 @@ export function createLoaders(em: EntityManager, workspaceId: string): Loaders {
             { orderBy: { createdAt: 'desc', id: 'desc' } },
           )
         : [];
-      const groups = groupBy(rows, (row) => row.paymentId);
+      // A stand-in for refunds known only by a payment's refunded total disappears once the real refunds explain it.
+      const shown = rows.filter(
+        (row) => !(row.status === RefundState.CANCELLED && isRefundStandIn(row.providerRefundId)),
+      );
+      const groups = groupBy(shown, (row) => row.paymentId);
       return paymentIds.map((id) => groups.get(id.toLowerCase()) ?? []);
     }),
     disputesByPayment: new DataLoader(async (paymentIds) => {

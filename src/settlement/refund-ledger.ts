@@ -3,6 +3,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { InvoicePayment, PaymentRefund, type Invoice } from '../entities/index.js';
 import {
+  refundStandInId,
   PAID_STATUSES,
   RefundState,
   SettlementError,
@@ -13,9 +14,6 @@ import {
 import { statusAfterRefunds } from './ledger-rules.js';
 
 const TERMINAL = new Set<RefundState>([RefundState.FAILED, RefundState.CANCELLED]);
-
-/** Refunds nobody has attributed yet (a charge's cumulative total that known refunds don't explain) live in one row. */
-const unattributedId = (providerPaymentId: string) => `unattributed:${providerPaymentId}`;
 
 /**
  * Refund objects are authoritative for each refund (keyed by refund id); a charge's cumulative `amount_refunded`
@@ -118,7 +116,7 @@ export class RefundLedger {
    * stood in for it while it was pending or succeeded, and a refund that has failed since must not stay counted.
    */
   private absorb(refunds: PaymentRefund[], payment: InvoicePayment, amountMinor: number): void {
-    const placeholder = refunds.find((row) => row.providerRefundId === unattributedId(payment.providerPaymentId!));
+    const placeholder = refunds.find((row) => row.providerRefundId === refundStandInId(payment.providerPaymentId!));
     if (!placeholder || placeholder.status !== RefundState.SUCCEEDED) return;
     const left = placeholder.amountMinor - amountMinor;
     if (left > 0) placeholder.amountMinor = left;
@@ -137,7 +135,7 @@ export class RefundLedger {
     refunds: PaymentRefund[],
     cumulativeMinor: number,
   ): void {
-    const placeholderId = unattributedId(payment.providerPaymentId!);
+    const placeholderId = refundStandInId(payment.providerPaymentId!);
     const explained = refunds
       .filter((row) => row.providerRefundId !== placeholderId)
       .reduce((sum, row) => sum + row.amountMinor, 0);

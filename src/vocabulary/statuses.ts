@@ -57,6 +57,14 @@ export const DISPUTE_STATE_RANK: Record<DisputeState, number> = {
 /** Disputes still waiting for the merchant or the bank: the payment cannot be refunded meanwhile. */
 export const OPEN_DISPUTE_STATES: readonly DisputeState[] = [DisputeState.NEEDS_RESPONSE, DisputeState.UNDER_REVIEW];
 
+/**
+ * The provider refund id of the stand-in row for refunds known only by a payment's cumulative refunded total (the
+ * real refund objects take its amount over as they arrive).
+ */
+export const refundStandInId = (providerPaymentId: string) => `unattributed:${providerPaymentId}`;
+export const isRefundStandIn = (providerRefundId: string | null | undefined) =>
+  providerRefundId?.startsWith('unattributed:') ?? false;
+
 /** Invoice lifecycle states, owned by the Invoices service; payments only move sent/overdue/partial/paid. */
 export const InvoiceStatus = {
   DRAFT: 'draft',
