@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { InvoicePayment, PaymentDispute, type Invoice } from '../entities/index.js';
-import { PAID_STATUSES, SettlementError, type DisputeUpdate, type Provider } from '../vocabulary/index.js';
+import { lockPaidPayment } from './paid-payment.js';
+import { PaymentDispute, type Invoice } from '../entities/index.js';
+import type { DisputeUpdate, Provider } from '../vocabulary/index.js';
 import { mergeDispute, withdrawnMinor, type DisputeFacts } from './dispute-rules.js';
 
 /** What applying one dispute update did (for the hooks, after the commit). */
@@ -28,33 +29,12 @@ export class DisputeLedger {
     update: DisputeUpdate,
     lockInvoice: (invoiceId: string) => Promise<Invoice>,
   ): Promise<DisputeApplied> {
-    const found = await tx.findOne(InvoicePayment, {
-      provider,
-      providerPaymentId: update.providerPaymentId,
-      workspaceId,
-    });
-    // The payment's own event may still be on its way: retried, then dead-lettered.
-    if (!found)
-      throw new SettlementError(
-        `dispute event for ${update.providerPaymentId}, which is not in this workspace's ledger`,
-      );
-    const invoice = await lockInvoice(found.invoiceId);
-    const payment = await tx.findOneOrFail(
-      InvoicePayment,
-      { id: found.id },
-      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+    const { invoice, payment } = await lockPaidPayment(
+      tx,
+      'dispute',
+      { provider, workspaceId, providerPaymentId: update.providerPaymentId, currency: update.currency },
+      lockInvoice,
     );
-    // A dispute takes back money the payment took: until the ledger has seen the payment succeed, it waits.
-    if (!PAID_STATUSES.includes(payment.status)) {
-      throw new SettlementError(
-        `dispute event for ${update.providerPaymentId}, whose payment is ${payment.status} in the ledger (its success has not arrived yet)`,
-      );
-    }
-    if (update.currency !== payment.currency.trim().toUpperCase()) {
-      throw new SettlementError(
-        `dispute in ${update.currency} for payment ${payment.providerReference} in ${payment.currency}`,
-      );
-    }
     const disputes = await tx.find(
       PaymentDispute,
       { paymentId: payment.id },

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { lockPaidPayment } from './paid-payment.js';
 import { InvoicePayment, PaymentRefund, type Invoice } from '../entities/index.js';
 import {
   refundStandInId,
   PAID_STATUSES,
   RefundState,
-  SettlementError,
   type ChargeRefundedUpdate,
   type Provider,
   type RefundUpdate,
@@ -29,34 +29,12 @@ export class RefundLedger {
     update: RefundUpdate | ChargeRefundedUpdate,
     lockInvoice: (invoiceId: string) => Promise<Invoice>,
   ): Promise<Invoice> {
-    const found = await tx.findOne(InvoicePayment, {
-      provider,
-      providerPaymentId: update.providerPaymentId,
-      workspaceId,
-    });
-    // The payment's own event may still be on its way: retried, then dead-lettered.
-    if (!found)
-      throw new SettlementError(
-        `refund event for ${update.providerPaymentId}, which is not in this workspace's ledger`,
-      );
-    const invoice = await lockInvoice(found.invoiceId);
-    const payment = await tx.findOneOrFail(
-      InvoicePayment,
-      { id: found.id },
-      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+    const { invoice, payment } = await lockPaidPayment(
+      tx,
+      'refund',
+      { provider, workspaceId, providerPaymentId: update.providerPaymentId, currency: update.currency },
+      lockInvoice,
     );
-    // A refund gives back money the payment took: until the ledger has seen the payment succeed (its own event may
-    // still be on its way), it waits (retried, then dead-lettered) instead of counting against a payment that took nothing.
-    if (!PAID_STATUSES.includes(payment.status)) {
-      throw new SettlementError(
-        `refund event for ${update.providerPaymentId}, whose payment is ${payment.status} in the ledger (its success has not arrived yet)`,
-      );
-    }
-    if (update.currency !== payment.currency.trim().toUpperCase()) {
-      throw new SettlementError(
-        `refund in ${update.currency} for payment ${payment.providerReference} in ${payment.currency}`,
-      );
-    }
     const refunds = await tx.find(PaymentRefund, { paymentId: payment.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (update.kind === 'refund') this.applyRefund(tx, payment, refunds, update);
     else {

@@ -148,7 +148,8 @@ describe('payments subgraph over HTTP (real PostgreSQL)', () => {
       expect(foreignResult).toBeNull();
       expect(unknown).toBeNull();
       expect(malformed).toBeNull();
-      expect(JSON.stringify(result)).not.toContain('999');
+      // the other workspace's invoice (999) shows nowhere; random provider references may contain the digits, so match the amount
+      expect(JSON.stringify(result)).not.toMatch(/"amountMinor":999\b/);
     });
 
     it('requires a token for _entities too', async () => {
