@@ -13,6 +13,7 @@ const validIds = (ids: readonly string[]) => [
 /** Request-scoped batch loaders, all restricted to the caller's workspace: one SQL statement per batch. */
 export interface Loaders {
   invoice: DataLoader<string, Invoice | null>;
+  payment: DataLoader<string, InvoicePayment | null>;
   paymentsByInvoice: DataLoader<string, InvoicePayment[]>;
   refundsByPayment: DataLoader<string, PaymentRefund[]>;
   disputesByPayment: DataLoader<string, PaymentDispute[]>;
@@ -38,6 +39,12 @@ export function createLoaders(em: EntityManager, workspaceId: string): Loaders {
     invoice: new DataLoader(async (ids) => {
       const wanted = validIds(ids);
       const rows = wanted.length ? await em.find(Invoice, { id: { $in: wanted }, workspaceId }) : [];
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+    }),
+    payment: new DataLoader(async (ids) => {
+      const wanted = validIds(ids);
+      const rows = wanted.length ? await em.find(InvoicePayment, { id: { $in: wanted }, workspaceId }) : [];
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),

@@ -67,6 +67,7 @@ export function toPayment(row: InvoicePayment): Payment {
 export function toRefund(row: PaymentRefund): Refund {
   const refund = new Refund();
   refund.id = row.id;
+  refund.paymentId = row.paymentId;
   refund.providerRefundId = row.providerRefundId ?? null;
   refund.amount = Money.of(row.amountMinor, row.currency);
   refund.status = REFUND_STATUSES[row.status];

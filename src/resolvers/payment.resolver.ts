@@ -1,5 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { InvoicePayment } from '../entities/index.js';
+import { InvoicePayment, type Invoice as InvoiceRow } from '../entities/index.js';
+import { NotFoundError } from '../errors.js';
+import { Invoice } from '../schema/invoice.type.js';
 import { requireAuth, type GraphQLContext } from './context.js';
 import { RefundPaymentInput } from '../schema/inputs.js';
 import { Payment } from '../schema/payment.type.js';
@@ -23,6 +25,19 @@ export class PaymentResolver {
     if (!UUID.test(id)) return null;
     const row = await context.em.findOne(InvoicePayment, { id: id.toLowerCase(), workspaceId: auth.workspaceId });
     return row ? toPayment(row) : null;
+  }
+
+  @FieldResolver(() => Invoice, {
+    description:
+      'The invoice this payment pays (the Invoices service owns it; the gateway adds its number, customer and lines). ' +
+      'Use it to go from a payment or refund back to the invoice, e.g. to read `paymentSummary` or `payLink` after a refund.',
+  })
+  async invoice(@Root() payment: Payment, @Ctx() context: GraphQLContext): Promise<InvoiceRow> {
+    requireAuth(context, 'read');
+    const invoice = await context.loaders().invoice.load(payment.invoiceId);
+    // The ledger row and its invoice share the workspace; a missing row means the Invoices service deleted it.
+    if (!invoice) throw new NotFoundError(`The invoice of payment ${payment.id} no longer exists`);
+    return invoice;
   }
 
   @FieldResolver(() => [Refund], { description: 'Refunds of this payment, newest first.' })

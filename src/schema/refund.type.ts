@@ -7,6 +7,9 @@ export class Refund {
   @Field(() => ID, { description: 'Workestra id of the refund.' })
   id!: string;
 
+  /** Not exposed as a scalar: Refund.payment loads the payment through the workspace-scoped DataLoader. */
+  paymentId!: string;
+
   @Field(() => String, {
     nullable: true,
     description: "The provider's refund id (`re_…`); null until the provider has answered.",

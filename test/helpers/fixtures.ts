@@ -93,3 +93,25 @@ export async function insertInvoicesWithPayments(
   }
   return invoices;
 }
+
+/** A refund row of a payment, as settlement or `refundPayment` records it. */
+export async function insertRefund(
+  orm: MikroORM,
+  values: { workspaceId: string; invoiceId: string; paymentId: string; amountMinor: number; currency?: string },
+): Promise<string> {
+  const id = randomUUID();
+  await orm.em.getConnection().execute(
+    `insert into payment_refunds (id, workspace_id, payment_id, invoice_id, provider, provider_refund_id, amount_minor, currency, status)
+     values (?, ?, ?, ?, 'stripe', ?, ?, ?, 'succeeded')`,
+    [
+      id,
+      values.workspaceId,
+      values.paymentId,
+      values.invoiceId,
+      `re_${randomUUID().replace(/-/g, '')}`,
+      values.amountMinor,
+      values.currency ?? 'EUR',
+    ],
+  );
+  return id;
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertInvoice, insertInvoicesWithPayments, insertPayment } from '../../helpers/fixtures.js';
+import { insertInvoice, insertInvoicesWithPayments, insertPayment, insertRefund } from '../../helpers/fixtures.js';
 import { startTestService, type TestService } from '../../helpers/service.js';
 import { newCaller, tokenFor } from '../../helpers/tokens.js';
 
@@ -204,6 +204,102 @@ describe('payments subgraph over HTTP (real PostgreSQL)', () => {
       const foreign = await service.gql<{ payment: unknown }>(query, { id: theirs }, token);
       expect(foreign.errors).toBeUndefined();
       expect(foreign.data?.payment).toBeNull();
+    });
+  });
+
+  describe('Payment.invoice and Refund.payment', () => {
+    const WALK = `query ($id: ID!) {
+      payment(id: $id) {
+        id
+        invoice { id paymentSummary { paid { amountMinor } refunded { amountMinor } } }
+        refunds { id amount { amountMinor } payment { id invoice { id } } }
+      }
+    }`;
+
+    it('lead from a refund to its payment and from a payment to its invoice', async () => {
+      const caller = newCaller(['viewer']);
+      const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, paidMinor: 4000 });
+      const payment = await insertPayment(service.orm, {
+        workspaceId: caller.workspaceId,
+        invoiceId: invoice.id,
+        amountMinor: 4000,
+      });
+      const refund = await insertRefund(service.orm, {
+        workspaceId: caller.workspaceId,
+        invoiceId: invoice.id,
+        paymentId: payment,
+        amountMinor: 1500,
+      });
+      const result = await service.gql(WALK, { id: payment }, await tokenFor(caller));
+      expect(result.errors).toBeUndefined();
+      expect(result.data).toEqual({
+        payment: {
+          id: payment,
+          invoice: { id: invoice.id, paymentSummary: { paid: { amountMinor: 4000 }, refunded: { amountMinor: 0 } } },
+          refunds: [
+            { id: refund, amount: { amountMinor: 1500 }, payment: { id: payment, invoice: { id: invoice.id } } },
+          ],
+        },
+      });
+    });
+
+    it("never resolves another workspace's invoice through a payment", async () => {
+      const owner = newCaller(['owner']);
+      const intruder = newCaller(['owner']);
+      const invoice = await insertInvoice(service.orm, { workspaceId: owner.workspaceId });
+      // a ledger row of the intruder's workspace that names the owner's invoice id
+      const crafted = await insertPayment(service.orm, {
+        workspaceId: intruder.workspaceId,
+        invoiceId: invoice.id,
+        amountMinor: 10,
+      });
+      const result = await service.gql<{ payment: unknown }>(
+        'query ($id: ID!) { payment(id: $id) { id invoice { id payments { id } } } }',
+        { id: crafted },
+        await tokenFor(intruder),
+      );
+      expect(result.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      expect(result.data?.payment ?? null).toBeNull();
+      expect(JSON.stringify(result)).not.toContain(invoice.id);
+    });
+
+    it('batches invoices and payments of 50 invoices with refunds into a constant number of statements', async () => {
+      const caller = newCaller(['finance']);
+      const invoices = await insertInvoicesWithPayments(service.orm, caller.workspaceId, 50);
+      const token = await tokenFor(caller);
+      const listed = await service.gql<{ _entities: Array<{ payments: Array<{ id: string }> }> }>(
+        ENTITIES,
+        { reps: invoices.map((invoice) => ({ __typename: 'Invoice', id: invoice.id })) },
+        token,
+      );
+      for (const [i, entity] of listed.data!._entities.entries()) {
+        await insertRefund(service.orm, {
+          workspaceId: caller.workspaceId,
+          invoiceId: invoices[i].id,
+          paymentId: entity.payments[0].id,
+          amountMinor: 1,
+        });
+      }
+      service.queries.length = 0;
+      const result = await service.gql<{
+        _entities: Array<{
+          id: string;
+          payments: Array<{ invoice: { id: string }; refunds: Array<{ payment: { invoice: { id: string } } }> }>;
+        }>;
+      }>(
+        `query ($reps: [_Any!]!) { _entities(representations: $reps) {
+          ... on Invoice { id payments { invoice { id } refunds { payment { invoice { id } } } } } } }`,
+        { reps: invoices.map((invoice) => ({ __typename: 'Invoice', id: invoice.id })) },
+        token,
+      );
+      expect(result.errors).toBeUndefined();
+      for (const entity of result.data!._entities) {
+        expect(entity.payments[0].invoice.id).toBe(entity.id);
+        expect(entity.payments[0].refunds[0].payment.invoice.id).toBe(entity.id);
+      }
+      const statements = service.queries.filter((sql) => /^\s*(select|insert|update|delete)\b/i.test(sql));
+      // invoices, payments, refunds, payments by id (the invoices of the second hop come from the loader's cache)
+      expect(statements.length).toBeLessThanOrEqual(4);
     });
   });
 
