@@ -13,6 +13,7 @@ import type {
   VerifiedWebhook,
 } from '../payment-provider.js';
 import { writeMetadata } from '../metadata.js';
+import { keyProblem } from '../key-format.js';
 import { MollieClient, type MolliePayment } from './mollie.client.js';
 import { callMollie } from './mollie.errors.js';
 import {
@@ -42,10 +43,17 @@ export class MollieProvider implements PaymentProviderAdapter {
 
   checkKeyFormat(input: KeyInput): string | null {
     const mode = input.mode === ProviderMode.LIVE ? 'live' : 'test';
-    if (!new RegExp(`^${mode}_[A-Za-z0-9]{30,}$`).test(input.secretKey)) {
-      return `The Mollie API key must start with ${mode}_ in ${mode.toUpperCase()} mode (Mollie → Developers → API keys)`;
-    }
-    return null;
+    return keyProblem(input.secretKey, {
+      label: 'The Mollie API key',
+      mode,
+      prefixes: [`${mode}_`],
+      otherModePrefixes: [mode === 'live' ? 'test_' : 'live_'],
+      body: /^[A-Za-z0-9]$/,
+      bodyChars: 'letters and digits',
+      // test_/live_ and 30 characters
+      minLength: 35,
+      where: 'Mollie → Developers → API keys',
+    });
   }
 
   async verifyCredentials({ secretKey }: ProviderCredentials): Promise<void> {

@@ -15,6 +15,7 @@ import type {
   ProviderCredentials,
 } from '../payment-provider.js';
 import { writeMetadata } from '../metadata.js';
+import { keyProblem } from '../key-format.js';
 import type { StripeClientFactory } from './stripe.client.js';
 import { callStripe } from './stripe.errors.js';
 import {
@@ -37,7 +38,7 @@ export const STRIPE_WEBHOOK_EVENTS = [
   ...STRIPE_DISPUTE_EVENTS,
 ] as const;
 
-const KEY_BODY = /^[A-Za-z0-9_]+$/;
+const KEY_CHAR = /^[A-Za-z0-9_]$/;
 
 /** Stripe behind the provider interface; the SDK client is injected (STRIPE_API_URL points it at a fake in tests). */
 export class StripeProvider implements PaymentProviderAdapter {
@@ -49,20 +50,40 @@ export class StripeProvider implements PaymentProviderAdapter {
 
   checkKeyFormat(input: KeyInput): string | null {
     const mode = input.mode === ProviderMode.LIVE ? 'live' : 'test';
+    const other = mode === 'live' ? 'test' : 'live';
+    const shape = { mode, body: KEY_CHAR, bodyChars: 'letters, digits and _' } as const;
     const { secretKey, publishableKey, webhookSecret } = input;
-    if (!new RegExp(`^(sk|rk)_${mode}_`).test(secretKey) || !KEY_BODY.test(secretKey) || secretKey.length < 16) {
-      return `The secret key must start with sk_${mode}_ (or rk_${mode}_ for a restricted key) in ${mode.toUpperCase()} mode`;
-    }
-    if (!publishableKey || !publishableKey.startsWith(`pk_${mode}_`) || !KEY_BODY.test(publishableKey)) {
-      return `The publishable key must start with pk_${mode}_ in ${mode.toUpperCase()} mode`;
-    }
-    if (
-      webhookSecret !== null &&
-      (!webhookSecret.startsWith('whsec_') || !KEY_BODY.test(webhookSecret) || webhookSecret.length < 16)
-    ) {
-      return 'The webhook signing secret must start with whsec_ (Stripe → Developers → Webhooks → Signing secret)';
-    }
-    return null;
+    const where = 'Stripe → Developers → API keys';
+    return (
+      keyProblem(secretKey, {
+        ...shape,
+        label: 'The secret key',
+        prefixes: [`sk_${mode}_`, `rk_${mode}_`],
+        otherModePrefixes: [`sk_${other}_`, `rk_${other}_`],
+        minLength: 16,
+        where,
+      }) ??
+      (publishableKey
+        ? keyProblem(publishableKey, {
+            ...shape,
+            label: 'The publishable key',
+            prefixes: [`pk_${mode}_`],
+            otherModePrefixes: [`pk_${other}_`],
+            minLength: 0,
+            where,
+          })
+        : `The publishable key is required (pk_${mode}_…, from ${where})`) ??
+      (webhookSecret === null
+        ? null
+        : keyProblem(webhookSecret, {
+            ...shape,
+            label: 'The webhook signing secret',
+            prefixes: ['whsec_'],
+            otherModePrefixes: [],
+            minLength: 16,
+            where: 'Stripe → Developers → Webhooks → the endpoint → Signing secret',
+          }))
+    );
   }
 
   async verifyCredentials({ secretKey }: ProviderCredentials): Promise<void> {

@@ -411,6 +411,37 @@ describe('input validation of every mutation argument', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it.each([
+    [
+      'saveStripeKeys sk_test_fake123',
+      SAVE_STRIPE_KEYS,
+      stripeInput({ secretKey: 'sk_test_fake123' }),
+      'The secret key is too short: 15 characters, where a full key has at least 16',
+    ],
+    [
+      'saveStripeKeys live key in TEST mode',
+      SAVE_STRIPE_KEYS,
+      stripeInput({ secretKey: 'sk_live_51AbCdEfGhIjKlMnOp' }),
+      'The secret key is a LIVE mode key but mode is TEST',
+    ],
+    [
+      'saveStripeKeys publishable key with a space',
+      SAVE_STRIPE_KEYS,
+      stripeInput({ publishableKey: 'pk_test_abc def' }),
+      'The publishable key contains a space at position 12',
+    ],
+    [
+      'saveMollieKeys cut-off key',
+      SAVE_MOLLIE,
+      mollieInput({ apiKey: 'test_abc123' }),
+      'The Mollie API key is too short: 11 characters',
+    ],
+  ])('key message through GraphQL: %s', async (_name, query, variables, message) => {
+    const result = await service.gql(query, variables, await tokenFor(owner));
+    expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(result.errors?.[0]?.message).toContain(message);
+  });
+
   const leaked: string[] = [];
   it.each(SECRET_CASES.map((testCase) => [testCase.name, testCase] as const))(
     'no secret echo: %s',
