@@ -1,5 +1,5 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { MAX_REFUND_REASON } from '../vocabulary/index.js';
+import { IDEMPOTENCY_KEY_RULES, MAX_REFUND_REASON } from '../vocabulary/index.js';
 import { PaymentMode } from './enums.js';
 import { SafeInt } from './scalars.js';
 
@@ -52,8 +52,7 @@ export class RefundPaymentInput {
   reason?: string | null;
 
   @Field(() => String, {
-    description:
-      'Your unique key for this refund (1-200 printable characters, scoped to the workspace). Reusing it with the same payment and amount returns the same refund; with other parameters it is a CONFLICT.',
+    description: `Your unique key for this refund, scoped to the workspace: ${IDEMPOTENCY_KEY_RULES} (e.g. "refund-INV-0042-1"; a UUID works). Reusing it with the same payment and amount returns the same refund (safe to retry after a timeout or PROVIDER_ERROR); with another payment or amount it is a CONFLICT. A key that breaks these rules is BAD_USER_INPUT.`,
   })
   idempotencyKey!: string;
 }

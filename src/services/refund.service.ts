@@ -2,7 +2,7 @@ import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AuthContext } from '../auth/auth-context.js';
 import { InvoicePayment, PaymentProviderAccount, PaymentRefund } from '../entities/index.js';
-import { LedgerStatus, MAX_REFUND_REASON, RefundState } from '../vocabulary/index.js';
+import { idempotencyKeyProblem, LedgerStatus, MAX_REFUND_REASON, RefundState } from '../vocabulary/index.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { formatMinor } from '../money/money.js';
@@ -44,8 +44,8 @@ export class RefundService {
 
   async refund(auth: AuthContext, input: RefundInput): Promise<PaymentRefund> {
     const key = input.idempotencyKey.trim();
-    if (!/^[\x21-\x7e]{1,200}$/.test(key))
-      throw new BadUserInputError('idempotencyKey must be 1-200 printable characters without spaces');
+    const keyProblem = idempotencyKeyProblem(key);
+    if (keyProblem) throw new BadUserInputError(keyProblem);
     if (!UUID.test(input.paymentId)) throw new NotFoundError('No such payment in this workspace');
     const reason = input.reason?.trim() || null;
     if (reason && reason.length > MAX_REFUND_REASON)
