@@ -1,7 +1,7 @@
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import express, { type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { JwtVerifier } from '../auth/jwt.js';
 import type { GraphQLLimits } from '../config.js';
@@ -12,6 +12,7 @@ import { createLoaders, type Loaders } from '../resolvers/loaders.js';
 import type { GraphQLContext } from '../resolvers/context.js';
 import { formatError } from './format-error.js';
 import { secretInputsPlugin } from './secret-inputs.plugin.js';
+import { bodyParserErrors, GRAPHQL_BODY_LIMIT, requireJsonBody, type RequestErrorCode } from './request-errors.js';
 import type { Services } from '../services/services.js';
 
 export interface GraphQLDeps {
@@ -22,6 +23,8 @@ export interface GraphQLDeps {
   logger: Logger;
   /** Abuse limits (`config.graphql`). */
   limits: GraphQLLimits;
+  /** Told the code of each failure answered before GraphQL runs (metrics). */
+  onRequestError?: (code: RequestErrorCode) => void;
 }
 
 /** Apollo's own logger, quietened: inline tracing stays on for the gateway, its start-up notice goes to debug. */
@@ -37,7 +40,7 @@ function apolloLogger(logger: Logger) {
 /** Starts Apollo Server and returns the `/graphql` handler chain plus a stop function. */
 export async function createGraphQLHandler(
   deps: GraphQLDeps,
-): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
+): Promise<{ handlers: Array<RequestHandler | ErrorRequestHandler>; stop: () => Promise<void> }> {
   const limitOptions = apolloLimitOptions<GraphQLContext>(deps.limits);
   const server = new ApolloServer<GraphQLContext>({
     ...limitOptions,
@@ -77,9 +80,12 @@ export async function createGraphQLHandler(
     };
   };
 
+  const onRequestError = deps.onRequestError ?? (() => {});
   return {
     handlers: [
-      express.json({ limit: '1mb' }),
+      requireJsonBody(onRequestError),
+      express.json({ limit: GRAPHQL_BODY_LIMIT }),
+      bodyParserErrors(onRequestError),
       expressMiddleware(server as ApolloServer<BaseContext & GraphQLContext>, { context }),
     ],
     stop: () => server.stop(),
