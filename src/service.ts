@@ -167,9 +167,10 @@ async function mountApi(
     services,
     logger,
     limits: config.graphql,
+    countError: (code) => metrics.graphqlErrors.inc({ code }),
   });
   app.use('/graphql', routeName('/graphql'), ...graphql.handlers);
-  app.use(payRoutes(services.checkout));
+  app.use(payRoutes(services.checkout, metrics));
   return { webhooks, stop: graphql.stop };
 }
 

@@ -3,6 +3,7 @@ import { readDeadLetters, replayDeadLetter } from '../jetstream/dead-letters.js'
 import type { JetStreamNames } from '../jetstream/names.js';
 import { startPeriodic } from '../background/periodic.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 
 export interface DlqRetrierOptions {
   js: JetStreamClient;
@@ -13,6 +14,8 @@ export interface DlqRetrierOptions {
   /** Automatic replays per event before it waits for ops (`DLQ_MAX_AUTO_RETRIES`). */
   maxAutoRetries: number;
   logger: Logger;
+  /** Counts each retry's outcome (`payments_dlq_auto_retries_total`) and each pass (`payments_background_runs_total`). */
+  metrics: Metrics;
 }
 
 /** Outcome of one pass. */
@@ -35,7 +38,9 @@ export interface DlqRetrier {
  * Several workers may run one each: replays of the same letter share a `Nats-Msg-Id`, so JetStream keeps one.
  */
 export function startDlqRetrier(options: DlqRetrierOptions): DlqRetrier {
-  const { js, jsm, names, intervalMs, maxAutoRetries, logger } = options;
+  const { js, jsm, names, intervalMs, maxAutoRetries, logger, metrics } = options;
+  const count = (outcome: 'retried' | 'duplicate' | 'failed' | 'left_for_ops') =>
+    metrics.dlqAutoRetries.inc({ outcome });
   const log = logger.child({ component: 'dlq-retrier' });
   let stopped = false;
 
@@ -45,19 +50,23 @@ export function startDlqRetrier(options: DlqRetrierOptions): DlqRetrier {
       if (stopped) break;
       if (letter.autoRetries >= maxAutoRetries) {
         result.leftForOps += 1;
+        count('left_for_ops');
         continue;
       }
       try {
         const replay = await replayDeadLetter(js, jsm, names, letter.seq, { auto: true });
         // a duplicate means another worker's retrier (or an earlier pass of ours) already put it back
+        if (replay?.duplicate) count('duplicate');
         if (replay && !replay.duplicate) {
           result.retried += 1;
+          count('retried');
           log.info(
             { dlqSeq: letter.seq, msgId: letter.msgId, attempt: letter.autoRetries + 1, eventSeq: replay.eventSeq },
             'dead letter retried',
           );
         }
       } catch (error) {
+        count('failed');
         log.warn(
           { err: error, dlqSeq: letter.seq, msgId: letter.msgId },
           'dead letter retry failed; next pass tries again',
@@ -68,7 +77,7 @@ export function startDlqRetrier(options: DlqRetrierOptions): DlqRetrier {
     return result;
   }
 
-  const task = startPeriodic('DLQ retry', intervalMs, pass, log);
+  const task = startPeriodic('DLQ retry', intervalMs, pass, log, metrics);
   return {
     async stop() {
       stopped = true;

@@ -56,18 +56,21 @@ export function startWorkers({ config, nats, js, jsm, names, services, metrics, 
     intervalMs: config.dlqRetryIntervalMs,
     maxAutoRetries: config.dlqMaxAutoRetries,
     logger,
+    metrics,
   });
   const reconciler = startPeriodic(
     'reconcile',
     config.reconcileIntervalMs,
     () => services.reconciler.runOnce(),
     logger.child({ component: 'reconciler' }),
+    metrics,
   );
   const grace = startPeriodic(
     'disconnect grace',
     config.graceSweepIntervalMs,
     () => services.providerSettings.endGrace(),
     logger.child({ component: 'disconnect-grace' }),
+    metrics,
   );
   const parts = [consumer, forwarder, retrier, reconciler, grace];
   return async () => {

@@ -12,7 +12,7 @@ import { createLoaders, type Loaders } from '../resolvers/loaders.js';
 import type { GraphQLContext } from '../resolvers/context.js';
 import { formatError } from './format-error.js';
 import { secretInputsPlugin } from './secret-inputs.plugin.js';
-import { bodyParserErrors, GRAPHQL_BODY_LIMIT, requireJsonBody, type RequestErrorCode } from './request-errors.js';
+import { bodyParserErrors, GRAPHQL_BODY_LIMIT, requireJsonBody } from './request-errors.js';
 import type { Services } from '../services/services.js';
 
 export interface GraphQLDeps {
@@ -23,8 +23,8 @@ export interface GraphQLDeps {
   logger: Logger;
   /** Abuse limits (`config.graphql`). */
   limits: GraphQLLimits;
-  /** Told the code of each failure answered before GraphQL runs (metrics). */
-  onRequestError?: (code: RequestErrorCode) => void;
+  /** Told the `extensions.code` of every error `/graphql` answers (`payments_graphql_errors_total{code}`). */
+  countError?: (code: string) => void;
 }
 
 /** Apollo's own logger, quietened: inline tracing stays on for the gateway, its start-up notice goes to debug. */
@@ -42,14 +42,22 @@ export async function createGraphQLHandler(
   deps: GraphQLDeps,
 ): Promise<{ handlers: Array<RequestHandler | ErrorRequestHandler>; stop: () => Promise<void> }> {
   const limitOptions = apolloLimitOptions<GraphQLContext>(deps.limits);
+  const countError = deps.countError ?? (() => {});
   const server = new ApolloServer<GraphQLContext>({
     ...limitOptions,
     // First: a refusal for a malformed secret input must be the one reported, before any other plugin looks at it.
     plugins: [secretInputsPlugin<GraphQLContext>(), ...(limitOptions.plugins ?? [])],
     schema: deps.schema,
     logger: apolloLogger(deps.logger),
-    formatError: (formatted, error) =>
-      formatError(formatted, error, (internal) => deps.logger.error({ err: internal }, 'graphql internal error')),
+    // Every error Apollo answers passes here with its final code (also request-level ones no plugin hook sees,
+    // such as a batch or a GET without a query), so this is where they are counted.
+    formatError: (formatted, error) => {
+      const answer = formatError(formatted, error, (internal) =>
+        deps.logger.error({ err: internal }, 'graphql internal error'),
+      );
+      countError(String(answer.extensions?.code ?? 'UNKNOWN'));
+      return answer;
+    },
     includeStacktraceInErrorResponses: false,
     // The composition root owns SIGTERM/SIGINT (drain, then exit 0); Apollo's own handler would re-raise the signal.
     stopOnTerminationSignals: false,
@@ -80,12 +88,11 @@ export async function createGraphQLHandler(
     };
   };
 
-  const onRequestError = deps.onRequestError ?? (() => {});
   return {
     handlers: [
-      requireJsonBody(onRequestError),
+      requireJsonBody(countError),
       express.json({ limit: GRAPHQL_BODY_LIMIT }),
-      bodyParserErrors(onRequestError),
+      bodyParserErrors(countError),
       expressMiddleware(server as ApolloServer<BaseContext & GraphQLContext>, { context }),
     ],
     stop: () => server.stop(),

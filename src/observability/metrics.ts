@@ -54,6 +54,76 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly graphqlErrors = new Counter({
+    name: 'payments_graphql_errors_total',
+    help: 'GraphQL errors returned by /graphql, by extensions.code (GraphQL answers most of them with HTTP 200)',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly providerCalls = new Counter({
+    name: 'payments_provider_calls_total',
+    help: 'Calls to payment provider APIs by provider, operation and outcome (ok, invalid_credentials, refused, unavailable, error)',
+    labelNames: ['provider', 'operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly providerCallDuration = new Histogram({
+    name: 'payments_provider_call_duration_seconds',
+    help: 'Latency of payment provider API calls by provider and operation (any outcome)',
+    labelNames: ['provider', 'operation'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly payLinkClicks = new Counter({
+    name: 'payments_pay_link_clicks_total',
+    help: 'Pay-link clicks by outcome (redirect, reused, unknown, paid, void, unavailable, too_small, provider_down, rate_limited, error) and HTTP status',
+    labelNames: ['outcome', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly refunds = new Counter({
+    name: 'payments_refunds_total',
+    help: 'refundPayment requests sent to a provider and their answers, by provider and result (requested, succeeded, pending, failed, cancelled, error)',
+    labelNames: ['provider', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly backgroundRuns = new Counter({
+    name: 'payments_background_runs_total',
+    help: 'Passes of background tasks (reconcile, dlq_retry, disconnect_grace, audit…) by task and outcome (ok, failed)',
+    labelNames: ['task', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly backgroundRunDuration = new Histogram({
+    name: 'payments_background_run_duration_seconds',
+    help: 'Duration of background task passes by task',
+    labelNames: ['task'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  readonly dlqAutoRetries = new Counter({
+    name: 'payments_dlq_auto_retries_total',
+    help: 'Automatic DLQ retries by outcome (retried, duplicate: another worker had put it back, failed, left_for_ops: out of automatic retries)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /** One provider API call (the provider registry reports every adapter call here). */
+  providerCall(provider: string, operation: string, outcome: string, seconds: number): void {
+    this.providerCalls.inc({ provider, operation, outcome });
+    this.providerCallDuration.observe({ provider, operation }, seconds);
+  }
+
+  /** One pass of a periodic background task (src/background/periodic.ts reports every pass here). */
+  backgroundRun(task: string, outcome: 'ok' | 'failed', seconds: number): void {
+    this.backgroundRuns.inc({ task, outcome });
+    this.backgroundRunDuration.observe({ task }, seconds);
+  }
+
   /** Reads JetStream state on scrape (set by the composition root); never on the hot path. */
   jetStreamProbe: (() => Promise<JetStreamState>) | null = null;
 

@@ -3,6 +3,7 @@ import { UnknownProviderError, type PaymentProviderAdapter } from './payment-pro
 import { mollieClientFactory, MollieProvider } from './mollie/mollie.provider.js';
 import { stripeClientFactory } from './stripe/stripe.client.js';
 import { StripeProvider } from './stripe/stripe.provider.js';
+import { instrumentAdapter, type ProviderCallObserver } from './instrumented.js';
 
 /** The adapters the composition root registered, by provider. */
 export class ProviderRegistry {
@@ -24,11 +25,18 @@ export class ProviderRegistry {
   }
 }
 
-/** Every adapter this service ships, with its API base URL (null: the provider's own); the one list of them. */
-export function createProviderRegistry(apiUrls: Record<Provider, string | null>): ProviderRegistry {
+/**
+ * Every adapter this service ships, with its API base URL (null: the provider's own); the one list of them. With an
+ * observer, every provider API call is counted and timed (src/providers/instrumented.ts).
+ */
+export function createProviderRegistry(
+  apiUrls: Record<Provider, string | null>,
+  observer?: ProviderCallObserver,
+): ProviderRegistry {
   const adapters: Record<Provider, PaymentProviderAdapter> = {
     stripe: new StripeProvider(stripeClientFactory(apiUrls.stripe)),
     mollie: new MollieProvider(mollieClientFactory(apiUrls.mollie)),
   };
-  return new ProviderRegistry(Object.values(adapters));
+  const all = Object.values(adapters);
+  return new ProviderRegistry(observer ? all.map((adapter) => instrumentAdapter(adapter, observer)) : all);
 }

@@ -16,7 +16,7 @@ import type { Services } from './services.js';
 
 /** Builds the domain services once; the same set serves resolvers, routes, consumers and the CLI. */
 export function buildServices(config: Config, orm: MikroORM, logger: Logger, metrics?: Metrics): Services {
-  const providers = createProviderRegistry(config.providerApiUrls);
+  const providers = createProviderRegistry(config.providerApiUrls, metrics);
   const secrets = new AccountSecrets(parseKeyRing(config.encryptionKeys));
   const payLinks = new PayLinkService(providers, config.publicBaseUrl);
   const sessions = new CheckoutSessions(orm, providers, secrets, logger.child({ component: 'checkout-sessions' }));
@@ -56,7 +56,7 @@ export function buildServices(config: Config, orm: MikroORM, logger: Logger, met
     providerSettings: new ProviderSettingsService(orm, providers, secrets, sessions, logger, config.disconnectGraceMs),
     checkout: new CheckoutService(orm, providers, secrets, payLinks, config.publicBaseUrl, logger),
     settlement,
-    refunds: new RefundService(orm, providers, secrets, settlement, logger),
+    refunds: new RefundService(orm, providers, secrets, settlement, logger, metrics),
     reconciler: new Reconciler(
       orm,
       providers,

@@ -13,7 +13,7 @@ import { providerFailureDetail } from './provider-errors.js';
 
 /** What a pay-link click leads to: the provider's checkout, or one of our pages. */
 export type ClickOutcome =
-  | { kind: 'redirect'; url: string }
+  | { kind: 'redirect'; url: string; /** An open session of an earlier click, not a new one. */ reused: boolean }
   | { kind: 'page'; status: number; page: 'unknown' | 'paid' | 'void' | 'unavailable' | 'too_small' | 'provider_down' };
 
 /** A session this close to expiry is not handed to a customer: they need time to type their card. */
@@ -58,7 +58,7 @@ export class CheckoutService {
     const log = this.logger.child({ workspaceId: link.workspaceId, invoiceId: invoice.id, provider: account.provider });
     try {
       const reusable = await this.supersedeOpenSessions(em, adapter, credentials, link, plan.amountMinor);
-      if (reusable) return { kind: 'redirect', url: reusable };
+      if (reusable) return { kind: 'redirect', url: reusable, reused: true };
       const checkout = await this.createSession(
         em,
         adapter,
@@ -80,7 +80,7 @@ export class CheckoutService {
         expiresAt: checkout.expiresAt,
       });
       log.info({ reference: checkout.reference, amountMinor: checkout.amountMinor }, 'checkout session created');
-      return { kind: 'redirect', url: checkout.url! };
+      return { kind: 'redirect', url: checkout.url!, reused: false };
     } catch (error) {
       log.warn({ detail: providerFailureDetail(error) }, 'checkout could not be opened');
       return page(502, 'provider_down');

@@ -5,6 +5,7 @@ import { InvoicePayment, PaymentProviderAccount, PaymentRefund } from '../entiti
 import { idempotencyKeyProblem, LedgerStatus, MAX_REFUND_REASON, RefundState } from '../vocabulary/index.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { formatMinor } from '../money/money.js';
 import { type ProviderRefund } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
@@ -40,6 +41,8 @@ export class RefundService {
     private readonly secrets: AccountSecrets,
     private readonly settlement: SettlementService,
     private readonly logger: Logger,
+    /** `payments_refunds_total{provider,result}`: each request sent to a provider, and its answer. */
+    private readonly metrics?: Metrics,
   ) {}
 
   async refund(auth: AuthContext, input: RefundInput): Promise<PaymentRefund> {
@@ -203,6 +206,7 @@ export class RefundService {
         throw new BadUserInputError(
           `Payment ${payment.id} has no provider payment id yet; try again once its confirmation has arrived`,
         );
+      this.metrics?.refunds.inc({ provider: payment.provider, result: 'requested' });
       answer = await adapter.refund(credentials, {
         providerPaymentId: payment.providerPaymentId,
         amountMinor: refund.amountMinor,
@@ -213,7 +217,10 @@ export class RefundService {
         workspaceId: auth.workspaceId,
         invoiceId: payment.invoiceId,
       });
+      this.metrics?.refunds.inc({ provider: payment.provider, result: answer.status });
     } catch (error) {
+      if (!(error instanceof BadUserInputError))
+        this.metrics?.refunds.inc({ provider: payment.provider, result: 'error' });
       await em.nativeDelete(PaymentRefund, { id: refund.id, providerRefundId: null });
       throw providerUserError(
         error,

@@ -9,6 +9,7 @@ import {
 } from '../../../src/consumers/dead-letter.js';
 import { startDlqRetrier } from '../../../src/consumers/dlq-retrier.js';
 import { jetStreamNames } from '../../../src/jetstream/names.js';
+import { Metrics } from '../../../src/observability/metrics.js';
 import { provisionJetStream } from '../../../src/jetstream/provision.js';
 import { uniquePrefix } from '../../helpers/env.js';
 import { bytes, connectNats, deleteStreams, startTestConsumer, testLogger } from '../../helpers/jetstream.js';
@@ -22,6 +23,8 @@ describe('startDlqRetrier', () => {
   let loop: PullConsumerHandle;
   let forwarder: DeadLetterForwarder;
   const deliveries: number[] = [];
+  const metrics = new Metrics();
+  const scrape = () => metrics.registry.metrics();
 
   const deadLetters = () => readDeadLetters(jsm, names);
   const eventCount = async () => (await jsm.streams.info(names.eventsStream)).state.messages;
@@ -50,8 +53,9 @@ describe('startDlqRetrier', () => {
 
   it('retries a dead letter up to maxAutoRetries times, then leaves it for ops', async () => {
     const js = jetstream(nc);
-    const retrier = startDlqRetrier({ js, jsm, names, intervalMs: 60_000, maxAutoRetries: 1, logger: testLogger() });
-    const twin = startDlqRetrier({ js, jsm, names, intervalMs: 60_000, maxAutoRetries: 1, logger: testLogger() });
+    const options = { js, jsm, names, intervalMs: 60_000, maxAutoRetries: 1, logger: testLogger(), metrics };
+    const retrier = startDlqRetrier(options);
+    const twin = startDlqRetrier(options);
     try {
       await js.publish(names.eventSubject('stripe', 'ws-9'), bytes('{"id":"evt_r"}'), { msgID: 'stripe:evt_r' });
       const [first] = await eventually(async () => ((await deadLetters()).length === 1 ? deadLetters() : null), 5000, {
@@ -80,6 +84,11 @@ describe('startDlqRetrier', () => {
       expect(await eventCount()).toBe(2);
       expect((await deadLetters()).map((letter) => letter.seq)).toEqual([second.seq]);
       expect(deliveries).toHaveLength(4);
+      // what /metrics shows of it: one letter put back, one left for ops, three passes (the racing two included)
+      const text = await scrape();
+      expect(text).toMatch(/^payments_dlq_auto_retries_total\{outcome="retried"\} 1$/m);
+      expect(text).toMatch(/^payments_dlq_auto_retries_total\{outcome="left_for_ops"\} 1$/m);
+      expect(text).toMatch(/^payments_background_runs_total\{task="dlq_retry",outcome="ok"\} 3$/m);
     } finally {
       await retrier.stop();
       await twin.stop();
@@ -94,6 +103,7 @@ describe('startDlqRetrier', () => {
       intervalMs: 100,
       maxAutoRetries: 3,
       logger: testLogger(),
+      metrics,
     });
     try {
       // from 1 automatic retry (previous test) to 3, each pass replaying it and the consumer killing it again
@@ -107,6 +117,7 @@ describe('startDlqRetrier', () => {
       );
       expect(final.msgId).toBe('stripe:evt_r');
       expect(await retrier.runOnce()).toEqual({ retried: 0, leftForOps: 1 });
+      expect(await scrape()).toMatch(/^payments_dlq_auto_retries_total\{outcome="retried"\} 3$/m);
     } finally {
       await retrier.stop();
     }

@@ -43,6 +43,13 @@ describe('deploy/grafana-dashboard.json', () => {
       'payments_dlq_messages',
       'payments_disputes_open',
       'payments_audit_discrepancies',
+      'payments_graphql_errors_total',
+      'payments_provider_calls_total',
+      'payments_provider_call_duration_seconds_bucket',
+      'payments_pay_link_clicks_total',
+      'payments_refunds_total',
+      'payments_background_runs_total',
+      'payments_dlq_auto_retries_total',
     ])
       expect(exprs).toContain(metric);
   });
