@@ -34,6 +34,8 @@ export interface Config {
   dlqRetryIntervalMs: number;
   dlqMaxAutoRetries: number;
   logLevel: string;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: spans are exported over OTLP only when it is set (null: nothing exported). */
+  otlpEndpoint: string | null;
   /** STARTUP_TIMEOUT_MS: how long start waits (with backoff) for PostgreSQL and NATS before it gives up. */
   startupTimeoutMs: number;
   /** WEBHOOK_RATE_PER_HOST: token bucket per provider + host on both webhook routes (429 beyond it). */
@@ -291,6 +293,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     startupTimeoutMs: intVar(env, 'STARTUP_TIMEOUT_MS', 60_000, 0, 3_600_000),
     webhookRate: webhookRateVar(env),
     eventsStreamMaxBytes: intVar(env, 'EVENTS_STREAM_MAX_BYTES', 10 * 1024 ** 3, 1024),
+    otlpEndpoint: urlVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', null, ['http:', 'https:']),
     logLevel: env.LOG_LEVEL || (production ? 'info' : env.NODE_ENV === 'test' ? 'warn' : 'info'),
     graphql: readGraphQLLimits(env),
   };

@@ -14,6 +14,7 @@ import { createExpressApp, finishApp, routeName } from './http/app.js';
 import { createGraphQLHandler } from './graphql/graphql.route.js';
 import { dependencyChecks, healthRoutes } from './http/health.routes.js';
 import { Metrics } from './observability/metrics.js';
+import { startTracing } from './observability/tracing.js';
 import { payRoutes } from './http/pay.routes.js';
 import { webhookHandler, type WebhookHandler } from './http/webhook.handler.js';
 import type { JetStreamNames } from './jetstream/names.js';
@@ -69,6 +70,8 @@ export async function startService(
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningService> {
+  // Once per process (main.ts starts it earlier, before modules load): trace ids and `traceparent` even without export.
+  startTracing({ otlpEndpoint: config.otlpEndpoint });
   const { orm, nats, names } = await connectBackends(config, logger, options);
   const js = jetstream(nats);
   const jsm = await jetstreamManager(nats);

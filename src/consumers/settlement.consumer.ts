@@ -3,7 +3,8 @@ import { parseEnvelope } from '../jetstream/envelope.js';
 import { originalEventMsgId, parseEventMsgId, WorkestraHeader } from '../jetstream/names.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { traceIdOf } from '../observability/trace-context.js';
+import { extractFromNatsHeaders, traceIdOf, tracer } from '../observability/tracing.js';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { SettlementService } from '../settlement/settlement.service.js';
 import { isProvider, SettlementError } from '../vocabulary/index.js';
 import type { HandleResult } from './consume-loop.js';
@@ -18,12 +19,34 @@ export function settlementHandler(
   metrics: Metrics,
   logger: Logger,
 ): (msg: JsMsg) => Promise<HandleResult> {
-  return async (msg) => {
+  return (msg) => {
+    const type = msg.headers?.get(WorkestraHeader.EventType) || 'unknown';
+    // The settlement unit of work continues the webhook request's trace from the message's `traceparent`.
+    const attributes = {
+      'messaging.system': 'nats',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': msg.subject,
+      'payments.event.type': type,
+      'payments.stream.sequence': msg.info.streamSequence,
+      'payments.deliveries': msg.info.deliveryCount,
+    };
+    const parent = extractFromNatsHeaders(msg.headers);
+    return tracer().startActiveSpan('settle event', { kind: SpanKind.CONSUMER, attributes }, parent, async (span) => {
+      try {
+        const result = await settle(msg, type, span);
+        if (result !== 'ack') span.setStatus({ code: SpanStatusCode.ERROR, message: 'not settled; will retry' });
+        return result;
+      } finally {
+        span.end();
+      }
+    });
+  };
+
+  async function settle(msg: JsMsg, type: string, span: Span): Promise<HandleResult> {
     const started = process.hrtime.bigint();
     const identity = parseEventMsgId(originalEventMsgId(msg.headers) ?? '');
-    const type = msg.headers?.get(WorkestraHeader.EventType) || 'unknown';
     const context = () => ({
-      traceId: traceIdOf(msg.headers?.get('traceparent')),
+      traceId: traceIdOf(span),
       seq: msg.info.streamSequence,
       deliveries: msg.info.deliveryCount,
       eventId: identity?.eventId,
@@ -35,6 +58,7 @@ export function settlementHandler(
       workspaceId = envelope.workspaceId;
       const outcome = await settlement.settle(envelope, { streamSequence: msg.info.streamSequence });
       metrics.eventsSettled.inc({ result: outcome });
+      span.setAttribute('payments.settlement.outcome', outcome);
       metrics.settlementDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       if (logger.isLevelEnabled('info')) logger.info({ ...context(), workspaceId, type, outcome }, 'event settled');
       return 'ack';
@@ -53,5 +77,5 @@ export function settlementHandler(
       }
       return { retry: message };
     }
-  };
+  }
 }

@@ -10,7 +10,8 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { WebhookAccounts } from '../services/webhook-accounts.js';
 import { requestHost } from './request-host.js';
 import type { Metrics } from '../observability/metrics.js';
-import { continueTrace } from '../observability/trace-context.js';
+import { incomingRequestContext, traceIdOf, tracer } from '../observability/tracing.js';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { TokenBuckets } from './rate-limit.js';
 
 /** Largest accepted body. NATS's default max payload is 1 MiB with headers: an accepted body must always fit. */
@@ -121,8 +122,23 @@ async function handle(
   res: ServerResponse,
 ): Promise<void> {
   const started = process.hrtime.bigint();
-  const answer = await receive(deps, buckets, providerName, req);
-  reply(deps, res, answer.provider, answer.status, answer.outcome, answer.body, started, answer.headers);
+  // The webhook request's span: the root of the event's trace (or a child of the sender's `traceparent`); the publish
+  // carries it into the NATS headers, settlement and its provider calls continue it. No body or header is recorded.
+  const attributes = { 'http.request.method': 'POST', 'http.route': WEBHOOK_ROUTE, 'payments.provider': providerName };
+  const parent = incomingRequestContext(req.headers);
+  await tracer().startActiveSpan('POST webhook', { kind: SpanKind.SERVER, attributes }, parent, async (span) => {
+    try {
+      const answer = await receive(deps, buckets, providerName, req, span);
+      span.setAttributes({ 'http.response.status_code': answer.status, 'payments.webhook.outcome': answer.outcome });
+      if (answer.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: answer.outcome });
+      reply(deps, res, answer.provider, answer.status, answer.outcome, answer.body, started, answer.headers);
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'internal error' });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
 
 /** The checks in order (size → rate → host → signature → parse → livemode), then the publish. */
@@ -131,6 +147,7 @@ async function receive(
   buckets: TokenBuckets,
   providerName: string,
   req: IncomingMessage,
+  span: Span,
 ): Promise<Answer> {
   if (!isProvider(providerName) || !deps.providers.has(providerName)) {
     req.resume();
@@ -154,9 +171,8 @@ async function receive(
   }
   const account = host ? await deps.accounts.find(provider, host) : null;
   if (!account) return refuse(provider, 404, 'unknown_host', 'no workspace is connected at this host');
-  // One trace id per event, from this request through the NATS headers into the worker's settlement logs.
-  const { traceId, traceparent } = continueTrace(req.headers.traceparent);
-  const context = { traceId, provider, workspaceId: account.workspaceId };
+  // One trace per event, from this request through the NATS headers into the worker's settlement logs.
+  const context = { traceId: traceIdOf(span), provider, workspaceId: account.workspaceId };
   let verified: VerifiedWebhook;
   try {
     verified = deps.providers.get(provider).verifyWebhook(body, req.headers, account.webhookSecret);
@@ -174,15 +190,14 @@ async function receive(
       `event livemode=${verified.livemode} does not match the ${account.mode} account`,
     );
   }
-  return store(deps, verified, traceparent, context);
+  return store(deps, verified, context);
 }
 
 /** 200 only once JetStream has stored the event (or knows it already); 503 when it cannot, so the provider retries. */
 async function store(
   deps: WebhookHandlerDeps,
   verified: VerifiedWebhook,
-  traceparent: string,
-  context: { traceId: string; provider: Provider; workspaceId: string },
+  context: { traceId: string | null; provider: Provider; workspaceId: string },
 ): Promise<Answer> {
   const { provider, workspaceId } = context;
   try {
@@ -191,7 +206,8 @@ async function store(
       encodeEnvelope(provider, workspaceId, verified.body),
       {
         msgId: eventMsgId(provider, workspaceId, verified.eventId),
-        headers: { [WorkestraHeader.EventType]: verified.type, traceparent },
+        // the publisher adds the active trace context (this request's span) as `traceparent`
+        headers: { [WorkestraHeader.EventType]: verified.type },
       },
     );
     if (deps.logger.isLevelEnabled('info'))

@@ -6,6 +6,7 @@ import {
   RequestError,
   TimeoutError,
 } from '@nats-io/transport-node';
+import { injectIntoNatsHeaders } from '../observability/tracing.js';
 
 /** Why a publish failed, for logs and metrics (never shown to callers of the HTTP API). */
 export type UnavailableReason = 'timeout' | 'no_responders' | 'closed' | 'rejected' | 'unknown';
@@ -71,11 +72,11 @@ export class EventPublisher {
     options: { msgId: string; headers?: Record<string, string> },
   ): Promise<PublishResult> {
     const publishOptions: Partial<JetStreamPublishOptions> = { msgID: options.msgId, timeout: this.timeoutMs };
-    if (options.headers && Object.keys(options.headers).length > 0) {
-      const hdrs = natsHeaders();
-      for (const [key, value] of Object.entries(options.headers)) hdrs.set(key, value);
-      publishOptions.headers = hdrs;
-    }
+    const hdrs = natsHeaders();
+    for (const [key, value] of Object.entries(options.headers ?? {})) hdrs.set(key, value);
+    // W3C `traceparent` of the caller's span: the worker continues the trace from these headers
+    injectIntoNatsHeaders(hdrs);
+    if (hdrs.keys().length > 0) publishOptions.headers = hdrs;
     if (this.expectStream) publishOptions.expect = { streamName: this.expectStream };
 
     let timer: NodeJS.Timeout | undefined;

@@ -1,3 +1,5 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { tracer } from '../observability/tracing.js';
 import {
   InvalidCredentialsError,
   ProviderIdempotencyError,
@@ -51,28 +53,40 @@ export function callOutcome(error: unknown): ProviderCallOutcome {
 }
 
 /**
- * The adapter with every provider API call timed and counted, in this one place rather than at each call site:
- * routes, services and the worker keep calling the adapter as before.
+ * The adapter with every provider API call traced (a client span, child of the request or settlement span), timed
+ * and counted, in this one place rather than at each call site: routes, services and the worker call the adapter as
+ * before. Spans carry the provider and the operation only: no argument (keys, amounts, metadata) is recorded.
  */
 export function instrumentAdapter(
   adapter: PaymentProviderAdapter,
-  observer: ProviderCallObserver,
+  observer: ProviderCallObserver | null,
 ): PaymentProviderAdapter {
   const instrumented = Object.create(adapter) as PaymentProviderAdapter;
   for (const [method, operation] of networkMethods(adapter)) {
     const original = adapter[method] as (...args: unknown[]) => Promise<unknown>;
-    const wrapped = async (...args: unknown[]) => {
-      const started = performance.now();
-      const seconds = () => (performance.now() - started) / 1000;
-      try {
-        const result = await original.apply(adapter, args);
-        observer.providerCall(adapter.provider, operation, 'ok', seconds());
-        return result;
-      } catch (error) {
-        observer.providerCall(adapter.provider, operation, callOutcome(error), seconds());
-        throw error;
-      }
-    };
+    const attributes = { 'payments.provider': adapter.provider, 'payments.provider.operation': operation };
+    const wrapped = (...args: unknown[]) =>
+      tracer().startActiveSpan(
+        `${adapter.provider} ${operation}`,
+        { kind: SpanKind.CLIENT, attributes },
+        async (span) => {
+          const started = performance.now();
+          const seconds = () => (performance.now() - started) / 1000;
+          try {
+            const result = await original.apply(adapter, args);
+            observer?.providerCall(adapter.provider, operation, 'ok', seconds());
+            return result;
+          } catch (error) {
+            const outcome = callOutcome(error);
+            observer?.providerCall(adapter.provider, operation, outcome, seconds());
+            // the outcome only: provider messages may quote the request
+            span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+            throw error;
+          } finally {
+            span.end();
+          }
+        },
+      );
     Object.defineProperty(instrumented, method, { value: wrapped });
   }
   return instrumented;

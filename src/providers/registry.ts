@@ -26,8 +26,8 @@ export class ProviderRegistry {
 }
 
 /**
- * Every adapter this service ships, with its API base URL (null: the provider's own); the one list of them. With an
- * observer, every provider API call is counted and timed (src/providers/instrumented.ts).
+ * Every adapter this service ships, with its API base URL (null: the provider's own); the one list of them. Every
+ * provider API call is traced, and counted and timed by the observer when there is one (src/providers/instrumented.ts).
  */
 export function createProviderRegistry(
   apiUrls: Record<Provider, string | null>,
@@ -38,5 +38,5 @@ export function createProviderRegistry(
     mollie: new MollieProvider(mollieClientFactory(apiUrls.mollie)),
   };
   const all = Object.values(adapters);
-  return new ProviderRegistry(observer ? all.map((adapter) => instrumentAdapter(adapter, observer)) : all);
+  return new ProviderRegistry(all.map((adapter) => instrumentAdapter(adapter, observer ?? null)));
 }
