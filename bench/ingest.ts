@@ -90,8 +90,12 @@ export async function ingestService(
   role: 'all' | 'api',
   phase: string,
   seconds: number,
+  env: Record<string, string> = {},
 ): Promise<LoadResult> {
-  const service = await spawnChild(bench, `service-${phase}`, MAIN, ['--role', role], serviceEnv(bench, phase));
+  const service = await spawnChild(bench, `service-${phase}`, MAIN, ['--role', role], {
+    ...serviceEnv(bench, phase),
+    ...env,
+  });
   try {
     const result = await warmAndMeasure(bench, service, invoiceIds, seconds);
     if (result.non2xx > 0)

@@ -7,6 +7,7 @@ import { latencyPhase } from './latency.js';
 import { formatSummary, summariseProfile } from './profile-top.js';
 import { settlementPhase } from './settlement.js';
 import { spawnChild } from './processes.js';
+import { tracingPhase, type TracingCost } from './tracing.js';
 import {
   cleanup,
   createBench,
@@ -25,25 +26,41 @@ import {
  * service, each beside a baseline or a target. Prints a table, writes bench/results.json, and cleans up its
  * database (`wp_bench_<id>`), its streams (`BENCH_<ID>_*`) and its child processes whatever happens.
  * Env: BENCH_E2E_RATE (500/s), BENCH_E2E_SECONDS (20), BENCH_CPU_PROF=1 (profile the service children with
- * --cpu-prof into dist/bench/profiles and print their top functions; figures are then not representative).
+ * --cpu-prof into dist/bench/profiles and print their top functions; figures are then not representative),
+ * BENCH_TRACING_SECONDS (5). `--tracing` runs only the tracing on/off comparison (prints it, writes no results).
  */
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback) || fallback;
 const E2E_RATE = num('BENCH_E2E_RATE', 500);
 const E2E_SECONDS = num('BENCH_E2E_SECONDS', 20);
 const INGEST_SECONDS = 10;
-const WATCHDOG_MS = 175_000;
+const TRACING_SECONDS = num('BENCH_TRACING_SECONDS', 5);
+const WATCHDOG_MS = 190_000;
 
 type Results = Record<string, number | string>;
 
-async function measure(bench: Bench): Promise<Results> {
-  const loadAtStart = loadavg()[0];
-  // The first service start creates the schema; then the bench workspace gets its Stripe account.
+/** The first service start creates the schema; then the bench workspace gets its Stripe account and invoices. */
+async function prepare(bench: Bench): Promise<string[]> {
   const migrate = await spawnChild(bench, 'service-migrate', MAIN, ['--role', 'api'], serviceEnv(bench, 'm'));
   await migrate.stop();
   delete bench.rss['service-migrate'];
   await insertAccount(bench);
-  const ingestInvoices = await insertInvoices(bench, 2000, { totalMinor: 1_000_000_000 });
+  return insertInvoices(bench, 2000, { totalMinor: 1_000_000_000 });
+}
+
+async function measureTracing(bench: Bench, invoiceIds: string[]): Promise<TracingCost> {
+  step(`ingest: --role api with tracing off, then on (OTLP export to a local receiver), ${TRACING_SECONDS} s each`);
+  const cost = await tracingPhase(bench, invoiceIds, TRACING_SECONDS);
+  step(
+    `  off ${cost.off.okPerS}/s (${cost.off.cpuMsPerOk} ms CPU), on ${cost.on.okPerS}/s (${cost.on.cpuMsPerOk} ms CPU), ` +
+      `${cost.exportRequests} OTLP exports, ${cost.exportedKb} KiB`,
+  );
+  return cost;
+}
+
+async function measure(bench: Bench): Promise<Results> {
+  const loadAtStart = loadavg()[0];
+  const ingestInvoices = await prepare(bench);
 
   const show = (what: string, r: LoadResult) =>
     step(
@@ -61,6 +78,8 @@ async function measure(bench: Bench): Promise<Results> {
   step('ingest: raw JetStream publish-with-ack, 64 in flight');
   const publish = await jetStreamPublishRate(bench, ingestInvoices[0], 5);
   step(`  ${publish}/s`);
+
+  const tracing = await measureTracing(bench, ingestInvoices);
 
   step('settlement: 20,000 events over 2,000 invoices (pg baseline, then one worker)');
   const settle = await settlementPhase(bench, await insertInvoices(bench, 2000, { totalMinor: 1000 }), 20_000);
@@ -92,6 +111,11 @@ async function measure(bench: Bench): Promise<Results> {
     ingest_non_2xx_count: service.non2xx + service.errors,
     ingest_cpu_ms_per_webhook: service.cpuMsPerOk,
     ingest_baseline_cpu_ms_per_webhook: baseline.cpuMsPerOk,
+    ingest_per_s_tracing_off: tracing.off.okPerS,
+    ingest_per_s_tracing: tracing.on.okPerS,
+    ingest_tracing_ratio: ratio(tracing.on.okPerS, tracing.off.okPerS),
+    ingest_cpu_ms_per_webhook_tracing_off: tracing.off.cpuMsPerOk,
+    ingest_cpu_ms_per_webhook_tracing: tracing.on.cpuMsPerOk,
     settle_per_s: settle.perS,
     settle_baseline_per_s: settle.baselinePerS,
     settle_ratio: ratio(settle.perS, settle.baselinePerS),
@@ -141,6 +165,18 @@ function table(r: Results, bench: Bench): string {
     [
       '  CPU per webhook: service / minimal',
       `${n('ingest_cpu_ms_per_webhook')} / ${n('ingest_baseline_cpu_ms_per_webhook')} ms`,
+      '',
+      '',
+    ],
+    [
+      'ingest --role api: tracing off / on (OTLP)',
+      `${fmt(n('ingest_per_s_tracing_off'), ' /s')} / ${fmt(n('ingest_per_s_tracing'), ' /s')} = ${(n('ingest_tracing_ratio') * 100).toFixed(1)} %`,
+      '',
+      '',
+    ],
+    [
+      '  CPU per webhook: tracing off / on',
+      `${n('ingest_cpu_ms_per_webhook_tracing_off')} / ${n('ingest_cpu_ms_per_webhook_tracing')} ms`,
       '',
       '',
     ],
@@ -205,6 +241,15 @@ async function main(): Promise<void> {
   process.once('exit', () => bench.children.forEach((child) => child.kill('SIGKILL')));
   const watchdog = setTimeout(() => abort(`still running after ${WATCHDOG_MS / 1000} s`), WATCHDOG_MS);
   let results: Results;
+  if (process.argv.includes('--tracing')) {
+    try {
+      await measureTracing(bench, await prepare(bench));
+    } finally {
+      clearTimeout(watchdog);
+      await clean();
+    }
+    return;
+  }
   try {
     results = await measure(bench);
   } catch (error) {
