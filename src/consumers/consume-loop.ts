@@ -1,7 +1,13 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { ClosedConnectionError, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../observability/logger.js';
-import { handleDelivery, type ConsumeResultKind, type DeliveryPolicy, type HandleResult } from './delivery.js';
+import {
+  handleDelivery,
+  type ConsumeResultKind,
+  type DeliveryPolicy,
+  type HandleResult,
+  type HoldGate,
+} from './delivery.js';
 import { Reconnected, ReconnectSignal } from './reconnects.js';
 
 export type { ConsumeResultKind, HandleResult } from './delivery.js';
@@ -31,7 +37,24 @@ export interface PullConsumerOptions {
    * JetStream request sent while the server was away (it is never answered: up to its 5 s timeout) and a backoff pause.
    */
   nc?: NatsConnection;
+  /**
+   * The worker's database gate: while it is down nothing is pulled and `outage` results are held (see delivery.ts).
+   */
+  gate?: HoldGate & { readonly isDown: boolean; stop(): void };
+  /**
+   * The stall watchdog: when nothing was delivered for this long while the consumer reports messages pending (or
+   * waiting for an ack that is not ours), the loop re-binds. Default 15000; 0 turns it off.
+   */
+  stallMs?: number;
+  /** Called at every re-bind, with why (`stall`, `reconnect`, `heartbeats`, `fetch_timeout`, `error`). */
+  onRebind?(reason: RebindReason): void;
 }
+
+/** Why the loop bound to the consumer again (the label of `payments_consumer_rebinds_total`). */
+export type RebindReason = 'stall' | 'reconnect' | 'heartbeats' | 'fetch_timeout' | 'error';
+
+/** Raised into the loop by the stall watchdog. */
+class Stalled extends Error {}
 
 /** A running consume loop. */
 export interface PullConsumerHandle {
@@ -74,6 +97,14 @@ class PullConsumerLoop implements PullConsumerHandle {
   private stopped: Promise<void> | undefined;
   private current: ConsumerMessages | undefined;
   private wake: () => void = () => {};
+  /** The consumer bound now, for the stall watchdog's info request. */
+  private bound: Consumer | undefined;
+  private lastDeliveryAt = Date.now();
+  /** Set by the stall watchdog: the pull in progress is abandoned and the loop binds again. */
+  private stalled = false;
+  private fetchTimedOut = false;
+  private readonly stallTimer: NodeJS.Timeout | undefined;
+  private checkingStall = false;
 
   constructor(private readonly options: PullConsumerOptions) {
     const { concurrency, stream, consumer } = options;
@@ -87,7 +118,55 @@ class PullConsumerLoop implements PullConsumerHandle {
       () => this.wake(),
       () => this.stopping,
     );
+    const stallMs = options.stallMs ?? 15_000;
+    if (stallMs > 0) {
+      this.stallTimer = setInterval(() => void this.checkStall(stallMs), Math.max(100, Math.min(5000, stallMs / 3)));
+      this.stallTimer.unref();
+    }
     this.loop = this.run();
+  }
+
+  /**
+   * A pull consumer can go quiet after a leader change or a server restart without any error reaching the client.
+   * Quiet is only suspicious when the consumer has work that is not ours: messages pending, or more waiting for an
+   * ack than this loop holds (held messages during a database outage are ours and expected to be quiet).
+   */
+  private async checkStall(stallMs: number): Promise<void> {
+    const consumer = this.bound;
+    if (this.stopping || this.checkingStall || !consumer || this.options.gate?.isDown) return;
+    if (Date.now() - this.lastDeliveryAt < stallMs) return;
+    this.checkingStall = true;
+    try {
+      const info = await consumer.info(false);
+      if (this.stopping || Date.now() - this.lastDeliveryAt < stallMs || this.options.gate?.isDown) return;
+      if (info.num_pending > 0 || info.num_ack_pending > this.inFlight.size) {
+        this.log.warn(
+          {
+            numPending: info.num_pending,
+            numAckPending: info.num_ack_pending,
+            quietMs: Date.now() - this.lastDeliveryAt,
+          },
+          'consumer stalled: messages pending but none delivered; re-binding',
+        );
+        this.stalled = true;
+        this.lastDeliveryAt = Date.now();
+        this.wake();
+        void this.current?.close();
+      }
+    } catch (error) {
+      // the info request failing is the consume loop's business (it fails too and re-binds)
+      this.log.debug({ err: error }, 'stall check could not read the consumer');
+    } finally {
+      this.checkingStall = false;
+    }
+  }
+
+  private rebound(reason: RebindReason): void {
+    try {
+      this.options.onRebind?.(reason);
+    } catch (error) {
+      this.log.error({ err: error }, 'onRebind callback threw');
+    }
   }
 
   /** Binds to the consumer and pulls; on failure re-binds after a growing pause (at once after a reconnect). */
@@ -99,11 +178,19 @@ class PullConsumerLoop implements PullConsumerHandle {
         const consumer = await Promise.race([js.consumers.get(stream, name), this.reconnects.next]);
         if (failures > 0) this.log.info({ failures }, 'consumer reachable again; resuming');
         failures = 0;
+        this.bound = consumer;
+        this.lastDeliveryAt = Date.now();
         await this.pullBatches(consumer);
       } catch (error) {
+        this.bound = undefined;
         if (this.stopping) break;
+        if (error instanceof Stalled) {
+          this.rebound('stall');
+          continue;
+        }
         if (error instanceof Reconnected) {
           this.log.info('NATS reconnected; re-binding the consumer');
+          this.rebound('reconnect');
           failures = 0;
           continue;
         }
@@ -111,6 +198,7 @@ class PullConsumerLoop implements PullConsumerHandle {
           this.log.error({ err: error }, 'NATS connection closed; consume loop ends');
           return;
         }
+        this.rebound(/heartbeats missed/i.test(String(error)) ? 'heartbeats' : 'error');
         failures += 1;
         const pauseMs = Math.min(500 * 2 ** (failures - 1), 10_000);
         this.log.warn({ err: error, failures, pauseMs }, 'pulling from JetStream failed; re-subscribing after a pause');
@@ -127,12 +215,20 @@ class PullConsumerLoop implements PullConsumerHandle {
     while (!this.stopping) {
       await this.slotFree();
       if (this.stopping) return;
+      this.throwIfStalled();
       const batch = await consumer.fetch({ max_messages: concurrency - this.inFlight.size, expires: this.expiresMs });
       this.current = batch;
       // if the connection drops mid-fetch nats.js may wait for reconnect; never let one fetch hang the loop
-      const watchdog = setTimeout(() => void batch.close(), this.expiresMs * 3 + 5000);
+      const watchdog = setTimeout(
+        () => {
+          this.fetchTimedOut = true;
+          void batch.close();
+        },
+        this.expiresMs * 3 + 5000,
+      );
       try {
         for await (const msg of batch) {
+          this.lastDeliveryAt = Date.now();
           // Stopping: hand the message back to the other workers. A plain nak() is redelivered at once into this
           // still-open pull and nak'ed again, burning every delivery in milliseconds (dead-lettered with no error);
           // the delay outlives this pull, which stop() lets run out for at most expiresMs + 1 s.
@@ -143,7 +239,17 @@ class PullConsumerLoop implements PullConsumerHandle {
         clearTimeout(watchdog);
         this.current = undefined;
       }
+      if (this.fetchTimedOut) {
+        this.fetchTimedOut = false;
+        this.rebound('fetch_timeout');
+      }
     }
+  }
+
+  private throwIfStalled(): void {
+    if (!this.stalled) return;
+    this.stalled = false;
+    throw new Stalled();
   }
 
   private async deliveryPolicy(consumer: Consumer): Promise<DeliveryPolicy> {
@@ -155,14 +261,26 @@ class PullConsumerLoop implements PullConsumerHandle {
       workingEveryMs: Math.max(200, Math.min(10_000, Math.floor(ackWaitMs / 3))),
       confirmAcks: this.options.confirmAcks ?? false,
       ackTimeoutMs: this.options.ackTimeoutMs ?? 5000,
+      gate: this.options.gate,
+      isStopping: () => this.stopping,
+      // outlives the open pull, so a message handed back at stop goes to another worker
+      returnDelayMs: this.expiresMs + 1000,
     };
   }
 
-  /** Waits for room for a worthwhile pull (all slots when idle). */
+  /** Waits for room for a worthwhile pull (all slots when idle), and for the database while it is unreachable. */
   private async slotFree(): Promise<void> {
-    const { concurrency } = this.options;
-    while (!this.stopping && this.inFlight.size > 0 && concurrency - this.inFlight.size < this.minPull)
-      await new Promise<void>((resolve) => (this.wake = resolve));
+    const { concurrency, gate } = this.options;
+    for (;;) {
+      if (this.stopping || this.stalled) return;
+      if (gate?.isDown) {
+        await Promise.race([gate.whenUp(), new Promise<void>((resolve) => (this.wake = resolve))]);
+        continue;
+      }
+      if (this.inFlight.size > 0 && concurrency - this.inFlight.size < this.minPull)
+        await new Promise<void>((resolve) => (this.wake = resolve));
+      else return;
+    }
   }
 
   private dispatch(msg: JsMsg, policy: DeliveryPolicy): void {
@@ -187,6 +305,9 @@ class PullConsumerLoop implements PullConsumerHandle {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.stopping = true;
+      if (this.stallTimer) clearInterval(this.stallTimer);
+      // messages held for the database are handed back (they see `stopping`)
+      this.options.gate?.stop();
       this.wake();
       const stopTimeoutMs = this.options.stopTimeoutMs ?? 8000;
       const deadline = pause(stopTimeoutMs);

@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { traceIdOf } from '../observability/trace-context.js';
 import type { SettlementService } from '../settlement/settlement.service.js';
+import { isDatabaseUnreachable } from '../errors.js';
 import { isProvider, SettlementError } from '../vocabulary/index.js';
 import type { HandleResult } from './consume-loop.js';
 
@@ -39,6 +40,8 @@ export function settlementHandler(
       if (logger.isLevelEnabled('info')) logger.info({ ...context(), workspaceId, type, outcome }, 'event settled');
       return 'ack';
     } catch (error) {
+      // An outage is not the event's failure: nothing is recorded and the message is held until PostgreSQL answers.
+      if (isDatabaseUnreachable(error)) return { outage: 'database unreachable' };
       const message = error instanceof Error ? error.message : String(error);
       const permanent = error instanceof SettlementError;
       metrics.eventsSettled.inc({ result: 'failed' });
