@@ -133,6 +133,8 @@ class PullConsumerLoop implements PullConsumerHandle {
    */
   private async checkStall(stallMs: number): Promise<void> {
     const consumer = this.bound;
+    // quiet while the database is away is expected: the watch starts again from when it answers
+    if (this.options.gate?.isDown) this.lastDeliveryAt = Date.now();
     if (this.stopping || this.checkingStall || !consumer || this.options.gate?.isDown) return;
     if (Date.now() - this.lastDeliveryAt < stallMs) return;
     this.checkingStall = true;

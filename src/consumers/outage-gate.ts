@@ -60,7 +60,7 @@ export class OutageGate {
     this.outage = null;
     outage.open();
     if (!this.stopped) {
-      this.options.logger.info({ downMs: Date.now() - outage.since }, 'database answers again; settlement resumes');
+      this.options.logger.warn({ downMs: Date.now() - outage.since }, 'database answers again; settlement resumes');
       this.options.onChange?.(false);
     }
   }
