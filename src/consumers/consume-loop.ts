@@ -9,6 +9,7 @@ import {
   type HoldGate,
 } from './delivery.js';
 import { Reconnected, ReconnectSignal } from './reconnects.js';
+import { StallWatch } from './stall-watch.js';
 
 export type { ConsumeResultKind, HandleResult } from './delivery.js';
 
@@ -99,12 +100,10 @@ class PullConsumerLoop implements PullConsumerHandle {
   private wake: () => void = () => {};
   /** The consumer bound now, for the stall watchdog's info request. */
   private bound: Consumer | undefined;
-  private lastDeliveryAt = Date.now();
   /** Set by the stall watchdog: the pull in progress is abandoned and the loop binds again. */
   private stalled = false;
   private fetchTimedOut = false;
-  private readonly stallTimer: NodeJS.Timeout | undefined;
-  private checkingStall = false;
+  private readonly stallWatch: StallWatch | undefined;
 
   constructor(private readonly options: PullConsumerOptions) {
     const { concurrency, stream, consumer } = options;
@@ -119,48 +118,20 @@ class PullConsumerLoop implements PullConsumerHandle {
       () => this.stopping,
     );
     const stallMs = options.stallMs ?? 15_000;
-    if (stallMs > 0) {
-      this.stallTimer = setInterval(() => void this.checkStall(stallMs), Math.max(100, Math.min(5000, stallMs / 3)));
-      this.stallTimer.unref();
-    }
+    if (stallMs > 0)
+      this.stallWatch = new StallWatch({
+        stallMs,
+        log: this.log,
+        bound: () => this.bound,
+        held: () => this.inFlight.size,
+        quietExpected: () => this.stopping || (options.gate?.isDown ?? false),
+        onStall: () => {
+          this.stalled = true;
+          this.wake();
+          void this.current?.close();
+        },
+      });
     this.loop = this.run();
-  }
-
-  /**
-   * A pull consumer can go quiet after a leader change or a server restart without any error reaching the client.
-   * Quiet is only suspicious when the consumer has work that is not ours: messages pending, or more waiting for an
-   * ack than this loop holds (held messages during a database outage are ours and expected to be quiet).
-   */
-  private async checkStall(stallMs: number): Promise<void> {
-    const consumer = this.bound;
-    // quiet while the database is away is expected: the watch starts again from when it answers
-    if (this.options.gate?.isDown) this.lastDeliveryAt = Date.now();
-    if (this.stopping || this.checkingStall || !consumer || this.options.gate?.isDown) return;
-    if (Date.now() - this.lastDeliveryAt < stallMs) return;
-    this.checkingStall = true;
-    try {
-      const info = await consumer.info(false);
-      if (this.stopping || Date.now() - this.lastDeliveryAt < stallMs || this.options.gate?.isDown) return;
-      if (info.num_pending > 0 || info.num_ack_pending > this.inFlight.size) {
-        this.log.warn(
-          {
-            numPending: info.num_pending,
-            numAckPending: info.num_ack_pending,
-            quietMs: Date.now() - this.lastDeliveryAt,
-          },
-          'consumer stalled: messages pending but none delivered; re-binding',
-        );
-        this.stalled = true;
-        this.lastDeliveryAt = Date.now();
-        this.wake();
-        void this.current?.close();
-      }
-    } catch (error) {
-      // the info request failing is the consume loop's business (it fails too and re-binds)
-      this.log.debug({ err: error }, 'stall check could not read the consumer');
-    } finally {
-      this.checkingStall = false;
-    }
   }
 
   private rebound(reason: RebindReason): void {
@@ -181,7 +152,7 @@ class PullConsumerLoop implements PullConsumerHandle {
         if (failures > 0) this.log.info({ failures }, 'consumer reachable again; resuming');
         failures = 0;
         this.bound = consumer;
-        this.lastDeliveryAt = Date.now();
+        this.stallWatch?.delivered();
         await this.pullBatches(consumer);
       } catch (error) {
         this.bound = undefined;
@@ -230,7 +201,7 @@ class PullConsumerLoop implements PullConsumerHandle {
       );
       try {
         for await (const msg of batch) {
-          this.lastDeliveryAt = Date.now();
+          this.stallWatch?.delivered();
           // Stopping: hand the message back to the other workers. A plain nak() is redelivered at once into this
           // still-open pull and nak'ed again, burning every delivery in milliseconds (dead-lettered with no error);
           // the delay outlives this pull, which stop() lets run out for at most expiresMs + 1 s.
@@ -307,7 +278,7 @@ class PullConsumerLoop implements PullConsumerHandle {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.stopping = true;
-      if (this.stallTimer) clearInterval(this.stallTimer);
+      this.stallWatch?.stop();
       // messages held for the database are handed back (they see `stopping`)
       this.options.gate?.stop();
       this.wake();

@@ -3,20 +3,9 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetStreamNames } from '../../src/jetstream/names.js';
 import { tokenFor } from '../helpers/tokens.js';
-import {
-  ACK_WAIT_MS,
-  appliedBy,
-  insertInvoices,
-  PREFIX,
-  rebindsOf,
-  reconcile,
-  SettlementProgress,
-  sleep,
-  startCluster,
-  waits,
-  WebhookLoad,
-  type Cluster,
-} from './cluster-harness.js';
+import { ACK_WAIT_MS, insertInvoices, PREFIX, startCluster, type Cluster } from './cluster-harness.js';
+import { appliedBy, rebindsOf, reconcile, SettlementProgress, sleep, waits } from './cluster-checks.js';
+import { WebhookLoad } from './webhook-load.js';
 
 /**
  * Real and private: three nats-servers in one JetStream cluster (both streams R3), PostgreSQL 15, two api and two
