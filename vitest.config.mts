@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
@@ -9,6 +9,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // the cluster tier has its own config and script (npm run test:cluster)
+    exclude: [...configDefaults.exclude, 'test/cluster/**'],
     pool: 'forks',
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 30_000,

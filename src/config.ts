@@ -25,6 +25,8 @@ export interface Config {
   settlementBackoffMs: number[];
   settlementConcurrency: number;
   settlementAckWaitMs: number;
+  /** SETTLEMENT_STALL_MS: re-bind the consumer when messages are pending and none was delivered for this long. */
+  settlementStallMs: number;
   reconcileIntervalMs: number;
   reconcilePendingAfterMs: number;
   /** DISCONNECT_GRACE_HOURS (a decimal): how long a disconnected account's keys still settle its webhooks. */
@@ -284,6 +286,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     settlementBackoffMs,
     settlementConcurrency: intVar(env, 'SETTLEMENT_CONCURRENCY', 64, 1, 1024),
     settlementAckWaitMs: intVar(env, 'SETTLEMENT_ACK_WAIT_MS', 30_000, 1000, 600_000),
+    settlementStallMs: intVar(env, 'SETTLEMENT_STALL_MS', 15_000, 1000, 600_000),
     reconcileIntervalMs: intVar(env, 'RECONCILE_INTERVAL_MS', 300_000, 100),
     reconcilePendingAfterMs: intVar(env, 'RECONCILE_PENDING_AFTER_MS', 3_600_000, 0),
     disconnectGraceMs: hoursVar(env, 'DISCONNECT_GRACE_HOURS', 72),

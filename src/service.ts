@@ -82,7 +82,15 @@ export async function startService(
   const services = buildServices(config, orm, logger, metrics);
 
   const app = createExpressApp({ logger, metrics, trustProxy: config.trustProxy });
-  app.use(healthRoutes({ checks: dependencyChecks(orm, nats), metrics, isDraining: () => draining }));
+  app.use(
+    healthRoutes({
+      checks: dependencyChecks(orm, nats),
+      metrics,
+      isDraining: () => draining,
+      // webhooks are stored in JetStream without PostgreSQL (last known accounts): keep taking them
+      degradable: config.role === 'api' ? ['postgres'] : [],
+    }),
+  );
   const stops: Array<() => Promise<void>> = [];
   let webhooks: WebhookHandler = () => false;
   if (config.role !== 'worker') {
@@ -90,7 +98,20 @@ export async function startService(
     webhooks = api.webhooks;
     stops.push(api.stop);
   }
-  if (config.role !== 'api') stops.push(startWorkers({ config, nats, js, jsm, names, services, metrics, logger }));
+  if (config.role !== 'api')
+    stops.push(
+      startWorkers({
+        config,
+        nats,
+        js,
+        jsm,
+        names,
+        services,
+        metrics,
+        logger,
+        databaseProbe: () => orm.em.getConnection().execute('select 1'),
+      }),
+    );
   finishApp(app, logger);
 
   // Webhooks are answered on plain node:http ahead of Express: the hot path skips the framework.

@@ -1,8 +1,15 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { ClosedConnectionError, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../observability/logger.js';
-import { handleDelivery, type ConsumeResultKind, type DeliveryPolicy, type HandleResult } from './delivery.js';
+import {
+  handleDelivery,
+  type ConsumeResultKind,
+  type DeliveryPolicy,
+  type HandleResult,
+  type HoldGate,
+} from './delivery.js';
 import { Reconnected, ReconnectSignal } from './reconnects.js';
+import { StallWatch } from './stall-watch.js';
 
 export type { ConsumeResultKind, HandleResult } from './delivery.js';
 
@@ -31,7 +38,24 @@ export interface PullConsumerOptions {
    * JetStream request sent while the server was away (it is never answered: up to its 5 s timeout) and a backoff pause.
    */
   nc?: NatsConnection;
+  /**
+   * The worker's database gate: while it is down nothing is pulled and `outage` results are held (see delivery.ts).
+   */
+  gate?: HoldGate & { readonly isDown: boolean; stop(): void };
+  /**
+   * The stall watchdog: when nothing was delivered for this long while the consumer reports messages pending (or
+   * waiting for an ack that is not ours), the loop re-binds. Default 15000; 0 turns it off.
+   */
+  stallMs?: number;
+  /** Called at every re-bind, with why (`stall`, `reconnect`, `heartbeats`, `fetch_timeout`, `error`). */
+  onRebind?(reason: RebindReason): void;
 }
+
+/** Why the loop bound to the consumer again (the label of `payments_consumer_rebinds_total`). */
+export type RebindReason = 'stall' | 'reconnect' | 'heartbeats' | 'fetch_timeout' | 'error';
+
+/** Raised into the loop by the stall watchdog. */
+class Stalled extends Error {}
 
 /** A running consume loop. */
 export interface PullConsumerHandle {
@@ -74,6 +98,12 @@ class PullConsumerLoop implements PullConsumerHandle {
   private stopped: Promise<void> | undefined;
   private current: ConsumerMessages | undefined;
   private wake: () => void = () => {};
+  /** The consumer bound now, for the stall watchdog's info request. */
+  private bound: Consumer | undefined;
+  /** Set by the stall watchdog: the pull in progress is abandoned and the loop binds again. */
+  private stalled = false;
+  private fetchTimedOut = false;
+  private readonly stallWatch: StallWatch | undefined;
 
   constructor(private readonly options: PullConsumerOptions) {
     const { concurrency, stream, consumer } = options;
@@ -87,7 +117,29 @@ class PullConsumerLoop implements PullConsumerHandle {
       () => this.wake(),
       () => this.stopping,
     );
+    const stallMs = options.stallMs ?? 15_000;
+    if (stallMs > 0)
+      this.stallWatch = new StallWatch({
+        stallMs,
+        log: this.log,
+        bound: () => this.bound,
+        held: () => this.inFlight.size,
+        quietExpected: () => this.stopping || (options.gate?.isDown ?? false),
+        onStall: () => {
+          this.stalled = true;
+          this.wake();
+          void this.current?.close();
+        },
+      });
     this.loop = this.run();
+  }
+
+  private rebound(reason: RebindReason): void {
+    try {
+      this.options.onRebind?.(reason);
+    } catch (error) {
+      this.log.error({ err: error }, 'onRebind callback threw');
+    }
   }
 
   /** Binds to the consumer and pulls; on failure re-binds after a growing pause (at once after a reconnect). */
@@ -99,11 +151,19 @@ class PullConsumerLoop implements PullConsumerHandle {
         const consumer = await Promise.race([js.consumers.get(stream, name), this.reconnects.next]);
         if (failures > 0) this.log.info({ failures }, 'consumer reachable again; resuming');
         failures = 0;
+        this.bound = consumer;
+        this.stallWatch?.delivered();
         await this.pullBatches(consumer);
       } catch (error) {
+        this.bound = undefined;
         if (this.stopping) break;
+        if (error instanceof Stalled) {
+          this.rebound('stall');
+          continue;
+        }
         if (error instanceof Reconnected) {
           this.log.info('NATS reconnected; re-binding the consumer');
+          this.rebound('reconnect');
           failures = 0;
           continue;
         }
@@ -111,6 +171,7 @@ class PullConsumerLoop implements PullConsumerHandle {
           this.log.error({ err: error }, 'NATS connection closed; consume loop ends');
           return;
         }
+        this.rebound(/heartbeats missed/i.test(String(error)) ? 'heartbeats' : 'error');
         failures += 1;
         const pauseMs = Math.min(500 * 2 ** (failures - 1), 10_000);
         this.log.warn({ err: error, failures, pauseMs }, 'pulling from JetStream failed; re-subscribing after a pause');
@@ -127,12 +188,20 @@ class PullConsumerLoop implements PullConsumerHandle {
     while (!this.stopping) {
       await this.slotFree();
       if (this.stopping) return;
+      this.throwIfStalled();
       const batch = await consumer.fetch({ max_messages: concurrency - this.inFlight.size, expires: this.expiresMs });
       this.current = batch;
       // if the connection drops mid-fetch nats.js may wait for reconnect; never let one fetch hang the loop
-      const watchdog = setTimeout(() => void batch.close(), this.expiresMs * 3 + 5000);
+      const watchdog = setTimeout(
+        () => {
+          this.fetchTimedOut = true;
+          void batch.close();
+        },
+        this.expiresMs * 3 + 5000,
+      );
       try {
         for await (const msg of batch) {
+          this.stallWatch?.delivered();
           // Stopping: hand the message back to the other workers. A plain nak() is redelivered at once into this
           // still-open pull and nak'ed again, burning every delivery in milliseconds (dead-lettered with no error);
           // the delay outlives this pull, which stop() lets run out for at most expiresMs + 1 s.
@@ -143,7 +212,17 @@ class PullConsumerLoop implements PullConsumerHandle {
         clearTimeout(watchdog);
         this.current = undefined;
       }
+      if (this.fetchTimedOut) {
+        this.fetchTimedOut = false;
+        this.rebound('fetch_timeout');
+      }
     }
+  }
+
+  private throwIfStalled(): void {
+    if (!this.stalled) return;
+    this.stalled = false;
+    throw new Stalled();
   }
 
   private async deliveryPolicy(consumer: Consumer): Promise<DeliveryPolicy> {
@@ -155,14 +234,26 @@ class PullConsumerLoop implements PullConsumerHandle {
       workingEveryMs: Math.max(200, Math.min(10_000, Math.floor(ackWaitMs / 3))),
       confirmAcks: this.options.confirmAcks ?? false,
       ackTimeoutMs: this.options.ackTimeoutMs ?? 5000,
+      gate: this.options.gate,
+      isStopping: () => this.stopping,
+      // outlives the open pull, so a message handed back at stop goes to another worker
+      returnDelayMs: this.expiresMs + 1000,
     };
   }
 
-  /** Waits for room for a worthwhile pull (all slots when idle). */
+  /** Waits for room for a worthwhile pull (all slots when idle), and for the database while it is unreachable. */
   private async slotFree(): Promise<void> {
-    const { concurrency } = this.options;
-    while (!this.stopping && this.inFlight.size > 0 && concurrency - this.inFlight.size < this.minPull)
-      await new Promise<void>((resolve) => (this.wake = resolve));
+    const { concurrency, gate } = this.options;
+    for (;;) {
+      if (this.stopping || this.stalled) return;
+      if (gate?.isDown) {
+        await Promise.race([gate.whenUp(), new Promise<void>((resolve) => (this.wake = resolve))]);
+        continue;
+      }
+      if (this.inFlight.size > 0 && concurrency - this.inFlight.size < this.minPull)
+        await new Promise<void>((resolve) => (this.wake = resolve));
+      else return;
+    }
   }
 
   private dispatch(msg: JsMsg, policy: DeliveryPolicy): void {
@@ -187,6 +278,9 @@ class PullConsumerLoop implements PullConsumerHandle {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.stopping = true;
+      this.stallWatch?.stop();
+      // messages held for the database are handed back (they see `stopping`)
+      this.options.gate?.stop();
       this.wake();
       const stopTimeoutMs = this.options.stopTimeoutMs ?? 8000;
       const deadline = pause(stopTimeoutMs);

@@ -2,11 +2,20 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { originalEventMsgId } from '../jetstream/names.js';
 import type { Logger } from '../observability/logger.js';
 
-/** What a handler decides: acknowledge, or redeliver later (the reason is logged and reported). */
-export type HandleResult = 'ack' | { retry: string };
+/**
+ * What a handler decides: acknowledge, redeliver later (the reason is logged and reported), or — `outage` — a
+ * dependency it needs is unreachable: the message is held (not nak'ed) until the gate says it is back, then retried.
+ */
+export type HandleResult = 'ack' | { retry: string } | { outage: string };
 
-/** `error` is a handler that threw (retried like `retry`). */
-export type ConsumeResultKind = 'ack' | 'retry' | 'error';
+/** `error` is a handler that threw (retried like `retry`); `returned` a message held in an outage and handed back at stop. */
+export type ConsumeResultKind = 'ack' | 'retry' | 'error' | 'returned';
+
+/** What the delivery needs of the worker's outage gate (./outage-gate.ts). */
+export interface HoldGate {
+  down(reason: string): void;
+  whenUp(): Promise<void>;
+}
 
 /** How one delivery is answered. */
 export interface DeliveryPolicy {
@@ -19,6 +28,11 @@ export interface DeliveryPolicy {
   /** Wait for JetStream to confirm the ack, at most `ackTimeoutMs`. */
   confirmAcks: boolean;
   ackTimeoutMs: number;
+  /** Where `outage` results wait; without one they are redelivered like `retry`. */
+  gate?: HoldGate;
+  /** True once the loop is stopping: a held message is then handed back (nak with `returnDelayMs`). */
+  isStopping?(): boolean;
+  returnDelayMs?: number;
 }
 
 export const redeliveryDelay = (backoffMs: number[], deliveryCount: number) =>
@@ -32,15 +46,32 @@ export async function handleDelivery(
   log: Logger,
 ): Promise<{ kind: ConsumeResultKind; ms: number; reason?: string }> {
   const started = Date.now();
+  // working() while the handler runs and while an outage holds the message: its ack wait never runs out in our hands
   const working = setInterval(() => msg.working(), policy.workingEveryMs);
   let result: HandleResult;
   let kind: ConsumeResultKind;
   try {
-    result = await handle(msg);
-    kind = result === 'ack' ? 'ack' : 'retry';
-  } catch (error) {
-    result = { retry: error instanceof Error ? error.message : String(error) };
-    kind = 'error';
+    for (;;) {
+      try {
+        result = await handle(msg);
+        kind = result === 'ack' ? 'ack' : 'retry';
+      } catch (error) {
+        result = { retry: error instanceof Error ? error.message : String(error) };
+        kind = 'error';
+      }
+      if (typeof result === 'string' || !('outage' in result)) break;
+      if (!policy.gate) {
+        result = { retry: result.outage };
+        break;
+      }
+      policy.gate.down(result.outage);
+      await policy.gate.whenUp();
+      if (policy.isStopping?.()) {
+        // Handing it back costs one delivery: only at shutdown during an outage, never per failed attempt.
+        msg.nak(policy.returnDelayMs ?? 0);
+        return { kind: 'returned', ms: Date.now() - started, reason: result.outage };
+      }
+    }
   } finally {
     clearInterval(working);
   }

@@ -6,6 +6,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { extractFromNatsHeaders, traceIdOf, tracer } from '../observability/tracing.js';
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { SettlementService } from '../settlement/settlement.service.js';
+import { isDatabaseUnreachable } from '../errors.js';
 import { isProvider, SettlementError } from '../vocabulary/index.js';
 import type { HandleResult } from './consume-loop.js';
 
@@ -63,6 +64,8 @@ export function settlementHandler(
       if (logger.isLevelEnabled('info')) logger.info({ ...context(), workspaceId, type, outcome }, 'event settled');
       return 'ack';
     } catch (error) {
+      // An outage is not the event's failure: nothing is recorded and the message is held until PostgreSQL answers.
+      if (isDatabaseUnreachable(error)) return { outage: 'database unreachable' };
       const message = error instanceof Error ? error.message : String(error);
       const permanent = error instanceof SettlementError;
       metrics.eventsSettled.inc({ result: 'failed' });

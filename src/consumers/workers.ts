@@ -9,6 +9,7 @@ import type { Services } from '../services/services.js';
 import { startPullConsumer } from './consume-loop.js';
 import { startDeadLetterForwarder } from './dead-letter.js';
 import { startDlqRetrier } from './dlq-retrier.js';
+import { OutageGate } from './outage-gate.js';
 import { settlementHandler } from './settlement.consumer.js';
 
 export interface WorkerDeps {
@@ -20,6 +21,8 @@ export interface WorkerDeps {
   services: Services;
   metrics: Metrics;
   logger: Logger;
+  /** Resolves when PostgreSQL answers (`select 1`): the outage gate's probe. */
+  databaseProbe(): Promise<unknown>;
 }
 
 /**
@@ -27,8 +30,13 @@ export interface WorkerDeps {
  * disconnect grace windows. Returns the
  * function that stops them, last started first.
  */
-export function startWorkers({ config, nats, js, jsm, names, services, metrics, logger }: WorkerDeps) {
+export function startWorkers({ config, nats, js, jsm, names, services, metrics, logger, databaseProbe }: WorkerDeps) {
   const settlementLog = logger.child({ component: 'settlement' });
+  const gate = new OutageGate({
+    probe: databaseProbe,
+    logger: settlementLog,
+    onChange: (down) => metrics.databaseOutage.set(down ? 1 : 0),
+  });
   const consumer = startPullConsumer({
     js,
     nc: nats,
@@ -40,6 +48,9 @@ export function startWorkers({ config, nats, js, jsm, names, services, metrics, 
     expiresMs: 1000,
     logger: settlementLog,
     handle: settlementHandler(services.settlement, metrics, settlementLog),
+    gate,
+    stallMs: config.settlementStallMs,
+    onRebind: (reason) => metrics.consumerRebinds.inc({ reason }),
   });
   const forwarder = startDeadLetterForwarder({
     nc: nats,

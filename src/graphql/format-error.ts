@@ -1,5 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
-import { DomainError } from '../errors.js';
+import { DomainError, isDatabaseUnreachable, ServiceUnavailableError } from '../errors.js';
 
 /** Codes GraphQL itself produces for malformed requests; they are safe to pass through. */
 const PASS_THROUGH = new Set([
@@ -14,14 +14,16 @@ const PASS_THROUGH = new Set([
 
 /**
  * The one place errors become GraphQL errors: domain errors keep their message and code, request errors
- * pass through, and anything else (SQL, driver, bug) becomes a generic INTERNAL_SERVER_ERROR with no stack.
+ * pass through, an unreachable database becomes SERVICE_UNAVAILABLE, and anything else (SQL, driver, bug) becomes a generic INTERNAL_SERVER_ERROR with no stack.
  */
 export function formatError(
   formatted: GraphQLFormattedError,
   error: unknown,
   onInternal: (error: unknown) => void,
 ): GraphQLFormattedError {
-  const original = unwrap(error);
+  const unwrapped = unwrap(error);
+  // an unreachable database is not a bug: the client may retry (never the driver's text, it can name hosts)
+  const original = isDatabaseUnreachable(unwrapped) ? new ServiceUnavailableError() : unwrapped;
   if (original instanceof DomainError) {
     return {
       message: original.message,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { isDatabaseUnreachable } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -31,7 +32,7 @@ export function createExpressApp(deps: { logger: Logger; metrics: Metrics; trust
   return app;
 }
 
-/** Final handlers: 404 for unknown routes, and a 500 that never leaks a stack. */
+/** Final handlers: 404 for unknown routes, 503 for an unreachable database, and a 500 that never leaks a stack. */
 export function finishApp(app: Express, logger: Logger): void {
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: 'not found' });
@@ -41,7 +42,13 @@ export function finishApp(app: Express, logger: Logger): void {
       res.status(error.status).json({ error: error.type === 'entity.too.large' ? 'payload too large' : 'bad request' });
       return;
     }
-    ((res.locals.log as Logger | undefined) ?? logger).error({ err: error }, 'unhandled error');
+    const log = (res.locals.log as Logger | undefined) ?? logger;
+    if (isDatabaseUnreachable(error)) {
+      log.warn('request failed: database unreachable');
+      res.status(503).set('Retry-After', '5').json({ error: 'temporarily unavailable, retry later' });
+      return;
+    }
+    log.error({ err: error }, 'unhandled error');
     res.status(500).json({ error: 'internal error' });
   });
 }

@@ -37,13 +37,19 @@ export function dependencyChecks(orm: MikroORM, nats: NatsConnection): Readiness
   };
 }
 
-/** `/healthz` (the process is alive), `/readyz` (PostgreSQL and NATS answer), `/metrics` (Prometheus). */
+/** `/healthz` (the process is alive), `/readyz` (PostgreSQL and NATS answer, or `degraded`), `/metrics` (Prometheus). */
 export function healthRoutes(deps: {
   checks: ReadinessChecks;
   metrics: Metrics;
   isDraining: () => boolean;
   /** Per check; default 2000 ms. */
   checkTimeoutMs?: number;
+  /**
+   * Checks whose failure leaves the process useful: it stays ready (200) with status `degraded` and the failing check
+   * named. An api process without PostgreSQL still stores webhooks in JetStream; taking it out of the load balancer
+   * would turn a database outage into lost webhooks.
+   */
+  degradable?: string[];
 }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
@@ -53,10 +59,11 @@ export function healthRoutes(deps: {
     const names = Object.keys(deps.checks);
     const results = await Promise.all(names.map((name) => runCheck(deps.checks[name], deps.checkTimeoutMs ?? 2000)));
     const checks = Object.fromEntries(names.map((name, i) => [name, results[i]]));
-    const ready = !deps.isDraining() && results.every((value) => value === 'ok');
-    res
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : deps.isDraining() ? 'draining' : 'unavailable', checks });
+    const degradable = new Set(deps.degradable ?? []);
+    const failing = names.filter((_, i) => results[i] !== 'ok');
+    const ready = !deps.isDraining() && failing.every((name) => degradable.has(name));
+    const status = deps.isDraining() ? 'draining' : !ready ? 'unavailable' : failing.length > 0 ? 'degraded' : 'ready';
+    res.status(ready ? 200 : 503).json({ status, checks });
   });
   router.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isDatabaseUnreachable } from '../errors.js';
 import { isProvider, ProviderMode, WEBHOOK_ROUTE, type Provider } from '../vocabulary/index.js';
 import { encodeEnvelope } from '../jetstream/envelope.js';
 import { eventMsgId, WorkestraHeader, type JetStreamNames } from '../jetstream/names.js';
@@ -68,8 +69,25 @@ export function webhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
     const match = req.method === 'POST' && req.url ? PATH.exec(req.url) : null;
     if (!match) return false;
     void handle(deps, buckets, match[1], req, res).catch((error: unknown) => {
+      if (res.headersSent) return deps.logger.error({ err: error }, 'webhook handler failed after answering');
+      if (isDatabaseUnreachable(error)) {
+        // no last known account for this host and PostgreSQL is away: the provider retries later
+        deps.logger.warn({ provider: match[1] }, 'webhook not verified: database unreachable');
+        return reply(
+          deps,
+          res,
+          match[1],
+          503,
+          'unavailable',
+          { error: 'temporarily unavailable, retry later' },
+          undefined,
+          {
+            'retry-after': '5',
+          },
+        );
+      }
       deps.logger.error({ err: error }, 'webhook handler failed');
-      if (!res.headersSent) reply(deps, res, 'unknown', 500, 'error', { error: 'internal error' });
+      reply(deps, res, 'unknown', 500, 'error', { error: 'internal error' });
     });
     return true;
   };
@@ -223,6 +241,6 @@ async function store(
       { ...context, eventId: verified.eventId, reason: error.reason },
       'webhook not stored: JetStream unavailable',
     );
-    return refuse(provider, 503, 'unavailable', 'temporarily unavailable, retry later');
+    return refuse(provider, 503, 'unavailable', 'temporarily unavailable, retry later', { 'retry-after': '2' });
   }
 }

@@ -161,6 +161,19 @@ export class Metrics {
     },
   });
 
+  readonly consumerRebinds = new Counter({
+    name: 'payments_consumer_rebinds_total',
+    help: 'Times the settlement consume loop bound to its consumer again, by reason (stall, reconnect, heartbeats, fetch_timeout, error)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly databaseOutage = new Gauge({
+    name: 'payments_worker_database_unreachable',
+    help: '1 while this worker holds its messages because PostgreSQL does not answer, else 0',
+    registers: [this.registry],
+  });
+
   /** Counts the open disputes on scrape (set by the composition root); never on the hot path. */
   openDisputesProbe: (() => Promise<number>) | null = null;
   #disputesProbed: { at: number; count: Promise<number> } | null = null;

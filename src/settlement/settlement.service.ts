@@ -13,6 +13,7 @@ import { PaymentProviderAccount, type Invoice } from '../entities/index.js';
 import type { EventEnvelope } from '../jetstream/envelope.js';
 import { parseEventMsgId } from '../jetstream/names.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import { isDatabaseUnreachable } from '../errors.js';
 import { UUID } from '../uuid.js';
 import {
   InboxStatus,
@@ -110,7 +111,7 @@ export class SettlementService {
         : null;
       return await adapter.interpretEvent(envelope.event, credentials);
     } catch (error) {
-      if (error instanceof SettlementError) throw error;
+      if (error instanceof SettlementError || isDatabaseUnreachable(error)) throw error;
       const reason = error instanceof Error ? error.message : 'unknown error';
       throw new SettlementError(`cannot interpret the ${envelope.provider} event: ${reason}`);
     }
@@ -143,7 +144,8 @@ export class SettlementService {
         break;
       } catch (error) {
         const failure = error instanceof Error ? error : new Error(String(error));
-        if (current === null) {
+        // an unreachable database fails them all alike: no point retrying the others one by one
+        if (current === null || isDatabaseUnreachable(failure)) {
           for (const index of pending) results[index] = failure; // the commit itself failed: all are retried
           break;
         }

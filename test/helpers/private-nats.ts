@@ -27,6 +27,42 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/**
+ * Spawns `nats-server` with `args` and resolves with its process once it reports ready (JetStream is up before that
+ * line is printed); rejects if it exits first or is not ready within 15 s. The process is killed when the test
+ * process exits.
+ */
+export async function spawnNatsServer(
+  args: string[],
+  label: string,
+  onOutput: (text: string) => void,
+  onExit: (proc: ChildProcess) => void,
+): Promise<ChildProcess> {
+  const proc = spawn(NATS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc);
+  let startLog = '';
+  await new Promise<void>((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`${label} not ready within 15 s:\n${startLog}`)), 15_000);
+    const onData = (chunk: Buffer) => {
+      onOutput(chunk.toString());
+      startLog += chunk.toString();
+      if (startLog.includes('Server is ready')) {
+        clearTimeout(deadline);
+        resolve();
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.once('exit', (code) => {
+      running.delete(proc);
+      onExit(proc);
+      clearTimeout(deadline);
+      reject(new Error(`${label} exited with ${code}:\n${startLog}`));
+    });
+  });
+  return proc;
+}
+
 /** Starts `nats-server -js` on a free loopback port and resolves once it reports ready. */
 export async function startPrivateNats(): Promise<PrivateNats> {
   const port = await freePort();
@@ -36,35 +72,15 @@ export async function startPrivateNats(): Promise<PrivateNats> {
 
   async function start(): Promise<void> {
     if (child) return;
-    const proc = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = proc;
-    running.add(proc);
-    let startLog = '';
-    await new Promise<void>((resolve, reject) => {
-      const deadline = setTimeout(
-        () => reject(new Error(`nats-server on ${port} not ready within 10 s:\n${log}`)),
-        10_000,
-      );
-      const onData = (chunk: Buffer) => {
-        log += chunk.toString();
-        startLog += chunk.toString();
-        // JetStream is up before this line is printed
-        if (startLog.includes('Server is ready')) {
-          clearTimeout(deadline);
-          resolve();
-        }
-      };
-      proc.stdout!.on('data', onData);
-      proc.stderr!.on('data', onData);
-      proc.once('exit', (code) => {
-        running.delete(proc);
+    const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir];
+    child = await spawnNatsServer(
+      args,
+      `nats-server on ${port}`,
+      (text) => (log += text),
+      (proc) => {
         if (child === proc) child = undefined;
-        clearTimeout(deadline);
-        reject(new Error(`nats-server exited with ${code}:\n${startLog}`));
-      });
-    });
+      },
+    );
   }
 
   async function stop(): Promise<void> {

@@ -11,9 +11,11 @@ describe('/readyz', () => {
   const closers: Array<() => void> = [];
   afterEach(() => closers.splice(0).forEach((close) => close()));
 
-  async function readyz(checks: ReadinessChecks, draining = false) {
+  async function readyz(checks: ReadinessChecks, draining = false, degradable: string[] = []) {
     const app = express();
-    app.use(healthRoutes({ checks, metrics: new Metrics(), isDraining: () => draining, checkTimeoutMs: 100 }));
+    app.use(
+      healthRoutes({ checks, metrics: new Metrics(), isDraining: () => draining, checkTimeoutMs: 100, degradable }),
+    );
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     closers.push(() => server.close());
@@ -42,5 +44,18 @@ describe('/readyz', () => {
     expect(JSON.parse(text)).toEqual({ status: 'unavailable', checks: { postgres: 'unavailable', nats: 'timeout' } });
     for (const secret of ['hunter2', 'db.internal', 'payments:', 'password', '28P01'])
       expect(text).not.toContain(secret);
+  });
+
+  it('an api process without PostgreSQL stays ready but says degraded; without NATS it is unavailable', async () => {
+    const down = () => Promise.reject(new Error(DRIVER_ERROR));
+    const degraded = await readyz({ postgres: down, nats: async () => undefined }, false, ['postgres']);
+    expect(degraded.status).toBe(200);
+    expect(JSON.parse(degraded.text)).toEqual({ status: 'degraded', checks: { postgres: 'unavailable', nats: 'ok' } });
+    const noBroker = await readyz({ postgres: async () => 1, nats: down }, false, ['postgres']);
+    expect(noBroker.status).toBe(503);
+    expect(JSON.parse(noBroker.text)).toEqual({
+      status: 'unavailable',
+      checks: { postgres: 'ok', nats: 'unavailable' },
+    });
   });
 });
