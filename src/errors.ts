@@ -69,13 +69,18 @@ export class ServiceUnavailableError extends DomainError {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** SQLSTATEs of a server that is going away or not accepting us yet (class 08 is added below). */
 const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/**
+ * SQLSTATE class 08 (connection exception), except 08P01 protocol_violation: PostgreSQL answers that to one bad
+ * message of ours (a NUL character in a parameter), and the connection lives on — the event's error, not an outage.
+ */
+const isConnectionClass = (code: string) => code.startsWith('08') && code !== '08P01';
 /** What pg and knex say when a connection dies or none can be had (they carry no code). */
 const UNREACHABLE_TEXT =
   /Connection terminated|Timeout acquiring a connection|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|the database system is (starting up|shutting down)/i;
 
 /**
  * Whether an error means PostgreSQL could not be reached (connection refused or reset, admin shutdown, SQLSTATE class
- * 08, no connection acquired in time) rather than an answer to the SQL (constraint, rule, bug). The first is an
+ * 08 but 08P01, no connection acquired in time) rather than an answer to the SQL (constraint, rule, bug). The first is an
  * outage to wait out; the second belongs to the event or request. Looks through `cause` chains (MikroORM copies the
  * driver's `code` onto its own exception).
  */
@@ -84,7 +89,10 @@ export function isDatabaseUnreachable(error: unknown): boolean {
     if (current instanceof ServiceUnavailableError) return true;
     if (typeof current !== 'object') return false;
     const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
-    if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || /^08/.test(code)))
+    if (
+      typeof code === 'string' &&
+      (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || isConnectionClass(code))
+    )
       return true;
     if (typeof message === 'string' && UNREACHABLE_TEXT.test(message)) return true;
     current = cause;

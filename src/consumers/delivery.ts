@@ -35,6 +35,9 @@ export interface DeliveryPolicy {
   returnDelayMs?: number;
 }
 
+/** Outages one delivery may wait out before its "unreachable" counts as its own failure. */
+const MAX_HOLDS = 5;
+
 export const redeliveryDelay = (backoffMs: number[], deliveryCount: number) =>
   backoffMs.length === 0 ? 0 : backoffMs[Math.min(Math.max(deliveryCount, 1) - 1, backoffMs.length - 1)];
 
@@ -48,6 +51,7 @@ export async function handleDelivery(
   const started = Date.now();
   // working() while the handler runs and while an outage holds the message: its ack wait never runs out in our hands
   const working = setInterval(() => msg.working(), policy.workingEveryMs);
+  let holds = 0;
   let result: HandleResult;
   let kind: ConsumeResultKind;
   try {
@@ -60,7 +64,9 @@ export async function handleDelivery(
         kind = 'error';
       }
       if (typeof result === 'string' || !('outage' in result)) break;
-      if (!policy.gate) {
+      // The handler is re-run only once the gate's probe has answered: one delivery meeting "unreachable" again and
+      // again while the database answers the probe is this event's own failure, retried and counted like any other.
+      if (!policy.gate || ++holds > MAX_HOLDS) {
         result = { retry: result.outage };
         break;
       }

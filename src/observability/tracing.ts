@@ -7,20 +7,33 @@ import {
   type Span,
   type TextMapGetter,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type * as Core from '@opentelemetry/core';
+import type * as SdkTraceNode from '@opentelemetry/sdk-trace-node';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type * as Sdk from '@opentelemetry/sdk-node';
+import type * as SdkTraceBase from '@opentelemetry/sdk-trace-base';
+import type * as OtlpExporter from '@opentelemetry/exporter-trace-otlp-proto';
+import type * as HttpInst from '@opentelemetry/instrumentation-http';
+import type * as PgInst from '@opentelemetry/instrumentation-pg';
+import type * as GraphQLInst from '@opentelemetry/instrumentation-graphql';
+
+/**
+ * The SDK is loaded when tracing starts, and the Node SDK, the OTLP exporter and the instrumentations only when
+ * spans are recorded: they take seconds to load on a busy machine, which the CLI (it only uses the API) and a service
+ * without an endpoint should not pay.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const lazy = {
+  core: () => require('@opentelemetry/core') as typeof Core,
+  node: () => require('@opentelemetry/sdk-trace-node') as typeof SdkTraceNode,
+  sdk: () => require('@opentelemetry/sdk-node') as typeof Sdk,
+  base: () => require('@opentelemetry/sdk-trace-base') as typeof SdkTraceBase,
+  otlp: () => require('@opentelemetry/exporter-trace-otlp-proto') as typeof OtlpExporter,
+  http: () => require('@opentelemetry/instrumentation-http') as typeof HttpInst,
+  pg: () => require('@opentelemetry/instrumentation-pg') as typeof PgInst,
+  graphql: () => require('@opentelemetry/instrumentation-graphql') as typeof GraphQLInst,
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export const SERVICE_NAME = 'workestra-payments';
 
@@ -48,7 +61,7 @@ const UNTRACED = /^\/(healthz|readyz|metrics)\b/;
  */
 function instrumentations() {
   return [
-    new HttpInstrumentation({
+    new (lazy.http().HttpInstrumentation)({
       ignoreIncomingRequestHook: (req) => UNTRACED.test(req.url ?? ''),
       requestHook: (span, req) => {
         if ('url' in req && typeof req.url === 'string' && req.url.startsWith('/pay/')) {
@@ -57,8 +70,12 @@ function instrumentations() {
         }
       },
     }),
-    new PgInstrumentation({ enhancedDatabaseReporting: false }),
-    new GraphQLInstrumentation({ allowValues: false, ignoreTrivialResolveSpans: true, mergeItems: true }),
+    new (lazy.pg().PgInstrumentation)({ enhancedDatabaseReporting: false }),
+    new (lazy.graphql().GraphQLInstrumentation)({
+      allowValues: false,
+      ignoreTrivialResolveSpans: true,
+      mergeItems: true,
+    }),
   ];
 }
 
@@ -73,19 +90,20 @@ let started: Tracing | null = null;
  */
 export function startTracing(options: TracingOptions): Tracing {
   if (started) return started;
-  const propagator = new W3CTraceContextPropagator();
+  const propagator = new (lazy.core().W3CTraceContextPropagator)();
   if (options.otlpEndpoint || options.spanProcessors) {
-    const sdk = new NodeSDK({
+    const { ParentBasedSampler, AlwaysOnSampler, BatchSpanProcessor } = lazy.base();
+    const sdk = new (lazy.sdk().NodeSDK)({
       serviceName: SERVICE_NAME,
       textMapPropagator: propagator,
       sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-      spanProcessors: options.spanProcessors ?? [new BatchSpanProcessor(new OTLPTraceExporter())],
+      spanProcessors: options.spanProcessors ?? [new BatchSpanProcessor(new (lazy.otlp().OTLPTraceExporter)())],
       instrumentations: options.otlpEndpoint ? instrumentations() : [],
     });
     sdk.start();
     started = { recording: true, shutdown: () => sdk.shutdown() };
   } else {
-    const provider = new NodeTracerProvider({ sampler: new AlwaysOffSampler() });
+    const provider = new (lazy.node().NodeTracerProvider)({ sampler: new (lazy.base().AlwaysOffSampler)() });
     provider.register({ propagator });
     started = { recording: false, shutdown: () => provider.shutdown() };
   }

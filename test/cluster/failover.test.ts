@@ -171,7 +171,7 @@ describe('on a three-node JetStream cluster', () => {
     const survivorBefore = await appliedBy(survivor);
     const load = new WebhookLoad(cluster, invoices);
     // a rate one worker alone keeps up with on a contended 2-core machine: what is measured is the failover
-    load.start(60);
+    load.start(30);
     await sleep(5000);
     const victim = cluster.workers[0];
     const killedAt = Date.now();

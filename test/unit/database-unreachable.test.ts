@@ -21,6 +21,7 @@ describe('isDatabaseUnreachable', () => {
   it.each([
     ['unique violation', withCode('23505', 'duplicate key value violates unique constraint')],
     ['syntax error', withCode('42601', 'syntax error at or near "selec"')],
+    ['protocol violation (a NUL character in a parameter)', withCode('08P01', 'invalid message format')],
     ['a settlement rule', new Error('invoice not found')],
     ['not an error', 'ECONNREFUSED'],
     ['nothing', undefined],
