@@ -90,8 +90,9 @@ export async function ledgerRowsByReference(
   const rows = await em.execute<RawRow[]>(
     `select kind, reference, invoice_id, amount_minor, currency, state, created_at::text as cursor
      from (${LEDGER}) ledger
-     where workspace_id = ? and provider = ? and (kind, reference) in (select * from unnest(?::text[], ?::text[]))`,
-    [workspaceId, provider, keys.map((key) => key.kind), keys.map((key) => key.reference)],
+     where workspace_id = ? and provider = ?
+       and (kind, reference) in (select kind, reference from jsonb_to_recordset(?::jsonb) as k(kind text, reference text))`,
+    [workspaceId, provider, JSON.stringify(keys.map(({ kind, reference }) => ({ kind, reference })))],
   );
   return rows.map(toRow);
 }
@@ -105,8 +106,8 @@ export async function ledgerPaymentsByProviderId(
   if (providerPaymentIds.length === 0) return new Map();
   const rows = await em.execute<Array<{ provider_payment_id: string; workspace_id: string; invoice_id: string }>>(
     `select provider_payment_id, workspace_id, invoice_id from invoice_payments
-     where provider = ? and provider_payment_id = any(?::text[])`,
-    [provider, [...providerPaymentIds]],
+     where provider = ? and provider_payment_id in (select jsonb_array_elements_text(?::jsonb))`,
+    [provider, JSON.stringify(providerPaymentIds)],
   );
   return new Map(
     rows.map((row) => [row.provider_payment_id, { workspaceId: row.workspace_id, invoiceId: row.invoice_id }]),

@@ -9,7 +9,14 @@ import {
 } from '../db/audit.repository.js';
 import type { AuditFixPublisher } from '../jetstream/audit-fix.publisher.js';
 import type { Logger } from '../observability/logger.js';
-import type { ProviderActivity, ProviderCredentials } from '../providers/payment-provider.js';
+import {
+  InvalidCredentialsError,
+  ProviderRequestError,
+  ProviderUnavailableError,
+  UnknownProviderError,
+  type ProviderActivity,
+  type ProviderCredentials,
+} from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { compareLedger, FIXABLE_KINDS, type Discrepancy, type DiscrepancyKind } from '../settlement/audit-compare.js';
 import { auditFixEvent, isRefundStandIn, type Provider } from '../vocabulary/index.js';
@@ -80,13 +87,13 @@ export class AuditService {
       const before = { ...report.checked, discrepancies: report.discrepancies.length };
       let error: string | undefined;
       try {
-        if (!this.providers.has(provider)) throw new Error(`${provider} is not available on this server`);
         const credentials = this.secrets.credentials(account);
-        if (!credentials) throw new Error('the account has no keys');
+        if (!credentials) throw new InvalidCredentialsError('the account has no keys');
         await this.auditAccount(workspaceId, provider, credentials, options, report);
         report.checked.accounts++;
       } catch (failure) {
-        error = failure instanceof Error ? failure.message : String(failure);
+        if (!isAccountProblem(failure)) throw failure; // the database or the stream: nothing else can be audited either
+        error = failure.message;
         report.unreachable.push({ workspaceId, provider, reason: error });
         this.logger.warn({ workspaceId, provider, reason: error }, 'audit: account not audited');
       }
@@ -222,3 +229,10 @@ export function countByKind(discrepancies: readonly Discrepancy[]): Record<Discr
   for (const discrepancy of discrepancies) counts[discrepancy.kind]++;
   return counts;
 }
+
+/** Failures of one account (the provider unreachable or refusing its keys): reported, and the others still audited. */
+const isAccountProblem = (error: unknown): error is Error =>
+  error instanceof ProviderUnavailableError ||
+  error instanceof InvalidCredentialsError ||
+  error instanceof ProviderRequestError ||
+  error instanceof UnknownProviderError;
