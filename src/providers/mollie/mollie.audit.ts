@@ -2,7 +2,14 @@ import { activityOfUpdate } from '../activity.js';
 import { readMetadata } from '../metadata.js';
 import type { ActivityRange, ProviderActivity } from '../payment-provider.js';
 import { withBackoff } from '../rate-limit.js';
-import { MollieApiError, type MollieClient, type MollieListItem } from './mollie.client.js';
+import {
+  MollieApiError,
+  type MollieChargeback,
+  type MollieClient,
+  type MollieListItem,
+  type MolliePayment,
+  type MollieRefund,
+} from './mollie.client.js';
 import { callMollie } from './mollie.errors.js';
 import { chargebackUpdate, paymentUpdate, refundUpdate } from './mollie.webhook.js';
 
@@ -36,32 +43,43 @@ async function* listInRange<K extends 'payments' | 'refunds' | 'chargebacks'>(
   }
 }
 
+export function paymentActivity(payment: MolliePayment): ProviderActivity {
+  const update = paymentUpdate(payment);
+  return {
+    kind: 'payment',
+    reference: payment.id,
+    providerPaymentId: payment.id,
+    workspaceId: update.metadataWorkspaceId,
+    invoiceId: update.invoiceId,
+    amountMinor: update.amountMinor,
+    currency: update.currency,
+    state: update.outcome,
+    createdAt: new Date(payment.createdAt ?? Date.now()),
+    update,
+  };
+}
+
+export const refundActivity = (refund: MollieRefund): ProviderActivity =>
+  activityOfUpdate(
+    refundUpdate({ id: refund.paymentId }, refund),
+    readMetadata(refund.metadata),
+    new Date(refund.createdAt),
+  );
+
+/** Chargebacks carry no metadata: the audit finds their workspace through the payment. */
+export const chargebackActivity = (chargeback: MollieChargeback): ProviderActivity =>
+  activityOfUpdate(
+    chargebackUpdate({ id: chargeback.paymentId }, chargeback),
+    { workspaceId: null, invoiceId: null },
+    new Date(chargeback.createdAt),
+  );
+
 /** The account's payments, refunds and chargebacks created in the range, in the ledger's terms. */
 export async function* listMollieActivity(
   client: MollieClient,
   range: ActivityRange,
 ): AsyncGenerator<ProviderActivity> {
-  for await (const payment of listInRange(client, 'payments', range)) {
-    const update = paymentUpdate(payment);
-    yield {
-      kind: 'payment',
-      reference: payment.id,
-      providerPaymentId: payment.id,
-      workspaceId: update.metadataWorkspaceId,
-      invoiceId: update.invoiceId,
-      amountMinor: update.amountMinor,
-      currency: update.currency,
-      state: update.outcome,
-      createdAt: new Date(payment.createdAt!),
-      update,
-    };
-  }
-  for await (const refund of listInRange(client, 'refunds', range)) {
-    const update = refundUpdate({ id: refund.paymentId }, refund);
-    yield activityOfUpdate(update, readMetadata(refund.metadata), new Date(refund.createdAt));
-  }
-  for await (const chargeback of listInRange(client, 'chargebacks', range)) {
-    const update = chargebackUpdate({ id: chargeback.paymentId }, chargeback);
-    yield activityOfUpdate(update, { workspaceId: null, invoiceId: null }, new Date(chargeback.createdAt));
-  }
+  for await (const payment of listInRange(client, 'payments', range)) yield paymentActivity(payment);
+  for await (const refund of listInRange(client, 'refunds', range)) yield refundActivity(refund);
+  for await (const chargeback of listInRange(client, 'chargebacks', range)) yield chargebackActivity(chargeback);
 }
