@@ -113,12 +113,13 @@ export class AuditService {
 
   /**
    * The worker's audit of the last `lookbackMs`, fixing what it can; at most one run per interval across all workers
-   * (see asScheduledRun). Null when another worker has this interval.
+   * (see asScheduledRun: a run is skipped when another started within 90 % of the interval, so workers whose timers
+   * drift apart still share one run). Null when another worker has this interval.
    */
   async runScheduled(lookbackMs: number, intervalMs: number, publish: AuditFixPublisher): Promise<AuditReport | null> {
     const until = new Date();
     const since = new Date(until.getTime() - lookbackMs);
-    const report = await asScheduledRun(this.orm.em.fork(), intervalMs / 2, () =>
+    const report = await asScheduledRun(this.orm.em.fork(), intervalMs * 0.9, () =>
       this.run({ since, until, fix: true, publish }),
     );
     if (report) {
