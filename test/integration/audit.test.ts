@@ -216,6 +216,7 @@ describe('payments-ops audit: the ledger against the providers', () => {
         metadata: { workspace_id: caller.workspaceId, invoice_id: invoice.id },
       }),
     );
+    mollie.failNext(1, 429); // Mollie asks to slow down (Retry-After: 1): the audit waits and goes on
     const first = await findFixAndRecheck(caller, 'missing', payment.id, () =>
       untilInvoice(sql, invoice.id, { status: 'paid', paid_minor: '12345' }),
     );
@@ -225,6 +226,8 @@ describe('payments-ops audit: the ledger against the providers', () => {
       amountMinor: 12_345,
       currency: 'KWD',
     });
+
+    expect(mollie.requests.filter((request) => request.status === 429)).toHaveLength(1);
 
     const chargeback = await mollie.withoutWebhooks(() => mollie.addChargeback(payment.id, '2.345'));
     const second = await findFixAndRecheck(caller, 'missing', chargeback.id, () =>
