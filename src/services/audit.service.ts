@@ -18,7 +18,7 @@ import {
   type ProviderCredentials,
 } from '../providers/payment-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import { compareLedger, FIXABLE_KINDS, type Discrepancy, type DiscrepancyKind } from '../settlement/audit-compare.js';
+import { compareLedger, type Discrepancy, type DiscrepancyKind } from '../settlement/audit-compare.js';
 import { auditFixEvent, isRefundStandIn, type Provider } from '../vocabulary/index.js';
 
 export type { Discrepancy, DiscrepancyKind };
@@ -155,7 +155,7 @@ export class AuditService {
         report.discrepancies.push(discrepancy);
         if (discrepancy.kind === 'missing' && discrepancy.fix?.kind === 'payment' && discrepancy.fix.providerPaymentId)
           unledgered.set(discrepancy.fix.providerPaymentId, discrepancy.invoiceId);
-        if (options.fix && options.publish && discrepancy.fix && FIXABLE_KINDS.includes(discrepancy.kind)) {
+        if (options.fix && options.publish && discrepancy.fix) {
           const type = discrepancy.kind === 'missing' ? 'audit.missing' : 'audit.status';
           const state = discrepancy.providerState!.status;
           await options.publish(

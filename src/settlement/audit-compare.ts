@@ -1,14 +1,20 @@
 import type { ActivityKind, ProviderActivity } from '../providers/payment-provider.js';
-import { isRefundStandIn, LedgerStatus, type Provider, type SettlementUpdate } from '../vocabulary/index.js';
+import {
+  DISPUTE_STATE_RANK,
+  isRefundStandIn,
+  LedgerStatus,
+  PAID_STATUSES,
+  type DisputeState,
+  type LedgerStatus as LedgerStatusType,
+  type Provider,
+  type SettlementUpdate,
+} from '../vocabulary/index.js';
 
 /**
  * `missing`: the provider has it, the ledger does not. `status`: both have it in different states. `amount`: in
  * different amounts (or currencies). `unknown`: a ledger row the provider does not know.
  */
 export type DiscrepancyKind = 'missing' | 'status' | 'amount' | 'unknown';
-
-/** Kinds an audit fix may settle (an `amount` or `unknown` needs a person). */
-export const FIXABLE_KINDS: readonly DiscrepancyKind[] = ['missing', 'status'];
 
 /** A ledger row (payment, refund or dispute) as the audit compares it. */
 export interface LedgerEntry {
@@ -38,7 +44,10 @@ export interface Discrepancy {
   reference: string;
   ledger: ObjectState | null;
   providerState: ObjectState | null;
-  /** The update a fix publishes (for `missing` and `status`), else null. */
+  /**
+   * The update a fix publishes: for `missing`, and for `status` when the ledger's forward-only rules would take it (a
+   * payment the provider says succeeded, a pending row, a dispute further on); else null (a person decides).
+   */
   fix: SettlementUpdate | null;
 }
 
@@ -49,6 +58,21 @@ function comparableState(row: LedgerEntry): string {
   if (row.kind === 'payment' && (row.state === LedgerStatus.REFUNDED || row.state === LedgerStatus.PARTIALLY_REFUNDED))
     return LedgerStatus.SUCCEEDED;
   return row.state;
+}
+
+/** Whether settling the provider's state would change the row (the ledger's transitions only move forward). */
+function movesForward(row: LedgerEntry, object: ProviderActivity): boolean {
+  if (row.kind === 'dispute')
+    return DISPUTE_STATE_RANK[object.state as DisputeState] > DISPUTE_STATE_RANK[row.state as DisputeState];
+  if (row.kind === 'payment')
+    return (
+      row.state === LedgerStatus.PENDING ||
+      (object.state === LedgerStatus.SUCCEEDED && !PAID_STATUSES.includes(row.state as LedgerStatusType))
+    );
+  // refunds: failed and cancelled are final, and a succeeded refund never goes back to pending
+  return (
+    row.state !== 'failed' && row.state !== 'cancelled' && !(row.state === 'succeeded' && object.state === 'pending')
+  );
 }
 
 const ledgerSide = (row: LedgerEntry): ObjectState => ({
@@ -93,7 +117,10 @@ export function compareLedger(
       reference,
       ledger: row ? ledgerSide(row) : null,
       providerState: object ? providerSide(object) : null,
-      fix: object && FIXABLE_KINDS.includes(kind) ? object.update : null,
+      fix:
+        object && (kind === 'missing' || (kind === 'status' && row && movesForward(row, object)))
+          ? object.update
+          : null,
     });
 
   for (const object of objects) {

@@ -260,6 +260,19 @@ describe('compareLedger', () => {
     ]);
   });
 
+  it.each([
+    [
+      'a payment the ledger has succeeded, an expired session at Stripe',
+      stripeSession('eur', 10_000, 'expired', 'unpaid'),
+      'succeeded',
+    ],
+    ['a refund the ledger has failed, succeeded at Stripe', stripeRefund('eur', 4_000), 'failed'],
+    ['a dispute the ledger has won, lost at Stripe', stripeDispute('eur', 10_000), 'won'],
+  ] as const)('%s: a status no settlement can move, so no fix is offered', (_name, object, state) => {
+    const found = compareLedger('stripe', WS, [object], [row(object, { state })]);
+    expect(found).toEqual([expect.objectContaining({ kind: 'status', fix: null })]);
+  });
+
   it("a refund stand-in (known only from a charge total) is the ledger's own, never unknown", () => {
     const standIn: LedgerEntry = {
       kind: 'refund',
