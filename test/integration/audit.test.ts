@@ -165,6 +165,29 @@ describe('payments-ops audit: the ledger against the providers', () => {
     });
   });
 
+  it('an older dispute whose webhooks were never delivered is found through the undelivered events', async () => {
+    const { caller } = await stripeWorkspace();
+    const { invoice, paymentIntent } = await paidInvoice(service, stripe, caller);
+    const dispute = await stripe.withoutWebhooks(async () => {
+      const opened = await stripe.createDispute(paymentIntent);
+      await stripe.withdrawDisputeFunds(opened.id);
+      return stripe.closeDispute(opened.id, 'lost');
+    });
+    // the dispute was opened two days ago: outside the range, so only GET /v1/events?delivery_success=false names it
+    const twoDaysAgo = dispute.created - 2 * 86_400;
+    dispute.created = twoDaysAgo;
+    for (const event of stripe.events) {
+      const object = event.data.object as { id?: string; created?: number };
+      if (object.id === dispute.id) object.created = twoDaysAgo;
+    }
+    await findFixAndRecheck(caller, 'missing', dispute.id, () =>
+      untilInvoice(sql, invoice.id, { status: 'sent', paid_minor: '0' }),
+    );
+    const listed = stripe.requests.filter((request) => request.path.split('?')[0] === '/v1/events');
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.every((request) => request.query.delivery_success === 'false')).toBe(true);
+  });
+
   it('a ledger row the provider does not know is unknown, and --fix leaves it alone', async () => {
     const { caller } = await stripeWorkspace();
     const invoice = await insertInvoice(service.orm, { workspaceId: caller.workspaceId, totalMinor: 3_000 });
