@@ -61,6 +61,13 @@ describe('payments-ops audit: the ledger against the providers', () => {
     const keys = await connectStripe(service, caller, { keys: testKeys('test', false) });
     return { caller, keys };
   }
+  /** The bank opens a dispute, Stripe withdraws the funds and the bank decides against us: no webhook arrives. */
+  const lostDisputeWithoutWebhooks = (paymentIntent: string) =>
+    stripe.withoutWebhooks(async () => {
+      const opened = await stripe.createDispute(paymentIntent);
+      await stripe.withdrawDisputeFunds(opened.id);
+      return stripe.closeDispute(opened.id, 'lost');
+    });
   /** Audit finds exactly `kind` on `reference`, --fix publishes it, settlement applies it, a second audit is clean. */
   async function findFixAndRecheck(
     caller: TestCaller,
@@ -149,11 +156,7 @@ describe('payments-ops audit: the ledger against the providers', () => {
   it('a lost dispute the webhooks never told is missing; the fix re-opens the invoice', async () => {
     const { caller } = await stripeWorkspace();
     const { invoice, paymentIntent } = await paidInvoice(service, stripe, caller);
-    const dispute = await stripe.withoutWebhooks(async () => {
-      const opened = await stripe.createDispute(paymentIntent);
-      await stripe.withdrawDisputeFunds(opened.id);
-      return stripe.closeDispute(opened.id, 'lost');
-    });
+    const dispute = await lostDisputeWithoutWebhooks(paymentIntent);
     const report = await findFixAndRecheck(caller, 'missing', dispute.id, () =>
       untilInvoice(sql, invoice.id, { status: 'sent', paid_minor: '0' }),
     );
@@ -168,11 +171,7 @@ describe('payments-ops audit: the ledger against the providers', () => {
   it('an older dispute whose webhooks were never delivered is found through the undelivered events', async () => {
     const { caller } = await stripeWorkspace();
     const { invoice, paymentIntent } = await paidInvoice(service, stripe, caller);
-    const dispute = await stripe.withoutWebhooks(async () => {
-      const opened = await stripe.createDispute(paymentIntent);
-      await stripe.withdrawDisputeFunds(opened.id);
-      return stripe.closeDispute(opened.id, 'lost');
-    });
+    const dispute = await lostDisputeWithoutWebhooks(paymentIntent);
     // the dispute was opened two days ago: outside the range, so only GET /v1/events?delivery_success=false names it
     const twoDaysAgo = dispute.created - 2 * 86_400;
     dispute.created = twoDaysAgo;
