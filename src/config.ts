@@ -35,6 +35,10 @@ export interface Config {
   graceSweepIntervalMs: number;
   dlqRetryIntervalMs: number;
   dlqMaxAutoRetries: number;
+  /** AUDIT_INTERVAL_MS: how often the worker audits the ledger against the providers (one run across workers). */
+  auditIntervalMs: number;
+  /** AUDIT_LOOKBACK_HOURS (a decimal): the range each scheduled audit covers, ending now. */
+  auditLookbackMs: number;
   logLevel: string;
   /** OTEL_EXPORTER_OTLP_ENDPOINT: spans are exported over OTLP only when it is set (null: nothing exported). */
   otlpEndpoint: string | null;
@@ -291,6 +295,8 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     reconcilePendingAfterMs: intVar(env, 'RECONCILE_PENDING_AFTER_MS', 3_600_000, 0),
     disconnectGraceMs: hoursVar(env, 'DISCONNECT_GRACE_HOURS', 72),
     graceSweepIntervalMs: intVar(env, 'GRACE_SWEEP_INTERVAL_MS', 60_000, 100),
+    auditIntervalMs: intVar(env, 'AUDIT_INTERVAL_MS', 21_600_000, 100),
+    auditLookbackMs: hoursVar(env, 'AUDIT_LOOKBACK_HOURS', 72),
     dlqRetryIntervalMs: intVar(env, 'DLQ_RETRY_INTERVAL_MS', 600_000, 100),
     dlqMaxAutoRetries: intVar(env, 'DLQ_MAX_AUTO_RETRIES', 5, 0, 1000),
     startupTimeoutMs: intVar(env, 'STARTUP_TIMEOUT_MS', 60_000, 0, 3_600_000),

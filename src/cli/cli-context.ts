@@ -17,6 +17,8 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { connectNats } from '../jetstream/connect.js';
 import { buildServices } from '../services/build-services.js';
 import type { Services } from '../services/services.js';
+import { UUID } from '../uuid.js';
+import { isProvider, type Provider } from '../vocabulary/index.js';
 
 /** What ops commands work with; parts are opened lazily so `status` needs no database. */
 export class CliContext {
@@ -193,4 +195,52 @@ export function age(iso: string, now = Date.now()): string {
   if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
   if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
   return `${Math.round(seconds / 86_400)}d`;
+}
+
+/** A `--<name> <ISO time>` flag as a Date (null when absent); a UsageError when it is not a time. */
+export function isoFlag(value: string | boolean | undefined, name: string): Date | null {
+  if (value === undefined) return null;
+  const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`--${name} must be an ISO time, e.g. 2026-11-27T00:00:00Z`);
+  return date;
+}
+
+/** A one-line progress bar on a terminal; nothing when stderr is not one (CI logs stay clean). */
+export function progress(enabled: boolean) {
+  let last = 0;
+  return {
+    update(done: number, total: number) {
+      if (!enabled || Date.now() - last < 100) return;
+      last = Date.now();
+      const width = 30;
+      const filled = total ? Math.round((done / total) * width) : 0;
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`);
+    },
+    /** Prints a line on stderr without mixing it into the bar. */
+    line(text: string) {
+      process.stderr.write(`${enabled ? '\r\x1b[K' : ''}${text}\n`);
+      last = 0;
+    },
+    end() {
+      if (enabled) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+/** The time range and scope flags `replay` and `audit` share: `--since` (required), `--until`, `--provider`, `--workspace`. */
+export function scopeFlags(
+  flags: Record<string, string | boolean | undefined>,
+  command: string,
+): { since: Date; until: Date | null; provider?: Provider; workspaceId?: string } {
+  const since = isoFlag(flags.since, 'since');
+  if (!since) throw new UsageError(`${command} needs --since <ISO time>`);
+  const until = isoFlag(flags.until, 'until');
+  if (until && until < since)
+    throw new UsageError(`--until ${until.toISOString()} is before --since ${since.toISOString()}`);
+  const provider = typeof flags.provider === 'string' ? flags.provider.toLowerCase() : undefined;
+  if (provider !== undefined && !isProvider(provider)) throw new UsageError(`unknown --provider "${flags.provider}"`);
+  const workspaceId = typeof flags.workspace === 'string' ? flags.workspace.toLowerCase() : undefined;
+  if (workspaceId !== undefined && !UUID.test(workspaceId))
+    throw new UsageError('--workspace must be a workspace uuid');
+  return { since, until, provider, workspaceId };
 }

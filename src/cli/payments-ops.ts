@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { ConfigError } from '../config.js';
 import { PROVIDERS } from '../vocabulary/index.js';
 import { CliContext, HelpRequested, OpsError, UsageError } from './cli-context.js';
+import { auditCommand } from './audit.command.js';
 import { dlqCommand } from './dlq.command.js';
 import { keysCommand } from './keys.command.js';
 import { reconcileCommand } from './reconcile.command.js';
@@ -18,6 +19,8 @@ const USAGE = `usage: payments-ops <command> [options]   (payments-ops <command>
                                           re-apply stored events (idempotent)
   reconcile [--workspace <uuid>] [--dry-run] [--json] [--log-json]
                                           ask the provider about stale PENDING payments and settle what it says
+  audit --since <ISO> [--until <ISO>] [--workspace <uuid>] [--provider ${PROVIDERS.join('|')}] [--fix] [--json] [--log-json]
+                                          compare the ledger with the providers' payments, refunds and disputes
   keys reencrypt [--workspace <uuid>] [--dry-run] [--log-json]
                                           re-seal stored secrets under the first key of PAYMENTS_ENCRYPTION_KEYS
 Exit codes: 0 success, 1 failure, 2 usage error. Reads the service's environment (NATS_URL, NATS_SUBJECT_PREFIX, …).`;
@@ -30,6 +33,7 @@ const COMMANDS: Record<string, Command> = {
   replay: replayCommand,
   keys: keysCommand,
   reconcile: reconcileCommand,
+  audit: auditCommand,
 };
 
 /** Runs one ops command with the service's environment; resolves with the exit code. */

@@ -1,8 +1,6 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
-import { Provider } from '../vocabulary/index.js';
 import { parseEnvelope } from '../jetstream/envelope.js';
-import { parseArgs, UsageError, type CliContext } from './cli-context.js';
-import { UUID } from '../uuid.js';
+import { parseArgs, progress, scopeFlags, type CliContext } from './cli-context.js';
 import { originalEventMsgId, parseEventMsgId } from '../jetstream/names.js';
 
 const REPLAY = {
@@ -28,35 +26,6 @@ const REPLAY = {
   },
 } as const;
 
-function isoFlag(value: string | boolean | undefined, name: string): Date | null {
-  if (value === undefined) return null;
-  const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`--${name} must be an ISO time, e.g. 2026-11-27T00:00:00Z`);
-  return date;
-}
-
-/** A one-line progress bar on a terminal; nothing when stderr is not one (CI logs stay clean). */
-function progress(enabled: boolean) {
-  let last = 0;
-  return {
-    update(done: number, total: number) {
-      if (!enabled || Date.now() - last < 100) return;
-      last = Date.now();
-      const width = 30;
-      const filled = total ? Math.round((done / total) * width) : 0;
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`);
-    },
-    /** Prints a line on stderr without mixing it into the bar. */
-    line(text: string) {
-      process.stderr.write(`${enabled ? '\r\x1b[K' : ''}${text}\n`);
-      last = 0;
-    },
-    end() {
-      if (enabled) process.stderr.write('\r\x1b[K');
-    },
-  };
-}
-
 /**
  * `replay --since <ISO> [--until <ISO>] [--provider p] [--workspace id] [--dry-run] [--json]`: re-applies stored
  * events through the same idempotent settlement path (an event applied before changes nothing).
@@ -64,16 +33,10 @@ function progress(enabled: boolean) {
 export async function replayCommand(ctx: CliContext, args: string[], out: (line: string) => void): Promise<number> {
   const { flags } = parseArgs(args, REPLAY);
   ctx.useJsonLogs(Boolean(flags['log-json']));
-  const since = isoFlag(flags.since, 'since');
-  if (!since) throw new UsageError('replay needs --since <ISO time>');
-  const until = isoFlag(flags.until, 'until');
-  if (until && until < since)
-    throw new UsageError(`--until ${until.toISOString()} is before --since ${since.toISOString()}`);
-  const provider = typeof flags.provider === 'string' ? flags.provider.toLowerCase() : '*';
-  if (provider !== '*' && !Object.values(Provider).includes(provider as Provider))
-    throw new UsageError(`unknown --provider "${flags.provider}"`);
-  const workspace = typeof flags.workspace === 'string' ? flags.workspace.toLowerCase() : '*';
-  if (workspace !== '*' && !UUID.test(workspace)) throw new UsageError('--workspace must be a workspace uuid');
+  const scope = scopeFlags(flags, 'replay');
+  const { since, until } = scope;
+  const provider = scope.provider ?? '*';
+  const workspace = scope.workspaceId ?? '*';
 
   const { js } = await ctx.nats();
   const stream = await ctx.streamInfo(ctx.names.eventsStream);

@@ -6,6 +6,8 @@ import type { JetStreamNames } from '../jetstream/names.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Services } from '../services/services.js';
+import { auditFixPublisher } from '../jetstream/audit-fix.publisher.js';
+import { countByKind } from '../services/audit.service.js';
 import { startPullConsumer } from './consume-loop.js';
 import { startDeadLetterForwarder } from './dead-letter.js';
 import { startDlqRetrier } from './dlq-retrier.js';
@@ -26,8 +28,8 @@ export interface WorkerDeps {
 }
 
 /**
- * The worker role: the settlement consumer, dead-letter forwarding and retries, the reconciler, and the end of
- * disconnect grace windows. Returns the
+ * The worker role: the settlement consumer, dead-letter forwarding and retries, the reconciler, the end of
+ * disconnect grace windows, and the scheduled ledger audit. Returns the
  * function that stops them, last started first.
  */
 export function startWorkers({ config, nats, js, jsm, names, services, metrics, logger, databaseProbe }: WorkerDeps) {
@@ -83,7 +85,26 @@ export function startWorkers({ config, nats, js, jsm, names, services, metrics, 
     logger.child({ component: 'disconnect-grace' }),
     metrics,
   );
-  const parts = [consumer, forwarder, retrier, reconciler, grace];
+  const publishFix = auditFixPublisher(js, names);
+  const audit = startPeriodic(
+    'audit',
+    config.auditIntervalMs,
+    async () => {
+      try {
+        const report = await services.audit.runScheduled(config.auditLookbackMs, config.auditIntervalMs, publishFix);
+        if (!report) return metrics.auditRuns.inc({ result: 'skipped' });
+        for (const [kind, count] of Object.entries(countByKind(report.discrepancies)))
+          metrics.auditDiscrepancies.set({ kind }, count);
+        metrics.auditRuns.inc({ result: 'completed' });
+      } catch (error) {
+        metrics.auditRuns.inc({ result: 'failed' });
+        throw error;
+      }
+    },
+    logger.child({ component: 'audit' }),
+    metrics,
+  );
+  const parts = [consumer, forwarder, retrier, reconciler, grace, audit];
   return async () => {
     for (const part of parts.reverse()) await part.stop();
   };

@@ -193,6 +193,20 @@ export class Metrics {
     },
   });
 
+  readonly auditDiscrepancies = new Gauge({
+    name: 'payments_audit_discrepancies',
+    help: 'Discrepancies between the ledger and the providers found by the last scheduled audit, by kind (missing, status, amount, unknown), before its fixes',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly auditRuns = new Counter({
+    name: 'payments_audit_runs_total',
+    help: 'Scheduled ledger audits by result (completed, failed; skipped when another worker had this interval)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

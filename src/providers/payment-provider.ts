@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { CheckoutState, Provider, ProviderCredentials, ProviderMode } from '../vocabulary/index.js';
 
 export type { ProviderCredentials };
-import type { InterpretedEvent } from '../vocabulary/settlement-event.js';
+import type { InterpretedEvent, SettlementUpdate } from '../vocabulary/settlement-event.js';
 
 /** What the service asks a provider to host a checkout for. */
 export interface CheckoutRequest {
@@ -58,6 +58,43 @@ export interface ProviderRefund {
   providerRefundId: string;
   amountMinor: number;
   status: 'pending' | 'succeeded' | 'failed' | 'cancelled';
+}
+
+/** Creation times (inclusive) the audit asks a provider about. */
+export interface ActivityRange {
+  since: Date;
+  until: Date;
+}
+
+/** What the audit compares: a provider's hosted checkout or payment, a refund, or a dispute/chargeback. */
+export type ActivityKind = 'payment' | 'refund' | 'dispute';
+
+/**
+ * One provider object as the audit sees it, in neutral terms (amounts in ISO minor units, states in the ledger's
+ * vocabulary: a payment outcome, a refund state or a dispute state).
+ */
+export interface ProviderActivity {
+  kind: ActivityKind;
+  /** `cs_…`/`tr_…` for payments (the ledger's provider reference), the refund id, the dispute/chargeback id. */
+  reference: string;
+  /** The provider payment it belongs to (payment intent, `tr_…`); null for a checkout nobody paid yet. */
+  providerPaymentId: string | null;
+  /** From our metadata: null on objects made elsewhere (a refund from the provider's dashboard). */
+  workspaceId: string | null;
+  invoiceId: string | null;
+  amountMinor: number;
+  currency: string;
+  state: string;
+  /**
+   * Other ledger states that agree with what the provider shows (a Stripe checkout whose asynchronous payment failed
+   * still reads complete/unpaid there, while the ledger learned FAILED from its event).
+   */
+  agreesWith?: string[];
+  createdAt: Date;
+  /** Created before the range, but a webhook about it in the range was never delivered: compared all the same. */
+  undelivered?: boolean;
+  /** The neutral update that brings the ledger to this object's state (what an audit fix carries). */
+  update: SettlementUpdate;
 }
 
 /** Keys entered by a user, before verification. */
@@ -161,4 +198,10 @@ export interface PaymentProviderAdapter {
    * be closed; it expires on its own).
    */
   expireCheckout(credentials: ProviderCredentials, reference: string): Promise<CheckoutState>;
+
+  /**
+   * Streams the account's checkouts/payments, refunds and disputes created in `range`, page by page (each page one
+   * provider call, backing off on 429). Throws ProviderUnavailableError or InvalidCredentialsError.
+   */
+  listActivity(credentials: ProviderCredentials, range: ActivityRange): AsyncIterable<ProviderActivity>;
 }

@@ -8,6 +8,7 @@ import { createProviderRegistry } from '../providers/registry.js';
 import { Reconciler } from '../settlement/reconciler.js';
 import { SettlementService } from '../settlement/settlement.service.js';
 import { AccountSecrets } from '../crypto/account-secrets.js';
+import { AuditService } from './audit.service.js';
 import { CheckoutService } from './checkout.service.js';
 import { PayLinkService } from './pay-link.service.js';
 import { ProviderSettingsService } from './provider-settings.service.js';
@@ -67,5 +68,6 @@ export function buildServices(config: Config, orm: MikroORM, logger: Logger, met
       config.reconcilePendingAfterMs,
       config.reconcileIntervalMs,
     ),
+    audit: new AuditService(orm, providers, secrets, logger.child({ component: 'audit' })),
   };
 }

@@ -1,5 +1,6 @@
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { AccountSecrets } from '../crypto/account-secrets.js';
+import type { AuditService } from './audit.service.js';
 import type { CheckoutService } from './checkout.service.js';
 import type { PayLinkService } from './pay-link.service.js';
 import type { ProviderSettingsService } from './provider-settings.service.js';
@@ -19,4 +20,5 @@ export interface Services {
   settlement: SettlementService;
   refunds: RefundService;
   reconciler: Reconciler;
+  audit: AuditService;
 }

@@ -18,6 +18,8 @@ import { UUID } from '../uuid.js';
 import {
   InboxStatus,
   InvoiceStatus,
+  isAuditFixEvent,
+  readAuditFixEvent,
   SettlementError,
   type IgnoreReason,
   type InterpretedEvent,
@@ -104,6 +106,8 @@ export class SettlementService {
 
   /** Turns an envelope into neutral updates (providers whose webhooks carry only an id fetch the payment back). */
   async interpret(envelope: EventEnvelope): Promise<InterpretedEvent> {
+    // an audit fix carries its neutral update already (see vocabulary/audit-event.ts)
+    if (isAuditFixEvent(envelope.event)) return readAuditFixEvent(envelope.event);
     const adapter = this.providers.get(envelope.provider);
     try {
       const credentials = adapter.interpretNeedsCredentials

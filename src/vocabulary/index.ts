@@ -3,3 +3,4 @@ export * from './provider.js';
 export * from './statuses.js';
 export * from './settlement-event.js';
 export * from './limits.js';
+export * from './audit-event.js';

@@ -7,6 +7,7 @@ import { freshDatabase } from '../helpers/env.js';
 
 const TABLES = [
   'audit_log',
+  'audit_runs',
   'invoice_payments',
   'invoices',
   'pay_links',

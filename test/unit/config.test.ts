@@ -21,6 +21,15 @@ describe('loadConfig', () => {
       startupTimeoutMs: 60_000,
       webhookRate: { perSecond: 100, burst: 500 },
       eventsStreamMaxBytes: 10 * 1024 ** 3,
+      auditIntervalMs: 21_600_000,
+      auditLookbackMs: 72 * 3_600_000,
+    });
+  });
+
+  it('reads the audit schedule; the lookback is a decimal number of hours', () => {
+    expect(loadConfig({ AUDIT_INTERVAL_MS: '60000', AUDIT_LOOKBACK_HOURS: '0.5' }, [])).toMatchObject({
+      auditIntervalMs: 60_000,
+      auditLookbackMs: 1_800_000,
     });
   });
 
@@ -48,6 +57,10 @@ describe('loadConfig', () => {
     [{ EVENTS_STREAM_MAX_BYTES: '10GiB' }, [], 'EVENTS_STREAM_MAX_BYTES'],
     [{ EVENTS_STREAM_MAX_BYTES: '100' }, [], 'EVENTS_STREAM_MAX_BYTES'],
     [{ PAYMENTS_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' }, [], 'PAYMENTS_ENCRYPTION_KEYS'],
+    [{ AUDIT_INTERVAL_MS: '6h' }, [], 'AUDIT_INTERVAL_MS'],
+    [{ AUDIT_INTERVAL_MS: '10' }, [], 'AUDIT_INTERVAL_MS'],
+    [{ AUDIT_LOOKBACK_HOURS: '-1' }, [], 'AUDIT_LOOKBACK_HOURS'],
+    [{ AUDIT_LOOKBACK_HOURS: 'three days' }, [], 'AUDIT_LOOKBACK_HOURS'],
   ] as Array<[Record<string, string>, string[], string]>)('rejects %j %j naming %s', (env, argv, variable) => {
     let error: unknown;
     try {

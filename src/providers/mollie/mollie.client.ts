@@ -8,6 +8,8 @@
  * Idempotency-Key, and the fake in test/fakes/mollie proves it.
  */
 
+import { parseRetryAfter } from '../rate-limit.js';
+
 export const MOLLIE_API_URL = 'https://api.mollie.com';
 
 export interface MollieAmount {
@@ -51,6 +53,7 @@ export interface MolliePayment {
   mode: 'test' | 'live';
   amount: MollieAmount;
   description: string;
+  createdAt?: string;
   status: 'open' | 'pending' | 'authorized' | 'paid' | 'canceled' | 'expired' | 'failed';
   isCancelable?: boolean;
   metadata: Record<string, unknown> | null;
@@ -64,6 +67,20 @@ export interface MolliePayment {
   _embedded?: { refunds?: MollieRefund[]; chargebacks?: MollieChargeback[] };
 }
 
+/** A list endpoint's objects by resource name. */
+export type MollieListItem<K extends string> = K extends 'payments'
+  ? MolliePayment
+  : K extends 'refunds'
+    ? MollieRefund
+    : MollieChargeback;
+
+/** Mollie's HAL list: `count`, the page in `_embedded.<resource>`, `_links.next` (null on the last page). */
+export interface MollieList<K extends string> {
+  count: number;
+  _embedded?: { [resource in K]?: MollieListItem<K>[] };
+  _links?: { next?: MollieLink | null; previous?: MollieLink | null; self?: MollieLink };
+}
+
 /** An error answer from Mollie (`{ status, title, detail, field? }`). */
 export class MollieApiError extends Error {
   constructor(
@@ -71,6 +88,8 @@ export class MollieApiError extends Error {
     readonly title: string,
     readonly detail: string,
     readonly field: string | null,
+    /** What a 429's `Retry-After` asked for, in milliseconds (null when absent). */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(`Mollie ${status} ${title}: ${detail}`);
     this.name = 'MollieApiError';
@@ -104,6 +123,23 @@ export class MollieClient {
 
   createRefund(paymentId: string, body: Record<string, unknown>, idempotencyKey: string): Promise<MollieRefund> {
     return this.request('POST', `/v2/payments/${encodeURIComponent(paymentId)}/refunds`, body, idempotencyKey);
+  }
+
+  /**
+   * One page of a list endpoint (`/v2/payments`, `/v2/refunds`, `/v2/chargebacks`), newest first, starting at the
+   * object `from` (inclusive). `next` is the `from` of the following page, null on the last one.
+   */
+  async listPage<K extends 'payments' | 'refunds' | 'chargebacks'>(
+    resource: K,
+    options: { from?: string; limit: number },
+  ): Promise<{ items: MollieListItem<K>[]; next: string | null }> {
+    const query = new URLSearchParams({
+      limit: String(options.limit),
+      ...(options.from ? { from: options.from } : {}),
+    });
+    const page = await this.request<MollieList<K>>('GET', `/v2/${resource}?${query}`);
+    const next = page._links?.next?.href ? new URL(page._links.next.href).searchParams.get('from') : null;
+    return { items: page._embedded?.[resource] ?? [], next };
   }
 
   listMethods(): Promise<unknown> {
@@ -143,6 +179,7 @@ export class MollieClient {
         String(json.title ?? response.statusText),
         String(json.detail ?? ''),
         typeof json.field === 'string' ? json.field : null,
+        parseRetryAfter(response.headers.get('retry-after')),
       );
     }
     return json as T;

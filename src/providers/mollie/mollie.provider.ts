@@ -2,7 +2,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Provider, ProviderMode, type CheckoutState } from '../../vocabulary/index.js';
 import { formatMinor, parseDecimalToMinor } from '../../money/money.js';
 import type { InterpretedEvent } from '../../vocabulary/settlement-event.js';
+import { listMollieActivity } from './mollie.audit.js';
 import type {
+  ActivityRange,
+  ProviderActivity,
   CheckoutRequest,
   HostedCheckout,
   KeyInput,
@@ -150,6 +153,10 @@ export class MollieProvider implements PaymentProviderAdapter {
       amountMinor: parseDecimalToMinor(refund.amount.value, refund.amount.currency),
       status: mollieRefundState(refund.status),
     };
+  }
+
+  listActivity({ secretKey }: ProviderCredentials, range: ActivityRange): AsyncIterable<ProviderActivity> {
+    return listMollieActivity(this.clients(secretKey), range);
   }
 }
 

@@ -61,7 +61,7 @@ export const mollieRefundState = (status: string): RefundState =>
 
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
-function refundUpdate(payment: MolliePayment, refund: MollieRefund): RefundUpdate {
+export function refundUpdate(payment: Pick<MolliePayment, 'id'>, refund: MollieRefund): RefundUpdate {
   return {
     kind: 'refund',
     providerRefundId: refund.id,
@@ -78,7 +78,7 @@ function refundUpdate(payment: MolliePayment, refund: MollieRefund): RefundUpdat
  * A chargeback is a dispute Mollie has already decided: the funds are withdrawn and it is LOST (there is no evidence
  * to submit through Mollie). A reversed one (`reversedAt`) gave the funds back: WON, reinstated.
  */
-function chargebackUpdate(payment: MolliePayment, chargeback: MollieChargeback): DisputeUpdate {
+export function chargebackUpdate(payment: Pick<MolliePayment, 'id'>, chargeback: MollieChargeback): DisputeUpdate {
   const reversed = Boolean(chargeback.reversedAt);
   return {
     kind: 'dispute',
@@ -94,25 +94,30 @@ function chargebackUpdate(payment: MolliePayment, chargeback: MollieChargeback):
   };
 }
 
+/** The payment itself (its status and amount) as a neutral update. */
+export function paymentUpdate(payment: MolliePayment): PaymentUpdate {
+  const currency = payment.amount.currency.toUpperCase();
+  const ours = readMetadata(payment.metadata);
+  return {
+    kind: 'payment',
+    reference: payment.id,
+    providerPaymentId: payment.id,
+    outcome: OUTCOMES[payment.status] ?? 'pending',
+    amountMinor: parseDecimalToMinor(payment.amount.value, currency),
+    currency,
+    invoiceId: ours.invoiceId,
+    metadataWorkspaceId: ours.workspaceId,
+    occurredAt: new Date(payment.paidAt ?? Date.now()),
+  };
+}
+
 /**
  * The payment as Mollie reports it now, as neutral updates. The event id is a fingerprint of that state: the same
  * state notified twice is one event (a no-op the second time); any change (status, a refund's status) is a new one.
  */
 export function interpretMolliePayment(payment: MolliePayment): InterpretedEvent {
-  const currency = payment.amount.currency.toUpperCase();
-  const ours = readMetadata(payment.metadata);
   const updates: SettlementUpdate[] = [
-    {
-      kind: 'payment',
-      reference: payment.id,
-      providerPaymentId: payment.id,
-      outcome: OUTCOMES[payment.status] ?? 'pending',
-      amountMinor: parseDecimalToMinor(payment.amount.value, currency),
-      currency,
-      invoiceId: ours.invoiceId,
-      metadataWorkspaceId: ours.workspaceId,
-      occurredAt: new Date(payment.paidAt ?? Date.now()),
-    },
+    paymentUpdate(payment),
     ...(payment._embedded?.refunds ?? []).map((refund) => refundUpdate(payment, refund)),
     ...(payment._embedded?.chargebacks ?? []).map((chargeback) => chargebackUpdate(payment, chargeback)),
   ];

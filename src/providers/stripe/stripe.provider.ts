@@ -3,7 +3,10 @@ import { Provider, ProviderMode, type CheckoutState } from '../../vocabulary/ind
 import { fromStripeAmount, stripeAmountIssue, stripeChargeableAmount, toStripeAmount } from './stripe.amount.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { InterpretedEvent } from '../../vocabulary/settlement-event.js';
+import { listStripeActivity } from './stripe.audit.js';
 import type {
+  ActivityRange,
+  ProviderActivity,
   VerifiedWebhook,
   ProviderRefund,
   RefundRequest,
@@ -190,6 +193,10 @@ export class StripeProvider implements PaymentProviderAdapter {
       this.clients(credentials.secretKey).checkout.sessions.expire(reference),
     );
     return 'expired';
+  }
+
+  listActivity({ secretKey }: ProviderCredentials, range: ActivityRange): AsyncIterable<ProviderActivity> {
+    return listStripeActivity(this.clients(secretKey), range);
   }
 }
 

@@ -69,7 +69,7 @@ const CHECKOUT_OUTCOMES: Record<string, PaymentUpdate['outcome'] | 'by_payment_s
  * pending. Anything else — missing, or a status Stripe adds later — is refused rather than guessed: the event is
  * retried and then dead-lettered with this message.
  */
-function completedOutcome(paymentStatus: unknown): PaymentUpdate['outcome'] {
+export function completedOutcome(paymentStatus: unknown): PaymentUpdate['outcome'] {
   if (paymentStatus === 'paid' || paymentStatus === 'no_payment_required') return 'succeeded';
   if (paymentStatus === 'unpaid') return 'pending';
   const shown = typeof paymentStatus === 'string' ? JSON.stringify(paymentStatus.slice(0, 40)) : String(paymentStatus);
@@ -90,7 +90,8 @@ const REFUND_STATES: Record<string, RefundState> = {
 export const stripeRefundState = (status: string | null | undefined): RefundState =>
   REFUND_STATES[status ?? ''] ?? 'pending';
 
-function refundUpdate(refund: Json): RefundUpdate | null {
+/** A Stripe refund object as a neutral update; null when it lacks what settlement needs. */
+export function refundUpdate(refund: Json): RefundUpdate | null {
   const id = str(refund.id);
   const paymentIntent = idOf(refund.payment_intent);
   const currency = str(refund.currency)?.toUpperCase();
@@ -145,7 +146,7 @@ function stripeDisputeState(status: unknown): DisputeState {
  * dispute's own balance transactions (a withdrawal is negative, a reinstatement positive), so a later `updated` or
  * `closed` carries what an earlier event said even when that one arrives last.
  */
-function disputeUpdate(type: string, dispute: Json): DisputeUpdate {
+export function disputeUpdate(type: string, dispute: Json): DisputeUpdate {
   const id = str(dispute.id);
   const paymentIntent = idOf(dispute.payment_intent);
   const currency = str(dispute.currency)?.toUpperCase();

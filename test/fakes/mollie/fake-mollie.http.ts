@@ -63,6 +63,7 @@ export function faults(control: FaultControl): RequestHandler {
     if (failure === 'reset') return resetConnection(req, infos.get(req)?.record);
     const title =
       failure === 503 ? 'Service Unavailable' : failure === 429 ? 'Too Many Requests' : 'Internal Server Error';
+    if (failure === 429) res.setHeader('Retry-After', '1');
     sendJson(res, failure, {
       status: failure,
       title,

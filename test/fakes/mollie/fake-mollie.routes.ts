@@ -4,6 +4,7 @@
  */
 import { Router } from 'express';
 import type { IdempotencyLayer } from './fake-mollie.http';
+import { listRoutes } from './fake-mollie.lists';
 import type { FakeMollieState, PaymentInput, RefundInput } from './fake-mollie.state';
 import { MollieApiError, type FakePayment } from './fake-mollie.types';
 import { currencyDecimals, docLink, link, parseAmount, toMinor, unprocessable } from './fake-mollie.util';
@@ -106,6 +107,7 @@ function list(name: string, items: unknown[], self: string, docPath: string): Re
 export function apiRouter(state: FakeMollieState, idempotency: IdempotencyLayer, baseUrl: string): Router {
   const router = Router();
   const h = idempotency.handle.bind(idempotency);
+  listRoutes(router, state, idempotency, baseUrl);
 
   const render = (payment: FakePayment, wanted: Set<string>): FakePayment => {
     const out = structuredClone(payment);

@@ -25,6 +25,7 @@ import {
 import { apiRouter } from './fake-mollie.routes';
 import { FakeMollieState } from './fake-mollie.state';
 import {
+  type Amount,
   type Delivery,
   type FakeChargeback,
   type FakePayment,
@@ -33,7 +34,8 @@ import {
   type PaymentStatus,
   type RecordedRequest,
 } from './fake-mollie.types';
-import { parseAmount } from './fake-mollie.util';
+import { ownerOfKey as ownerOfKeyFn, parseAmount } from './fake-mollie.util';
+import { withoutDelivery } from '../shared/webhook-delivery';
 import { type AutoDeliverConfig, postWebhook, WebhookDispatcher } from './fake-mollie.webhooks';
 
 export type * from './fake-mollie.types';
@@ -180,6 +182,28 @@ export class FakeMollie extends FakeApiServer<RecordedRequest, FaultControl> {
   /** The chargeback is reversed: `reversedAt` set, the payment's webhook called. */
   async reverseChargeback(paymentId: string, chargebackId: string): Promise<FakeChargeback> {
     return this.settled(this.state.reverseChargeback(paymentId, chargebackId));
+  }
+
+  /** Runs `act` (a payment paid, a dashboard refund, a chargeback…) without calling any webhook. */
+  withoutWebhooks<T>(act: () => Promise<T> | T): Promise<T> {
+    return withoutDelivery(this.dispatcher, act);
+  }
+
+  /** A payment created and paid at Mollie without the service (bulk set-ups: no HTTP round trips, no webhook). */
+  seedPaidPayment(apiKey: string, values: { amount: Amount; metadata: Record<string, string> }): FakePayment {
+    const payment = this.state.createPayment(
+      {
+        amount: values.amount,
+        description: 'Seeded',
+        redirectUrl: 'https://example.com/pay/success',
+        cancelUrl: null,
+        webhookUrl: null,
+        metadata: values.metadata,
+        methods: [],
+      },
+      ownerOfKeyFn(apiKey),
+    );
+    return this.state.setStatus(payment.id, 'paid');
   }
 
   /**

@@ -79,3 +79,14 @@ export async function completeDelivery<D extends { status: number; body: string;
   }
   return delivery;
 }
+
+/** Runs `act` with a dispatcher's automatic delivery off: what it does at the provider never reaches the service. */
+export async function withoutDelivery<T>(dispatcher: { autoDeliver: unknown }, act: () => Promise<T> | T): Promise<T> {
+  const saved = dispatcher.autoDeliver;
+  dispatcher.autoDeliver = null;
+  try {
+    return await act();
+  } finally {
+    dispatcher.autoDeliver = saved;
+  }
+}

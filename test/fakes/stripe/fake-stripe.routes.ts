@@ -7,7 +7,9 @@ import type { ApiContext, IdempotencyLayer } from './fake-stripe.http';
 import { parseEndpointCreate, parseRefundCreate, parseSessionCreate } from './fake-stripe.params';
 import { createRefund } from './fake-stripe.refunds';
 import type { FakeStripeState } from './fake-stripe.state';
+import { listRoutes } from './fake-stripe.lists';
 import type {
+  FakeEvent,
   FakeCheckoutSession,
   FakePaymentIntent,
   FakeWebhookEndpoint,
@@ -31,9 +33,14 @@ function withoutSecret(endpoint: FakeWebhookEndpoint): Omit<FakeWebhookEndpoint,
   return rest;
 }
 
-export function apiRouter(state: FakeStripeState, idempotency: IdempotencyLayer): Router {
+export function apiRouter(
+  state: FakeStripeState,
+  idempotency: IdempotencyLayer,
+  delivered: () => (event: FakeEvent) => boolean,
+): Router {
   const router = Router();
   const h = idempotency.handle.bind(idempotency);
+  listRoutes(router, state, idempotency, delivered);
 
   const expandPaymentIntent = (pi: FakePaymentIntent, expandCharge: boolean): FakePaymentIntent => {
     const copy = structuredClone(pi);

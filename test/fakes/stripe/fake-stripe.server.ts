@@ -10,6 +10,8 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type http from 'node:http';
 import { FakeApiServer, listenOnLoopback } from '../shared/fake-api-server';
+import { withoutDelivery } from '../shared/webhook-delivery';
+import { ownerOfKey as ownerOf } from './fake-stripe.util';
 import { checkoutPageRouter } from './fake-stripe.checkout-page';
 import {
   authenticate,
@@ -100,7 +102,7 @@ export class FakeStripe extends FakeApiServer<RecordedRequest, FaultControl> {
     app.use(express.urlencoded({ extended: true, verify: keepRawBody, limit: '1mb' }));
     app.use(checkoutPageRouter(this.state));
     app.use('/v1', recorder(this.requests), faults(this.faultControl), authenticate(this.faultControl));
-    app.use(apiRouter(this.state, this.idempotency));
+    app.use(apiRouter(this.state, this.idempotency, () => this.deliveredCheck()));
     app.use((req: Request, res: Response) => {
       sendStripeError(res, 404, {
         message: `Unrecognized request URL (${req.method}: ${req.originalUrl.split('?')[0]}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
@@ -116,6 +118,14 @@ export class FakeStripe extends FakeApiServer<RecordedRequest, FaultControl> {
       else sendStripeError(res, 500, { message: `fake-stripe internal error: ${message}`, type: 'api_error' });
     });
     return app;
+  }
+
+  /** Whether every webhook of an event was answered 2xx (`GET /v1/events?delivery_success=`). */
+  private deliveredCheck(): (event: FakeEvent) => boolean {
+    const ok = new Set(
+      this.dispatcher.deliveries.filter((d) => d.status >= 200 && d.status < 300).map((d) => d.event.id),
+    );
+    return (event) => ok.has(event.id);
   }
 
   // ---- state readable by tests (live objects: mutate them to set up odd cases) ----
@@ -184,6 +194,32 @@ export class FakeStripe extends FakeApiServer<RecordedRequest, FaultControl> {
     return this.settled(this.state.completeSession(id, options.paymentStatus ?? 'paid', options.email));
   }
 
+  /**
+   * A checkout session created and paid at Stripe without the service (bulk set-ups: no HTTP round trips). It emits
+   * the same events as a real one; they are delivered only when autoDeliver is on.
+   */
+  seedPaidSession(
+    secretKey: string,
+    values: { amount: number; currency: string; metadata: Record<string, string> },
+  ): Completion {
+    const session = this.state.createSession(
+      {
+        lineItems: [{ name: 'Seeded', currency: values.currency, unitAmount: values.amount, quantity: 1 }],
+        currency: values.currency,
+        amountTotal: values.amount,
+        metadata: values.metadata,
+        paymentIntentMetadata: values.metadata,
+        customerEmail: null,
+        clientReferenceId: values.metadata.invoice_id ?? null,
+        successUrl: 'https://example.com/pay/success',
+        cancelUrl: null,
+        expiresAt: Math.floor(Date.now() / 1000) + 86_400,
+      } as never,
+      ownerOf(secretKey),
+    );
+    return this.state.completeSession(session.id, 'paid');
+  }
+
   /** The asynchronous payment of an 'unpaid' completed session settles. Emits checkout.session.async_payment_<result>. */
   async asyncPaymentResult(id: string, result: 'succeeded' | 'failed'): Promise<Completion> {
     return this.settled(this.state.asyncPaymentResult(id, result));
@@ -225,6 +261,14 @@ export class FakeStripe extends FakeApiServer<RecordedRequest, FaultControl> {
   /** The bank decides. Emits charge.dispute.closed, and charge.dispute.funds_reinstated when won after a withdrawal. */
   async closeDispute(disputeId: string, outcome: 'won' | 'lost'): Promise<FakeDispute> {
     return this.settled(closeDispute(this.state, disputeId, outcome));
+  }
+
+  /**
+   * Runs `act` (completing a session, a dashboard refund, a lost dispute…) with webhook delivery off: its events exist
+   * at Stripe (and list under `delivery_success=false`) but never reach the service, as when an endpoint was down.
+   */
+  withoutWebhooks<T>(act: () => Promise<T> | T): Promise<T> {
+    return withoutDelivery(this.dispatcher, act);
   }
 
   // ---- events and webhooks ----
