@@ -33,6 +33,8 @@ export interface Bench {
   /** VmHWM (MB) of every service process, by label. */
   rss: Record<string, number>;
   profile: boolean;
+  /** Further databases of this run (the growth phase's), dropped by `cleanup`. */
+  databases: string[];
 }
 
 /** Runs one statement on the server's `postgres` database (creating and dropping the bench's and soak's databases). */
@@ -67,6 +69,7 @@ export async function createBench(): Promise<Bench> {
     children: new Set(),
     rss: {},
     profile: process.env.BENCH_CPU_PROF === '1',
+    databases: [],
   };
 }
 
@@ -146,10 +149,12 @@ export async function cleanup(bench: Bench): Promise<string[]> {
     problems.push(`streams: ${(error as Error).message}`);
   }
   await bench.pool.end().catch(() => undefined);
-  try {
-    await adminQuery(`drop database if exists "${bench.dbName}" with (force)`);
-  } catch (error) {
-    problems.push(`database: ${(error as Error).message}`);
+  for (const name of [bench.dbName, ...bench.databases]) {
+    try {
+      await adminQuery(`drop database if exists "${name}" with (force)`);
+    } catch (error) {
+      problems.push(`database ${name}: ${(error as Error).message}`);
+    }
   }
   return problems;
 }
