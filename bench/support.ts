@@ -120,6 +120,9 @@ export function serviceEnv(bench: Bench, phase: string): Record<string, string> 
     PAYMENTS_ENCRYPTION_KEYS: bench.encryptionKeys,
     // The bench offers thousands of webhooks per second for one host on purpose: the per-host limit would refuse them.
     WEBHOOK_RATE_PER_HOST: '1000000,10000000',
+    // JetStream reserves a stream's byte cap up front: the 10 GiB default of several phases (and of other users of the
+    // shared server) would exhaust its storage ("insufficient storage resources available"). A run stores < 200 MB.
+    EVENTS_STREAM_MAX_BYTES: String(1024 ** 3),
   };
 }
 
