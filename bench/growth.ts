@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Pool, type PoolClient } from 'pg';
+import { claimAndLockInvoices, settlePaymentRows } from '../src/db/ledger-batch.repository.js';
 import { claimAndLockInvoice, settlePaymentRow } from '../src/db/ledger.repository.js';
 import { Provider } from '../src/vocabulary/provider.js';
 import { graphPhase, type GraphResult } from './graph.js';
@@ -128,6 +129,30 @@ async function explainSettlement(
       currency: 'EUR',
       paidAt: new Date(),
     });
+    // the batched path (several events per statement), as the worker runs it under load
+    const batch = invoices.slice(1).map((invoice, k) => ({
+      claim: { ...claim, workspaceId: invoice.workspace_id, eventId: `evt_explain_batch_${k}` },
+      invoiceId: invoice.id,
+      currency: 'EUR',
+    }));
+    label = `settlement: claim ${batch.length} events and lock their invoices (claimAndLockInvoices)`;
+    await claimAndLockInvoices(tx as never, batch);
+    label = `settlement: upsert ${batch.length} ledger rows and recompute their invoices (settlePaymentRows)`;
+    await settlePaymentRows(
+      tx as never,
+      batch.map(({ claim: c, invoiceId: id }, k) => ({
+        workspaceId: c.workspaceId,
+        invoiceId: id,
+        provider: Provider.STRIPE,
+        reference: `cs_explain_batch_${k}`,
+        providerPaymentId: `pi_explain_batch_${k}`,
+        eventId: c.eventId,
+        outcome: 'succeeded' as const,
+        amountMinor: 100,
+        currency: 'EUR',
+        paidAt: new Date(),
+      })),
+    );
   } finally {
     await client.query('rollback');
   }
