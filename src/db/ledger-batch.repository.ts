@@ -51,7 +51,8 @@ const SETTLE_BATCH = `
   added as (
     select invoice_id, coalesce(sum(amount_minor) filter (where status in (${PAID_SQL})), 0) as amount
     from up group by invoice_id),
-  totals as (
+  -- materialized: inlined, the sums would run again for every use of paid in the status case
+  totals as materialized (
     select a.invoice_id, ${paidFrom(
       `select coalesce(sum(l.amount_minor), 0) from invoice_payments l
         where l.invoice_id = a.invoice_id and l.status in (${PAID_SQL})

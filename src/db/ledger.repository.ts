@@ -74,7 +74,8 @@ const SETTLE_PAYMENT = `
     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ${LEDGER_UPSERT}
     returning status, amount_minor),
-  totals as (
+  -- materialized: inlined, the sums would run again for every use of paid in the status case
+  totals as materialized (
     select ${paidFrom(`${SETTLED_PAYMENTS} and not (provider = ? and provider_reference = ?)) + (select coalesce(sum(amount_minor), 0) from up where status in (${PAID_SQL})`)} as paid,
       (select count(*) from up)::int as upserted)
   update invoices i set paid_minor = t.paid, status = ${statusFor('t.paid')}, updated_at = now()
@@ -84,7 +85,8 @@ const SETTLE_PAYMENT = `
 
 /** Recomputes an invoice from its ledger (the caller holds the invoice row lock). */
 const RECOMPUTE_INVOICE = `
-  with totals as (select ${paidFrom(SETTLED_PAYMENTS)} as paid)
+  -- materialized: inlined, the sums would run again for every use of paid in the status case
+  with totals as materialized (select ${paidFrom(SETTLED_PAYMENTS)} as paid)
   update invoices i set paid_minor = t.paid, status = ${statusFor('t.paid')}, updated_at = now()
   from totals t
   where i.id = ?
