@@ -73,8 +73,8 @@ function panel(
     : [0, 0.25, 0.5, 0.75, 1].map((f) => f * yMax);
   for (const t of ticks) {
     const y = scaleY(t);
-    out.push(`<line x1="${M.left}" x2="${M.left + innerW}" y1="${y}" y2="${y}" stroke="#eee"/>`);
-    out.push(`<text x="${M.left - 4}" y="${y + 4}" text-anchor="end">${t.toLocaleString('en-US')}</text>`);
+    out.push(`<line x1="${M.left}" x2="${M.left + innerW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#eee"/>`);
+    out.push(`<text x="${M.left - 4}" y="${(y + 4).toFixed(1)}" text-anchor="end">${t.toLocaleString('en-US')}</text>`);
   }
   xs.forEach((x, k) =>
     out.push(`<text x="${slot(k)}" y="${M.top + innerH + 16}" text-anchor="middle">${esc(xFormat(x))}</text>`),
