@@ -25,8 +25,10 @@ export interface GraphResult {
   statements10: number;
   p50Ms: number;
   p99Ms: number;
-  /** The statements of one warm 100-invoice request, for the report. */
+  /** The statements of one warm 100-invoice request, for the report (as the ORM logs them: `$n` placeholders). */
   sample: string[];
+  /** The 100 invoices the request asks for (to EXPLAIN the sample with its parameters). */
+  invoiceIds: string[];
 }
 
 export async function graphPhase(bench: Bench, requests: number): Promise<GraphResult> {
@@ -103,6 +105,7 @@ export async function graphPhase(bench: Bench, requests: number): Promise<GraphR
       p50Ms: round(percentile(times, 50)),
       p99Ms: round(percentile(times, 99)),
       sample,
+      invoiceIds: ids,
     };
   } finally {
     await service.stop();

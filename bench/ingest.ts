@@ -121,22 +121,53 @@ async function addStream(bench: Bench, name: string, subject: string): Promise<v
   });
 }
 
-/** Baseline (a): the minimal node:http receiver in its own process, same load generator and payload. */
-export async function ingestBaselineHttp(bench: Bench, invoiceIds: string[], seconds: number): Promise<LoadResult> {
+async function spawnBaselineHttp(bench: Bench): Promise<Child> {
   const stream = `${bench.prefix.toUpperCase()}_BASE_HTTP`;
   const subject = `${bench.prefix}_base_http.events`;
   await addStream(bench, stream, subject);
-  const child = await spawnChild(bench, 'baseline-http', join(__dirname, 'baseline-http.js'), [], {
+  return spawnChild(bench, 'baseline-http', join(__dirname, 'baseline-http.js'), [], {
     NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
     BASE_SUBJECT: subject,
     BASE_STREAM: stream,
     WEBHOOK_SECRET: bench.webhookSecret,
   });
+}
+
+/** Baseline (a): the minimal node:http receiver in its own process, same load generator and payload. */
+export async function ingestBaselineHttp(bench: Bench, invoiceIds: string[], seconds: number): Promise<LoadResult> {
+  const child = await spawnBaselineHttp(bench);
   try {
     return await warmAndMeasure(bench, child, invoiceIds, seconds);
   } finally {
     await child.stop();
   }
+}
+
+/** One round of the ingest comparison: the service (all roles) and the minimal server, measured back to back. */
+export interface IngestRound {
+  service: LoadResult;
+  baseline: LoadResult;
+  ratio: number;
+}
+
+/**
+ * The ingest ratio `rounds` times, each round the service (all roles, a fresh subject prefix so that its worker has no
+ * earlier backlog to drain) then the minimal server, each started fresh, warmed up and measured while the other is
+ * stopped: the spread of the ratios shows how much the background load moves it.
+ */
+export async function ingestRounds(
+  bench: Bench,
+  invoiceIds: string[],
+  rounds: number,
+  seconds: number,
+): Promise<IngestRound[]> {
+  const results: IngestRound[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const service = await ingestService(bench, invoiceIds, 'all', `i${round}`, seconds);
+    const baseline = await ingestBaselineHttp(bench, invoiceIds, seconds);
+    results.push({ service, baseline, ratio: Math.round((service.okPerS / baseline.okPerS) * 1000) / 1000 });
+  }
+  return results;
 }
 
 /** Baseline (b): JetStream publish-with-PubAck from this process, 64 in flight, envelope-sized payload. */

@@ -51,10 +51,15 @@ function post(agent: Agent, url: URL, host: string, body: string, signature: str
   });
 }
 
-export async function latencyPhase(bench: Bench, ratePerS: number, seconds: number): Promise<LatencyResult> {
+export async function latencyPhase(
+  bench: Bench,
+  ratePerS: number,
+  seconds: number,
+  label = 'service-e2e',
+): Promise<LatencyResult> {
   const total = ratePerS * seconds;
   const invoiceIds = await insertInvoices(bench, total, { totalMinor: AMOUNT });
-  const service = await spawnChild(bench, 'service-e2e', MAIN, ['--role', 'all'], serviceEnv(bench, 'e'));
+  const service = await spawnChild(bench, label, MAIN, ['--role', 'all'], serviceEnv(bench, label.replace(/\W/g, '')));
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   try {
     const url = new URL(service.url);

@@ -6,6 +6,7 @@ import { provisionJetStream } from '../src/jetstream/provision.js';
 import { envelopeOf, EVENT_TYPE, eventIdOf, stripeEventJson } from './events.js';
 import { takeEventNumbers } from './ingest.js';
 import { spawnChild } from './processes.js';
+import { measureLimit } from './settle-limit.js';
 import { MAIN, serviceEnv, sleep, step, type Bench } from './support.js';
 
 /** Phase 2: one worker draining a pre-loaded backlog, against the same SQL work done with plain `pg`. */
@@ -21,15 +22,17 @@ export interface SettleResult {
   /** CPU time of the baseline's client side (this process) per event (ms); PostgreSQL's share is not included. */
   baselineCpuMsPerEvent: number;
   drained: number;
+  /** The same work as hand-written batched SQL (bench/settle-limit.ts). */
+  limitPerS: number;
 }
 
-interface Backlog {
+export interface Backlog {
   invoiceIds: string[];
   envelopes: string[];
   firstEvent: number;
 }
 
-function buildBacklog(bench: Bench, invoiceIds: string[], events: number): Backlog {
+export function buildBacklog(bench: Bench, invoiceIds: string[], events: number): Backlog {
   const firstEvent = takeEventNumbers(events);
   const envelopes = Array.from({ length: events }, (_, k) =>
     envelopeOf(
@@ -107,15 +110,16 @@ async function appliedSince(
 }
 
 /** Events applied per second by one `--role worker` process, timed by the database (first to last inbox claim). */
-async function measureWorker(
+export async function measureWorker(
   bench: Bench,
   backlog: Backlog,
   expected: number,
+  phase = 's',
+  label = 'service-worker',
 ): Promise<Pick<SettleResult, 'perS' | 'cpuMsPerEvent' | 'drained'>> {
-  const phase = 's';
   await publishBacklog(bench, `${bench.prefix}_${phase}`, backlog);
   step('  backlog stored; starting the worker');
-  const worker = await spawnChild(bench, 'service-worker', MAIN, ['--role', 'worker'], serviceEnv(bench, phase));
+  const worker = await spawnChild(bench, label, MAIN, ['--role', 'worker'], serviceEnv(bench, phase));
   try {
     const cpuAtReady = worker.cpuMs();
     const atReady = (await appliedSince(bench, backlog)).applied;
@@ -156,7 +160,7 @@ async function settleWithPg(client: Client, envelope: string): Promise<void> {
   try {
     const claimed = await client.query(
       `insert into bench_inbox (id, provider, event_id, workspace_id, type, status, attempts, stream_sequence, processed_at)
-       values ($1, 'stripe', $2, $3, $4, 'applied', 1, null, now()) on conflict (provider, event_id) do nothing returning id`,
+       values ($1, 'stripe', $2, $3, $4, 'applied', 1, null, now()) on conflict (provider, workspace_id, event_id) do nothing returning id`,
       [randomUUID(), event.id, workspaceId, event.type],
     );
     if (claimed.rowCount === 0) {
@@ -263,15 +267,20 @@ async function measurePgBaseline(
   }
 }
 
-/** Both measurements over the same backlog: `events` events spread round-robin over `invoiceIds`. */
+/** The paid amount every invoice reaches when `events` events are spread round-robin over `invoices`. */
+export const expectedPaid = (events: number, invoices: number) => (events / invoices) * AMOUNT;
+
+/** The three measurements over the same backlog: `events` events spread round-robin over `invoiceIds`. */
 export async function settlementPhase(bench: Bench, invoiceIds: string[], events: number): Promise<SettleResult> {
   const backlog = buildBacklog(bench, invoiceIds, events);
-  const expected = (events / invoiceIds.length) * AMOUNT;
+  const expected = expectedPaid(events, invoiceIds.length);
   const baseline = await measurePgBaseline(bench, backlog, expected);
-  step(
-    `  plain pg: ${baseline.baselinePerS}/s (${baseline.baselineCpuMsPerEvent} ms client CPU/event); publishing the backlog`,
+  step(`  plain pg: ${baseline.baselinePerS}/s (${baseline.baselineCpuMsPerEvent} ms client CPU/event)`);
+  const limitPerS = await measureLimit(bench, invoiceIds, backlog.envelopes, (table) =>
+    waitSettled(bench, table, invoiceIds, expected, 0),
   );
+  step(`  batched SQL (the limit): ${limitPerS}/s; publishing the backlog`);
   const worker = await measureWorker(bench, backlog, expected);
   step(`  worker: ${worker.perS}/s (${worker.cpuMsPerEvent} ms worker CPU/event)`);
-  return { ...baseline, ...worker };
+  return { ...baseline, ...worker, limitPerS };
 }

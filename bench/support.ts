@@ -33,6 +33,8 @@ export interface Bench {
   /** VmHWM (MB) of every service process, by label. */
   rss: Record<string, number>;
   profile: boolean;
+  /** Further databases of this run (the growth phase's), dropped by `cleanup`. */
+  databases: string[];
 }
 
 /** Runs one statement on the server's `postgres` database (creating and dropping the bench's and soak's databases). */
@@ -67,6 +69,7 @@ export async function createBench(): Promise<Bench> {
     children: new Set(),
     rss: {},
     profile: process.env.BENCH_CPU_PROF === '1',
+    databases: [],
   };
 }
 
@@ -117,6 +120,9 @@ export function serviceEnv(bench: Bench, phase: string): Record<string, string> 
     PAYMENTS_ENCRYPTION_KEYS: bench.encryptionKeys,
     // The bench offers thousands of webhooks per second for one host on purpose: the per-host limit would refuse them.
     WEBHOOK_RATE_PER_HOST: '1000000,10000000',
+    // JetStream reserves a stream's byte cap up front: the 10 GiB default of several phases (and of other users of the
+    // shared server) would exhaust its storage ("insufficient storage resources available"). A run stores < 200 MB.
+    EVENTS_STREAM_MAX_BYTES: String(1024 ** 3),
   };
 }
 
@@ -146,10 +152,12 @@ export async function cleanup(bench: Bench): Promise<string[]> {
     problems.push(`streams: ${(error as Error).message}`);
   }
   await bench.pool.end().catch(() => undefined);
-  try {
-    await adminQuery(`drop database if exists "${bench.dbName}" with (force)`);
-  } catch (error) {
-    problems.push(`database: ${(error as Error).message}`);
+  for (const name of [bench.dbName, ...bench.databases]) {
+    try {
+      await adminQuery(`drop database if exists "${name}" with (force)`);
+    } catch (error) {
+      problems.push(`database ${name}: ${(error as Error).message}`);
+    }
   }
   return problems;
 }

@@ -288,7 +288,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = process.argv
     trustProxy: boolVar(env, 'TRUST_PROXY', false),
     settlementMaxDeliver: intVar(env, 'SETTLEMENT_MAX_DELIVER', 6, 1, 100),
     settlementBackoffMs,
-    settlementConcurrency: intVar(env, 'SETTLEMENT_CONCURRENCY', 64, 1, 1024),
+    settlementConcurrency: intVar(env, 'SETTLEMENT_CONCURRENCY', 256, 1, 1024),
     settlementAckWaitMs: intVar(env, 'SETTLEMENT_ACK_WAIT_MS', 30_000, 1000, 600_000),
     settlementStallMs: intVar(env, 'SETTLEMENT_STALL_MS', 15_000, 1000, 600_000),
     reconcileIntervalMs: intVar(env, 'RECONCILE_INTERVAL_MS', 300_000, 100),

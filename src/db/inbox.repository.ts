@@ -30,9 +30,13 @@ const COLUMNS =
  * The claim as an `insert … select` from `source` when `condition` holds (parameters: inbox id, provider, event id,
  * workspace id, type, stream sequence, then the condition's own), for statements that claim and lock in one go.
  */
-export const CLAIM_FROM_ROW = (source: string, condition: string) => `
+export const CLAIM_FROM_ROW = (source: string, condition: string) =>
+  CLAIM_SELECT(`select ?, ?, ?, ?, ?, '${InboxStatus.APPLIED}', 1, ?, now(), null from ${source} where ${condition}`);
+
+/** The claim as `insert … <select>`: the select yields the inbox columns (id … ignored_reason) of each event claimed. */
+export const CLAIM_SELECT = (select: string) => `
     insert into webhook_events ${COLUMNS}
-    select ?, ?, ?, ?, ?, '${InboxStatus.APPLIED}', 1, ?, now(), null from ${source} where ${condition}
+    ${select}
     ${CLAIM_ON_CONFLICT}`;
 
 /**

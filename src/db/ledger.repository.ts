@@ -10,7 +10,7 @@ import { CLAIM_FROM_ROW, type InboxClaim } from './inbox.repository.js';
  * the invoice lock. Everything here runs inside the caller's unit of work.
  */
 
-const PAID_SQL = PAID_STATUSES.map((status) => `'${status}'`).join(', ');
+export const PAID_SQL = PAID_STATUSES.map((status) => `'${status}'`).join(', ');
 
 /**
  * Forward-only transitions of a ledger row, as the SQL condition of the upsert (`p` = the stored row, `excluded` = the
@@ -21,7 +21,7 @@ const PAID_SQL = PAID_STATUSES.map((status) => `'${status}'`).join(', ');
 export const LEDGER_TRANSITION_ALLOWED = `(p.status not in (${PAID_SQL}) and (excluded.status = 'succeeded' or (excluded.status in ('failed', 'cancelled') and p.status = 'pending')))`;
 
 /** The invoice status for a recomputed `paid` amount (`i` = the invoice row): the settlement rule. */
-const statusFor = (paid: string) => `case
+export const statusFor = (paid: string) => `case
       when i.status in ('draft', 'void') then i.status
       when ${paid} > 0 and ${paid} >= i.total_minor then 'paid'
       when ${paid} > 0 then 'partial'
@@ -31,12 +31,12 @@ const statusFor = (paid: string) => `case
 /**
  * The settlement rule, in one place: paid = Σ settled payments − Σ succeeded refunds − Σ dispute amounts whose funds
  * were withdrawn and not reinstated, floored at 0. `payments` is the SQL of the payment rows to add up (its own
- * parameters first), then the invoice id twice (refunds, disputes).
+ * parameters first), then the invoice id twice (refunds, disputes): a parameter unless `invoiceId` names a column.
  */
-const paidFrom = (payments: string) => `greatest(0, (${payments})
-      - (select coalesce(sum(amount_minor), 0) from payment_refunds where invoice_id = ? and status = 'succeeded')
+export const paidFrom = (payments: string, invoiceId = '?') => `greatest(0, (${payments})
+      - (select coalesce(sum(amount_minor), 0) from payment_refunds where invoice_id = ${invoiceId} and status = 'succeeded')
       - (select coalesce(sum(amount_minor), 0) from payment_disputes
-          where invoice_id = ? and funds_withdrawn and not funds_reinstated))`;
+          where invoice_id = ${invoiceId} and funds_withdrawn and not funds_reinstated))`;
 
 const SETTLED_PAYMENTS = `select coalesce(sum(amount_minor), 0) from invoice_payments where invoice_id = ? and status in (${PAID_SQL})`;
 
@@ -51,6 +51,19 @@ const CLAIM_AND_LOCK = `
     case when not exists (select 1 from inv) then (select workspace_id::text from invoices where id = ?) end as owner`;
 
 /**
+ * The forward-only upsert of ledger rows (`p` = the stored row), never across invoices: a reference recorded for
+ * another invoice is left alone (and returns no row).
+ */
+export const LEDGER_UPSERT = `on conflict (provider, provider_reference) do update set
+      provider_payment_id = coalesce(p.provider_payment_id, excluded.provider_payment_id),
+      status = case when ${LEDGER_TRANSITION_ALLOWED} then excluded.status else p.status end,
+      event_id = case when ${LEDGER_TRANSITION_ALLOWED} then excluded.event_id else p.event_id end,
+      amount_minor = case when ${LEDGER_TRANSITION_ALLOWED} and excluded.status = 'succeeded' then excluded.amount_minor else p.amount_minor end,
+      paid_at = case when ${LEDGER_TRANSITION_ALLOWED} and excluded.status = 'succeeded' then excluded.paid_at else p.paid_at end,
+      updated_at = case when ${LEDGER_TRANSITION_ALLOWED} then now() else p.updated_at end
+      where p.invoice_id = excluded.invoice_id`;
+
+/**
  * Under the lock (a new statement, so its snapshot includes every committed change): upserts the ledger row
  * forward-only and recomputes the invoice from the ledger, in one statement. The row's new version comes from the
  * upsert; the table contributes every other row. Nothing is updated when the reference belongs to another invoice.
@@ -59,16 +72,10 @@ const SETTLE_PAYMENT = `
   with up as (
     insert into invoice_payments as p (id, workspace_id, invoice_id, provider, provider_reference, provider_payment_id, event_id, status, amount_minor, currency, paid_at)
     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    on conflict (provider, provider_reference) do update set
-      provider_payment_id = coalesce(p.provider_payment_id, excluded.provider_payment_id),
-      status = case when ${LEDGER_TRANSITION_ALLOWED} then excluded.status else p.status end,
-      event_id = case when ${LEDGER_TRANSITION_ALLOWED} then excluded.event_id else p.event_id end,
-      amount_minor = case when ${LEDGER_TRANSITION_ALLOWED} and excluded.status = 'succeeded' then excluded.amount_minor else p.amount_minor end,
-      paid_at = case when ${LEDGER_TRANSITION_ALLOWED} and excluded.status = 'succeeded' then excluded.paid_at else p.paid_at end,
-      updated_at = case when ${LEDGER_TRANSITION_ALLOWED} then now() else p.updated_at end
-      where p.invoice_id = excluded.invoice_id
+    ${LEDGER_UPSERT}
     returning status, amount_minor),
-  totals as (
+  -- materialized: inlined, the sums would run again for every use of paid in the status case
+  totals as materialized (
     select ${paidFrom(`${SETTLED_PAYMENTS} and not (provider = ? and provider_reference = ?)) + (select coalesce(sum(amount_minor), 0) from up where status in (${PAID_SQL})`)} as paid,
       (select count(*) from up)::int as upserted)
   update invoices i set paid_minor = t.paid, status = ${statusFor('t.paid')}, updated_at = now()
@@ -78,7 +85,8 @@ const SETTLE_PAYMENT = `
 
 /** Recomputes an invoice from its ledger (the caller holds the invoice row lock). */
 const RECOMPUTE_INVOICE = `
-  with totals as (select ${paidFrom(SETTLED_PAYMENTS)} as paid)
+  -- materialized: inlined, the sums would run again for every use of paid in the status case
+  with totals as materialized (select ${paidFrom(SETTLED_PAYMENTS)} as paid)
   update invoices i set paid_minor = t.paid, status = ${statusFor('t.paid')}, updated_at = now()
   from totals t
   where i.id = ?

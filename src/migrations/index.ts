@@ -4,6 +4,7 @@ import { Migration20261129000000_round2_identity } from './Migration202611290000
 import { Migration20261129010000_domain_per_provider } from './Migration20261129010000_domain_per_provider.js';
 import { Migration20261201000000_payment_disputes } from './Migration20261201000000_payment_disputes.js';
 import { Migration20261202000000_audit_runs } from './Migration20261202000000_audit_runs.js';
+import { Migration20261202010000_refund_invoice_lookup } from './Migration20261202010000_refund_invoice_lookup.js';
 
 /** Listed statically: the glob loader cannot read .ts migrations under vitest (STACK.md). */
 export const migrationsList = [
@@ -13,4 +14,5 @@ export const migrationsList = [
   { name: 'Migration20261129010000_domain_per_provider', class: Migration20261129010000_domain_per_provider },
   { name: 'Migration20261201000000_payment_disputes', class: Migration20261201000000_payment_disputes },
   { name: 'Migration20261202000000_audit_runs', class: Migration20261202000000_audit_runs },
+  { name: 'Migration20261202010000_refund_invoice_lookup', class: Migration20261202010000_refund_invoice_lookup },
 ];

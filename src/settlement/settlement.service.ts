@@ -38,6 +38,7 @@ import {
 } from './payment-item.js';
 import { DisputeLedger } from './dispute-ledger.js';
 import { RefundLedger } from './refund-ledger.js';
+import { batchable, ignoreEvent, settleBatch, type Applied } from './payment-batch.js';
 import { SettlementBatcher } from './settlement-batcher.js';
 
 export { singlePayment, type PaymentItem, type SettleOutcome } from './payment-item.js';
@@ -64,13 +65,6 @@ export interface DisputeOpened {
   reason: string | null;
   evidenceDueBy: Date | null;
   eventId: string;
-}
-
-/** One event's outcome inside a unit of work, with what to tell the hooks once it commits. */
-interface Applied {
-  outcome: SettleOutcome;
-  ignored?: IgnoreReason;
-  paid?: boolean;
 }
 
 /**
@@ -134,6 +128,23 @@ export class SettlementService {
       .map((_, index) => index)
       .filter((index) => !(results[index] instanceof Error))
       .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    // Two statements for the whole batch when it can; on an SQL error (rolled back) the one-by-one path below finds
+    // the event that cannot apply.
+    if (pending.length > 1 && batchable(pending.map((index) => items[index]))) {
+      const batch = await this.orm.em
+        .fork()
+        .transactional((tx) =>
+          settleBatch(
+            tx,
+            pending.map((index) => items[index]),
+          ),
+        )
+        .catch(() => null);
+      if (batch) {
+        pending.forEach((index, k) => (results[index] = batch[k]));
+        pending = [];
+      }
+    }
     // One event that cannot apply (an SQL error) never fails the others: its batch is retried at once without it.
     while (pending.length > 0) {
       let current: number | null = null;
@@ -163,11 +174,11 @@ export class SettlementService {
 
   private async settlePayment(tx: EntityManager, item: PaymentItem): Promise<Applied | Error> {
     const foreign = checkPaymentTarget(item);
-    if (foreign) return this.ignore(tx, item, foreign);
+    if (foreign) return ignoreEvent(tx, item, foreign);
     const payment = toLedgerPayment(item);
     const lock = await claimAndLockInvoice(tx, item, payment.invoiceId, payment.currency);
     if (lock.owner && lock.owner !== item.workspaceId)
-      return this.ignore(tx, item, { ignored: 'invoice_of_other_workspace' });
+      return ignoreEvent(tx, item, { ignored: 'invoice_of_other_workspace' });
     const problem = checkInvoice(item, payment.invoiceId, lock.currency);
     if (problem) return problem;
     if (!lock.claimed) return { outcome: 'duplicate' };
@@ -182,12 +193,6 @@ export class SettlementService {
       outcome: 'applied',
       paid: settled.invoiceStatus === InvoiceStatus.PAID && payment.outcome === 'succeeded',
     };
-  }
-
-  /** Records an event as ignored (once): it names no invoice of its workspace. */
-  private async ignore(tx: EntityManager, claim: InboxClaim, { ignored }: Foreign): Promise<Applied> {
-    const claimed = await claimEvent(tx, claim, InboxStatus.IGNORED, ignored);
-    return claimed ? { outcome: 'ignored', ignored } : { outcome: 'duplicate' };
   }
 
   /** Tells the hooks what a committed event did (never throws into settlement). */
@@ -231,7 +236,7 @@ export class SettlementService {
       const foreign = event.updates.length
         ? await this.foreignReason(tx, claim, event)
         : { ignored: event.ignoredReason ?? 'not_handled' };
-      if (foreign) return this.ignore(tx, claim, foreign);
+      if (foreign) return ignoreEvent(tx, claim, foreign);
       if (!(await claimEvent(tx, claim, InboxStatus.APPLIED))) return { outcome: 'duplicate' };
 
       const touched = new Set<string>();
