@@ -9,16 +9,27 @@ import { graphql } from './cjs-graphql.js';
 const { getIntrospectionQuery, getNamedType, isObjectType, parse, specifiedRules, validate } = graphql;
 const DEFAULTS = readGraphQLLimits({});
 
-/** The deepest selection `type` allows (required arguments filled with placeholders); throws on a cycle (unbounded depth). */
-function deepest(type: GraphQLNamedType, path: string[] = []): { depth: number; selection: string } {
-  if (path.includes(type.name)) throw new Error(`schema cycle ${[...path, type.name].join(' → ')}: depth is unbounded`);
+/**
+ * The deepest selection `type` allows without walking a cycle (required arguments filled with placeholders); a field
+ * leading back to a type already on the path is a cycle, recorded in `cycles` as `Type.field` and not followed.
+ */
+function deepest(
+  type: GraphQLNamedType,
+  cycles: Set<string>,
+  path: string[] = [],
+): { depth: number; selection: string } {
   if (!isObjectType(type)) return { depth: 0, selection: '' };
   let best = { depth: 0, selection: '' };
   for (const field of Object.values(type.getFields())) {
+    const target = getNamedType(field.type);
+    if ([...path, type.name].includes(target.name)) {
+      cycles.add(`${type.name}.${field.name}`);
+      continue;
+    }
     const args = field.args
       .filter((arg) => String(arg.type).endsWith('!'))
       .map((arg) => `${arg.name}: "00000000-0000-0000-0000-000000000000"`);
-    const child = deepest(getNamedType(field.type), [...path, type.name]);
+    const child = deepest(target, cycles, [...path, type.name]);
     const selection = `${field.name}${args.length ? `(${args.join(', ')})` : ''}${child.selection ? ` { ${child.selection} }` : ''}`;
     if (child.depth + 1 > best.depth) best = { depth: child.depth + 1, selection };
   }
@@ -39,18 +50,32 @@ describe('documentLimitsRule', () => {
     providerSettings { provider mode active offerCardPayments publishableKey secretKeyMasked webhookSecretMasked webhookUrl updatedAt } } } }`;
 
   it("allows the deepest query the committed schema can express, and the gateway's entity query", () => {
-    const viaQuery = deepest(schema.getQueryType()!);
-    const viaMutation = deepest(schema.getMutationType()!);
-    const viaInvoice = deepest(schema.getType('Invoice')!);
-    // The schema has no cycles, so its depth is bounded: _entities → Invoice.payments → refunds → amount → amountMinor.
-    expect(Math.max(viaQuery.depth, viaMutation.depth, viaInvoice.depth + 1)).toBe(5);
-    expect(Math.max(viaQuery.depth, viaMutation.depth, viaInvoice.depth + 1)).toBeLessThanOrEqual(DEFAULTS.maxDepth);
+    const cycles = new Set<string>();
+    const viaQuery = deepest(schema.getQueryType()!, cycles);
+    const viaMutation = deepest(schema.getMutationType()!, cycles);
+    const viaInvoice = deepest(schema.getType('Invoice')!, cycles);
+    // The only cycles run through the back-references Payment.invoice and Refund.payment (seen from either end):
+    // depth through them is bounded by the depth limit alone.
+    expect([...cycles].sort()).toEqual(['Invoice.payments', 'Payment.invoice', 'Payment.refunds', 'Refund.payment']);
+    // Without walking a cycle the depth is bounded: _entities → Invoice.payments → refunds → amount → amountMinor.
+    const acyclic = Math.max(viaQuery.depth, viaMutation.depth, viaInvoice.depth + 1);
+    expect(acyclic).toBeGreaterThanOrEqual(5);
+    expect(acyclic).toBeLessThanOrEqual(DEFAULTS.maxDepth);
     expect(check(`{ ${viaQuery.selection} }`)).toEqual([]);
     expect(
       check(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Invoice { ${viaInvoice.selection} } } }`),
     ).toEqual([]);
     expect(check(GATEWAY_ENTITIES)).toEqual([]);
     expect(check('query { _service { sdl } }')).toEqual([]);
+  });
+
+  it('bounds the back-references by depth: an assistant may follow them a few times, a loop is refused', () => {
+    const loop = (turns: number) =>
+      `{ payment(id: "00000000-0000-0000-0000-000000000000") { ${'invoice { payments { '.repeat(turns)}id${' } }'.repeat(turns)} } }`;
+    expect(check(loop(2))).toEqual([]);
+    expect(check(loop(5))).toEqual([
+      `The operation is nested 12 levels deep; the maximum query depth is ${DEFAULTS.maxDepth}.`,
+    ]);
   });
 
   it('allows the full introspection query (introspection fields are bounded by cost, not depth)', () => {
