@@ -235,7 +235,7 @@ async function run(): Promise<number> {
     const label = `${name}${generation > 1 ? `#${generation}` : ''}`;
     const proc = await spawnService(label, role, env, join(logDir, `${label.replace('#', '.g')}.log`));
     void proc.exited.then((exit) => {
-      if (expectedExit.has(proc.pid)) return;
+      if (expectedExit.has(proc.pid) || cleaning) return; // ours, or the clean-up's (Ctrl-C)
       problems.push(
         `${label} (pid ${proc.pid}) exited unexpectedly at t+${sinceS(started)} s: code ${exit.code}, signal ${exit.signal} (log ${proc.logFile})`,
       );
