@@ -14,10 +14,12 @@ export interface SoakFlags {
   drainTimeoutS: number;
   logLevel: string;
   keepLogs: boolean;
+  /** Three nats-servers (R3 streams), a private PostgreSQL, two api processes; cluster faults instead of the usual chaos. */
+  cluster: boolean;
 }
 
 const USAGE = `usage: npm run soak -- [--minutes N (10)] [--rate R webhooks/s (60)] [--workers K (2)] [--seed S (random)]
-                        [--invoices N (300)] [--drain-timeout S (240)] [--log-level info|warn (info)] [--keep-logs]`;
+                        [--invoices N (300)] [--drain-timeout S (240)] [--log-level info|warn (info)] [--keep-logs] [--cluster]`;
 
 export function parseFlags(argv: string[]): SoakFlags {
   const flags: SoakFlags = {
@@ -29,6 +31,7 @@ export function parseFlags(argv: string[]): SoakFlags {
     drainTimeoutS: 240,
     logLevel: 'info',
     keepLogs: false,
+    cluster: false,
   };
   const numeric: Record<string, keyof SoakFlags> = {
     '--minutes': 'minutes',
@@ -40,8 +43,8 @@ export function parseFlags(argv: string[]): SoakFlags {
   };
   for (let i = 0; i < argv.length; i++) {
     const [name, inline] = argv[i].split('=', 2);
-    if (name === '--keep-logs') {
-      flags.keepLogs = true;
+    if (name === '--keep-logs' || name === '--cluster') {
+      flags[name === '--cluster' ? 'cluster' : 'keepLogs'] = true;
       continue;
     }
     if (name === '--help' || name === '-h') {
@@ -78,6 +81,22 @@ export function prng(seed: number): () => number {
 }
 
 export const soakDbUrl = (name: string) => `${PG_BASE}/${name}`;
+
+/** One chaos step (or cluster fault) of the run, as printed and written to the results. */
+export interface ChaosRecord {
+  atS: number;
+  action: string;
+  target: string;
+  detail: string;
+  ok: boolean;
+  /**
+   * Cluster faults: seconds from the fault until settlement resumed (the end of the longest stretch without a settled
+   * event after it); null when it did not within the step's window.
+   */
+  recoveryS?: number | null;
+  /** Settlements slower than 1 s whose accepted attempt falls in this step's window (-2 s … +25 s). */
+  slowSettlements?: { count: number; maxMs: number };
+}
 
 export interface ExitInfo {
   code: number | null;

@@ -106,7 +106,8 @@ export class Traffic {
   private readonly followUps: Array<{ at: number; session: SessionRecord }> = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  private readonly url: URL;
+  private readonly urls: URL[];
+  private attemptCount = 0;
   private stopping = false;
   private closing = false;
   private loop: Promise<void> | null = null;
@@ -115,7 +116,8 @@ export class Traffic {
 
   constructor(
     private readonly opts: {
-      apiUrl: string;
+      /** The api processes; attempts go to each in turn (a retry to the next one). */
+      apiUrls: string[];
       host: string;
       webhookSecret: string;
       workspaceId: string;
@@ -126,7 +128,7 @@ export class Traffic {
       startedAt: number;
     },
   ) {
-    this.url = new URL(opts.apiUrl);
+    this.urls = opts.apiUrls.map((url) => new URL(url));
   }
 
   start(): void {
@@ -335,12 +337,13 @@ export class Traffic {
   private post(body: string): Promise<{ status: number; duplicate: boolean }> {
     const t = Math.floor(Date.now() / 1000);
     const signature = `t=${t},v1=${createHmac('sha256', this.opts.webhookSecret).update(`${t}.${body}`, 'utf8').digest('hex')}`;
+    const url = this.urls[this.attemptCount++ % this.urls.length];
     return new Promise((resolve) => {
       const req = request(
         {
           agent: this.agent,
-          host: this.url.hostname,
-          port: this.url.port,
+          host: url.hostname,
+          port: url.port,
           method: 'POST',
           path: WEBHOOK_PATH,
           headers: {

@@ -10,6 +10,7 @@ import { Pool } from 'pg';
 import { jetStreamNames } from '../src/jetstream/names.js';
 import { startFakeStripe, type FakeStripe } from '../test/fakes/stripe/fake-stripe.server.js';
 import { startPrivateNats, type PrivateNats } from '../test/helpers/private-nats.js';
+import { SettlementProgress } from '../test/helpers/settlement-progress.js';
 import { cpuMs } from './processes.js';
 import {
   latencies,
@@ -22,6 +23,14 @@ import {
   type RssSample,
 } from './soak-report.js';
 import {
+  CLUSTER_APIS,
+  faultSchedule,
+  runFault,
+  startSoakCluster,
+  type FaultContext,
+  type SoakCluster,
+} from './soak-cluster.js';
+import {
   heapUsedMb,
   liveChildren,
   parseFlags,
@@ -29,6 +38,7 @@ import {
   rssMb,
   soakDbUrl,
   spawnService,
+  type ChaosRecord,
   type ServiceProc,
 } from './soak-support.js';
 import { Traffic, type InvoicePlan } from './soak-traffic.js';
@@ -40,23 +50,18 @@ import { adminQuery, ROOT, sleep, step } from './support.js';
  * an exact reconciliation of the ledger against everything acknowledged, latency per minute and the RSS trend.
  * Everything is its own: database `wp_soak_<id>`, subject prefix `soak_<id>`, a private nats-server on a spare port,
  * a fake Stripe. A script, not a test: exit 1 when the reconciliation is not exact or the run went wrong.
- * Writes bench/soak-results.json; removes its processes, NATS store and database, also on Ctrl-C.
+ * Writes bench/soak-results.json (bench/soak-cluster-results.json with `--cluster`); removes its processes, NATS store and database, also on Ctrl-C.
+ *
+ * `--cluster`: the same traffic and checks on three nats-servers in one JetStream cluster (streams R3, `NATS_URL`
+ * listing all three) and a private PostgreSQL 15, with two api and K worker processes; instead of the chaos above,
+ * faults in turn (bench/soak-cluster.ts): kill -9 of the events stream's leader (started again 10 s later), PostgreSQL
+ * stopped for 20 s, kill -9 of a worker (started again); each fault's recovery time is printed and written.
  */
 
 const RESTART_EVERY_MS = 90_000;
 const OUTAGE_MS = 8_000;
 const SAMPLE_EVERY_MS = 10_000;
 const FINISH_TIMEOUT_MS = 180_000;
-
-interface ChaosRecord {
-  atS: number;
-  action: string;
-  target: string;
-  detail: string;
-  ok: boolean;
-  /** Settlements slower than 1 s whose accepted attempt falls in this step's window (-2 s … +25 s). */
-  slowSettlements?: { count: number; maxMs: number };
-}
 
 const flags = parseFlags(process.argv.slice(2));
 const id = randomBytes(4).toString('hex');
@@ -68,6 +73,11 @@ const logDir = join(tmp, 'logs');
 mkdirSync(logDir);
 
 let nats: PrivateNats | undefined;
+let cluster: SoakCluster | undefined;
+
+/** Single-node and cluster runs keep their own results, so one never overwrites the other's figures. */
+const resultsFile = (onCluster: boolean) => (onCluster ? 'soak-cluster-results.json' : 'soak-results.json');
+let settlement: SettlementProgress | undefined;
 let fake: FakeStripe | undefined;
 let pool: Pool | undefined;
 let monitor: NatsConnection | undefined;
@@ -83,8 +93,10 @@ const expectedExit = new Set<number>();
 async function cleanup(): Promise<string[]> {
   const issues: string[] = [];
   traffic?.abandon();
+  settlement?.stop();
   for (const child of liveChildren()) child.kill('SIGKILL');
   await monitor?.close().catch(() => undefined);
+  if (cluster) await cluster.dispose().catch((error: Error) => issues.push(`cluster: ${error.message}`)); // servers, stores, data
   if (nats) {
     writeFileSync(join(logDir, 'nats-server.log'), nats.output());
     await nats.dispose(); // stops it and removes its store
@@ -111,7 +123,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 process.once('exit', () => {
-  for (const child of liveChildren()) child.kill('SIGKILL'); // the private nats-server is killed by its helper
+  // the private nats-server(s) and PostgreSQL are stopped by their helpers' own exit handlers
+  for (const child of liveChildren()) child.kill('SIGKILL');
 });
 
 const sinceS = (t0: number) => Math.round((Date.now() - t0) / 100) / 10;
@@ -181,38 +194,51 @@ async function run(): Promise<number> {
   const random = prng(flags.seed);
   const durationMs = Math.round(flags.minutes * 60_000);
   step(
-    `soak ${id}: ${flags.minutes} min at ${flags.rate} webhooks/s, ${flags.workers} worker(s), seed ${flags.seed}; database ${dbName}, prefix ${prefix}, logs ${logDir}`,
+    `soak ${id}${flags.cluster ? ' on a cluster' : ''}: ${flags.minutes} min at ${flags.rate} webhooks/s, ${flags.workers} worker(s), seed ${flags.seed}; database ${dbName}, prefix ${prefix}, logs ${logDir}`,
   );
 
-  await adminQuery(`create database "${dbName}"`);
-  dbCreated = true;
-  nats = await startPrivateNats();
+  let dbUrl: string;
+  let natsUrl: string;
+  if (flags.cluster) {
+    cluster = await startSoakCluster(dbName, logDir);
+    dbUrl = cluster.dbUrl;
+    natsUrl = cluster.nats.url;
+    step(
+      `JetStream cluster ${cluster.nats.nodes.map((node) => `${node.name} ${node.url}`).join(', ')}; private PostgreSQL on port ${cluster.pg.port}`,
+    );
+  } else {
+    await adminQuery(`create database "${dbName}"`);
+    dbCreated = true;
+    dbUrl = soakDbUrl(dbName);
+    nats = await startPrivateNats();
+    natsUrl = nats.url;
+    step(`private nats-server ${nats.url} (store ${nats.storeDir})`);
+  }
   fake = await startFakeStripe();
-  step(`private nats-server ${nats.url} (store ${nats.storeDir}), fake Stripe ${fake.url}`);
+  step(`fake Stripe ${fake.url}`);
   const jwtSecret = randomBytes(32).toString('hex');
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     LOG_LEVEL: flags.logLevel,
-    DATABASE_URL: soakDbUrl(dbName),
-    NATS_URL: nats.url,
+    DATABASE_URL: dbUrl,
+    NATS_URL: natsUrl,
+    ...(flags.cluster ? { NATS_STREAM_REPLICAS: '3' } : {}),
     NATS_SUBJECT_PREFIX: prefix,
     AUTH_JWT_SECRET: jwtSecret,
     PAYMENTS_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     STRIPE_API_URL: fake.url,
   };
 
-  // processes: one api (it migrates the new database first), K workers
-  const generations = new Map<number, number>();
+  // processes: one api (two on a cluster; the first migrates the new database), K workers
+  const generations = new Map<string, number>();
   const launch = async (role: 'api' | 'worker', index = 0): Promise<ServiceProc> => {
-    const generation = (generations.get(role === 'api' ? -1 : index) ?? 0) + 1;
-    generations.set(role === 'api' ? -1 : index, generation);
-    const label =
-      role === 'api'
-        ? `api${generation > 1 ? `#${generation}` : ''}`
-        : `worker-${index}${generation > 1 ? `#${generation}` : ''}`;
+    const generation = (generations.get(`${role}-${index}`) ?? 0) + 1;
+    generations.set(`${role}-${index}`, generation);
+    const name = role === 'api' && !flags.cluster ? 'api' : `${role}-${index}`;
+    const label = `${name}${generation > 1 ? `#${generation}` : ''}`;
     const proc = await spawnService(label, role, env, join(logDir, `${label.replace('#', '.g')}.log`));
     void proc.exited.then((exit) => {
-      if (expectedExit.has(proc.pid)) return;
+      if (expectedExit.has(proc.pid) || cleaning) return; // ours, or the clean-up's (Ctrl-C)
       problems.push(
         `${label} (pid ${proc.pid}) exited unexpectedly at t+${sinceS(started)} s: code ${exit.code}, signal ${exit.signal} (log ${proc.logFile})`,
       );
@@ -220,10 +246,14 @@ async function run(): Promise<number> {
     });
     return proc;
   };
-  const api = await launch('api');
+  const apis: ServiceProc[] = [];
+  for (let k = 0; k < (flags.cluster ? CLUSTER_APIS : 1); k++) apis.push(await launch('api', k));
+  const api = apis[0];
   const workers: ServiceProc[] = [];
   for (let k = 0; k < flags.workers; k++) workers.push(await launch('worker', k));
-  step(`api ${api.url} (pid ${api.pid}); workers ${workers.map((w) => `${w.label} pid ${w.pid}`).join(', ')}`);
+  step(
+    `${apis.map((a) => `${a.label} ${a.url} (pid ${a.pid})`).join(', ')}; workers ${workers.map((w) => `${w.label} pid ${w.pid}`).join(', ')}`,
+  );
 
   // the workspace connects Stripe the way a user does: saveStripeKeys through GraphQL with a gateway JWT
   const workspaceId = randomUUID();
@@ -265,8 +295,8 @@ async function run(): Promise<number> {
   step(`workspace ${workspaceId} connected Stripe (saveStripeKeys); webhook endpoint ${endpoint.id} → ${endpoint.url}`);
 
   // invoices, inserted the way the Invoices service does (plain SQL)
-  pool = new Pool({ connectionString: soakDbUrl(dbName), max: 4 });
-  pool.on('error', () => undefined); // idle clients are cut when the database is dropped at the end
+  pool = new Pool({ connectionString: dbUrl, max: 4 });
+  pool.on('error', () => undefined); // idle clients are cut when the database is dropped at the end (or stopped)
   const plans = planInvoices(random, flags.invoices);
   for (const plan of plans) {
     await pool.query(
@@ -280,17 +310,30 @@ async function run(): Promise<number> {
   );
 
   monitor = await connect({
-    servers: nats.url,
+    servers: natsUrl.split(','),
     name: `workestra-soak-${id}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
   });
   const jsm = await jetstreamManager(monitor);
+  // on a cluster, what JetStream reports (not what was asked for): replicas in place of each stream
+  let replicas = '';
+  if (flags.cluster) {
+    const counts: string[] = [];
+    for (const stream of [names.eventsStream, names.dlqStream]) {
+      const info = await jsm.streams.info(stream);
+      const inPlace = 1 + (info.cluster?.replicas?.length ?? 0);
+      counts.push(`${stream} R${info.config.num_replicas} (${inPlace} in place)`);
+      if (info.config.num_replicas !== 3 || inPlace !== 3) problems.push(`stream ${stream} is not replicated 3 times`);
+    }
+    replicas = counts.join(', ');
+    step(`streams: ${replicas}`);
+  }
 
   // traffic
   const t0 = Date.now();
   traffic = new Traffic({
-    apiUrl: api.url,
+    apiUrls: apis.map((a) => a.url),
     host: domain,
     webhookSecret: endpoint.secret,
     workspaceId,
@@ -302,12 +345,16 @@ async function run(): Promise<number> {
   });
   traffic.start();
   step(`traffic started: ${flags.rate}/s for ${flags.minutes} min`);
+  if (flags.cluster) {
+    settlement = new SettlementProgress(pool);
+    settlement.start();
+  }
 
   // RSS and CPU sampling
   const cpuAtStart = new Map<string, number>();
   const sample = () => {
     const at = Date.now();
-    for (const proc of [api, ...workers]) {
+    for (const proc of [...apis, ...workers]) {
       if (!proc.alive()) continue;
       const mb = rssMb(proc.pid);
       if (mb <= 0) continue;
@@ -316,7 +363,7 @@ async function run(): Promise<number> {
       void heapUsedMb(proc.url).then((heap) => (record.heapMb = heap));
     }
   };
-  for (const proc of [api, ...workers]) cpuAtStart.set(proc.label, cpuMs(proc.pid));
+  for (const proc of [...apis, ...workers]) cpuAtStart.set(proc.label, cpuMs(proc.pid));
   sample();
   const sampler = setInterval(sample, SAMPLE_EVERY_MS);
 
@@ -327,19 +374,20 @@ async function run(): Promise<number> {
     if (minute <= lastMinute) return;
     lastMinute = minute;
     const m = traffic!.minutes[minute - 1];
-    const apiMb = rssMb(api.pid);
+    const apiMb = apis.map((a) => `${a.label} ${rssMb(a.pid)} MB`).join(', ');
     void consumerState(jsm).then((state) => {
       step(
-        `minute ${minute}: sent ${m?.sent ?? 0}, 200 ${m?.acknowledged ?? 0}, retries ${m?.retries ?? 0}; consumer pending ${state?.pending ?? '?'}, awaiting ack ${state?.ackPending ?? '?'}, DLQ ${state?.dlq ?? '?'}; api RSS ${apiMb} MB, ${workers.map((w) => `${w.label} ${rssMb(w.pid)} MB`).join(', ')}`,
+        `minute ${minute}: sent ${m?.sent ?? 0}, 200 ${m?.acknowledged ?? 0}, retries ${m?.retries ?? 0}; consumer pending ${state?.pending ?? '?'}, awaiting ack ${state?.ackPending ?? '?'}, DLQ ${state?.dlq ?? '?'}; RSS ${apiMb}, ${workers.map((w) => `${w.label} ${rssMb(w.pid)} MB`).join(', ')}`,
       );
     });
   }, 1000);
 
-  // chaos schedule: restarts every 90 s (worker-0 stays up as the long-lived RSS reference when K ≥ 2), one outage mid-run
+  // chaos schedule: restarts every 90 s (worker-0 stays up as the long-lived RSS reference when K ≥ 2), one outage mid-run;
+  // on a cluster, the cluster faults instead
   const restartTargets = flags.workers >= 2 ? Array.from({ length: flags.workers - 1 }, (_, k) => k + 1) : [0];
   const schedule: Array<{ at: number; run: () => Promise<void> }> = [];
   let restartCount = 0;
-  for (let at = RESTART_EVERY_MS; at <= durationMs - 20_000; at += RESTART_EVERY_MS) {
+  for (let at = RESTART_EVERY_MS; !flags.cluster && at <= durationMs - 20_000; at += RESTART_EVERY_MS) {
     const n = restartCount++;
     const graceful = n % 2 === 0;
     const index = restartTargets[n % restartTargets.length];
@@ -377,56 +425,86 @@ async function run(): Promise<number> {
   }
   let outageAt = Math.round(durationMs / 2);
   while (schedule.some((item) => Math.abs(item.at - outageAt) < 20_000)) outageAt += 5_000;
-  schedule.push({
-    at: outageAt,
-    run: async () => {
-      const atS = sinceS(t0);
-      const failuresBefore = { ...traffic!.counters.failures };
-      const down = Date.now();
-      await nats!.stop();
-      step(`chaos: private nats-server stopped (SIGTERM) for ${OUTAGE_MS / 1000} s`);
-      await sleep(OUTAGE_MS - (Date.now() - down));
-      await nats!.start();
-      const upAt = Date.now();
-      const downS = ((upAt - down) / 1000).toFixed(1);
-      // every service process must be ready again (their NATS connections reconnect on their own)
-      const readyAfter: string[] = [];
-      let ok = true;
-      for (const proc of [api, ...workers]) {
-        const deadline = Date.now() + 60_000;
-        let ready = false;
-        while (!ready && Date.now() < deadline) {
-          ready = await fetch(`${proc.url}/readyz`).then(
-            (r) => r.status === 200,
-            () => false,
+  if (!flags.cluster)
+    schedule.push({
+      at: outageAt,
+      run: async () => {
+        const atS = sinceS(t0);
+        const failuresBefore = { ...traffic!.counters.failures };
+        const down = Date.now();
+        await nats!.stop();
+        step(`chaos: private nats-server stopped (SIGTERM) for ${OUTAGE_MS / 1000} s`);
+        await sleep(OUTAGE_MS - (Date.now() - down));
+        await nats!.start();
+        const upAt = Date.now();
+        const downS = ((upAt - down) / 1000).toFixed(1);
+        // every service process must be ready again (their NATS connections reconnect on their own)
+        const readyAfter: string[] = [];
+        let ok = true;
+        for (const proc of [...apis, ...workers]) {
+          const deadline = Date.now() + 60_000;
+          let ready = false;
+          while (!ready && Date.now() < deadline) {
+            ready = await fetch(`${proc.url}/readyz`).then(
+              (r) => r.status === 200,
+              () => false,
+            );
+            if (!ready) await sleep(100);
+          }
+          if (!ready) {
+            ok = false;
+            problems.push(`${proc.label} not ready within 60 s after the NATS outage`);
+          }
+          readyAfter.push(`${proc.label} ${ready ? `${((Date.now() - upAt) / 1000).toFixed(1)} s` : 'NOT READY'}`);
+        }
+        // settlement resumed: the first ledger row written by a transaction that began after the restart
+        let resumedS = 'not within 60 s';
+        while (Date.now() - upAt < 60_000) {
+          const { rows } = await pool!.query<{ ms: number | null }>(
+            'select (extract(epoch from max(updated_at)) * 1000)::float8 as ms from invoice_payments',
           );
-          if (!ready) await sleep(100);
+          if ((rows[0].ms ?? 0) > upAt) {
+            resumedS = `${((rows[0].ms! - upAt) / 1000).toFixed(1)} s`;
+            break;
+          }
+          await sleep(100);
         }
-        if (!ready) {
-          ok = false;
-          problems.push(`${proc.label} not ready within 60 s after the NATS outage`);
-        }
-        readyAfter.push(`${proc.label} ${ready ? `${((Date.now() - upAt) / 1000).toFixed(1)} s` : 'NOT READY'}`);
-      }
-      // settlement resumed: the first ledger row written by a transaction that began after the restart
-      let resumedS = 'not within 60 s';
-      while (Date.now() - upAt < 60_000) {
-        const { rows } = await pool!.query<{ ms: number | null }>(
-          'select (extract(epoch from max(updated_at)) * 1000)::float8 as ms from invoice_payments',
-        );
-        if ((rows[0].ms ?? 0) > upAt) {
-          resumedS = `${((rows[0].ms! - upAt) / 1000).toFixed(1)} s`;
-          break;
-        }
-        await sleep(100);
-      }
-      const failed = (key: string) => (traffic!.counters.failures[key] ?? 0) - (failuresBefore[key] ?? 0);
-      await sleep(3000);
-      const detail = `down ${downS} s; /readyz 200 again after the restart: ${readyAfter.join(', ')}; settlement resumed after ${resumedS}; webhooks answered 503: ${failed('503')}, connection errors ${failed('conn')}`;
-      chaos.push({ atS, action: 'NATS outage', target: 'private nats-server', detail, ok });
-      step(`chaos: ${detail}`);
-    },
-  });
+        const failed = (key: string) => (traffic!.counters.failures[key] ?? 0) - (failuresBefore[key] ?? 0);
+        await sleep(3000);
+        const detail = `down ${downS} s; /readyz 200 again after the restart: ${readyAfter.join(', ')}; settlement resumed after ${resumedS}; webhooks answered 503: ${failed('503')}, connection errors ${failed('conn')}`;
+        chaos.push({ atS, action: 'NATS outage', target: 'private nats-server', detail, ok });
+        step(`chaos: ${detail}`);
+      },
+    });
+  if (cluster) {
+    const ctx: FaultContext = {
+      cluster,
+      progress: settlement!,
+      eventsStream: names.eventsStream,
+      sinceS: () => sinceS(t0),
+      failures: () => traffic!.counters.failures,
+      dlq: async () => (await consumerState(jsm))?.dlq ?? null,
+      restartWorker: async () => {
+        const index = restartTargets[restartCount++ % restartTargets.length];
+        const old = workers[index];
+        expectedExit.add(old.pid);
+        await old.kill9();
+        const restarted = Date.now();
+        workers[index] = await launch('worker', index);
+        cpuAtStart.set(workers[index].label, cpuMs(workers[index].pid));
+        return `${old.label} (pid ${old.pid}) kill -9; ${workers[index].label} ready in ${((Date.now() - restarted) / 1000).toFixed(1)} s`;
+      },
+    };
+    for (const fault of faultSchedule(durationMs))
+      schedule.push({
+        at: fault.at,
+        run: async () => {
+          const record = await runFault(fault.kind, ctx);
+          chaos.push(record);
+          step(`chaos: ${record.action} ${record.target}: ${record.detail}`);
+        },
+      });
+  }
   schedule.sort((a, b) => a.at - b.at);
   const chaosLoop = (async () => {
     for (const item of schedule) {
@@ -483,9 +561,9 @@ async function run(): Promise<number> {
 
   // graceful stop of everything still running (each must exit 0)
   const cpuSeconds: Record<string, number> = {};
-  for (const proc of [api, ...workers])
+  for (const proc of [...apis, ...workers])
     cpuSeconds[proc.label] = Math.round((cpuMs(proc.pid) - (cpuAtStart.get(proc.label) ?? 0)) / 100) / 10;
-  for (const proc of [...workers, api]) {
+  for (const proc of [...workers, ...apis]) {
     expectedExit.add(proc.pid);
     const exit = await proc.terminate();
     if (exit.code !== 0)
@@ -537,6 +615,17 @@ async function run(): Promise<number> {
       seed: flags.seed,
       invoices: flags.invoices,
     },
+    cluster: flags.cluster
+      ? {
+          setup: `3 nats-servers in one JetStream cluster (${replicas}), private PostgreSQL 15, ${apis.length} api and ${flags.workers} worker processes`,
+          fault_recovery_s: chaos.map((record) => ({
+            at_s: record.atS,
+            fault: record.action,
+            target: record.target,
+            recovery_s: record.recoveryS ?? null,
+          })),
+        }
+      : null,
     duration_s: Math.round((Date.now() - started) / 1000),
     traffic_s: trafficEndS,
     drain_s: drainS,
@@ -577,7 +666,7 @@ async function run(): Promise<number> {
     ok: problems.length === 0,
   };
   if (!results.ok) keepLogs = true;
-  writeFileSync(join(ROOT, 'bench', 'soak-results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench', resultsFile(flags.cluster)), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`\n${summary(results, rec, lat.perMinute, rss)}\n`);
   return results.ok ? 0 : 1;
 }
@@ -586,6 +675,10 @@ type Results = {
   run_at: string;
   machine: string;
   flags: Record<string, number>;
+  cluster: {
+    setup: string;
+    fault_recovery_s: Array<{ at_s: number; fault: string; target: string; recovery_s: number | null }>;
+  } | null;
   duration_s: number;
   traffic_s: number;
   drain_s: number;
@@ -617,7 +710,7 @@ function summary(
       .map(([k, v]) => `--${k} ${v}`)
       .join(
         ' ',
-      )}; traffic ${r.traffic_s} s, drain ${r.drain_s} s${r.drained ? '' : ' (TIMED OUT)'}, total ${r.duration_s} s`,
+      )}${r.cluster ? ' --cluster' : ''}; traffic ${r.traffic_s} s, drain ${r.drain_s} s${r.drained ? '' : ' (TIMED OUT)'}, total ${r.duration_s} s`,
   );
   lines.push('');
   lines.push(
@@ -695,9 +788,18 @@ function summary(
       `  t+${String(record.atS).padStart(6)} s  ${record.action.padEnd(18)} ${record.target.padEnd(20)} ${record.detail}${slowNote}${record.ok ? '' : '  ✗'}`,
     );
   }
+  if (r.cluster) {
+    lines.push('');
+    lines.push(`CLUSTER ${r.cluster.setup}`);
+    lines.push('  recovery (s from the fault until settlement resumed):');
+    for (const fault of r.cluster.fault_recovery_s)
+      lines.push(
+        `  t+${String(fault.at_s).padStart(6)} s  ${fault.fault.padEnd(18)} ${fault.target.padEnd(20)} ${fault.recovery_s === null ? 'NOT RESUMED' : `${fault.recovery_s.toFixed(1)} s`}`,
+      );
+  }
   lines.push('');
   lines.push(r.ok ? 'RESULT: OK' : `RESULT: FAILED\n${r.problems.map((problem) => `  - ${problem}`).join('\n')}`);
-  lines.push('wrote bench/soak-results.json');
+  lines.push(`wrote bench/${resultsFile(r.cluster !== null)}`);
   return lines.join('\n');
 }
 

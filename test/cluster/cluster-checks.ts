@@ -1,55 +1,6 @@
-import type { Pool } from 'pg';
 import type { ServiceProcess } from '../helpers/process.js';
 import type { Cluster } from './cluster-harness.js';
 import type { WebhookLoad } from './webhook-load.js';
-
-/** Counts settled inbox rows every 200 ms, so a test can tell when settlement paused and resumed. */
-export class SettlementProgress {
-  readonly samples: Array<{ at: number; settled: number }> = [];
-  private timer: NodeJS.Timeout | undefined;
-  private busy = false;
-
-  constructor(private readonly db: Pool) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      if (this.busy) return;
-      this.busy = true;
-      const at = Date.now();
-      this.db
-        .query<{ n: string }>("select count(*) as n from webhook_events where status = 'applied'")
-        .then(({ rows }) => this.samples.push({ at, settled: Number(rows[0].n) }))
-        .catch(() => undefined) // PostgreSQL stopped by the test: no sample
-        .finally(() => (this.busy = false));
-    }, 200);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  /** Seconds from `from` until the settled count first grew beyond its value at `from`. */
-  resumedAfter(from: number): number | null {
-    const before = [...this.samples].reverse().find((s) => s.at <= from)?.settled ?? 0;
-    const next = this.samples.find((s) => s.at > from && s.settled > before);
-    return next ? (next.at - from) / 1000 : null;
-  }
-
-  /** The longest stretch (s) within [from, to] in which the settled count did not grow. */
-  longestPause(from: number, to: number): number {
-    let longest = 0;
-    let lastGrowth = from;
-    let last = [...this.samples].reverse().find((s) => s.at <= from)?.settled ?? 0;
-    for (const sample of this.samples.filter((s) => s.at > from && s.at <= to)) {
-      if (sample.settled > last) {
-        longest = Math.max(longest, sample.at - lastGrowth);
-        lastGrowth = sample.at;
-        last = sample.settled;
-      }
-    }
-    return longest / 1000;
-  }
-}
 
 /** Waits until every accepted event is settled, then compares the ledger with what was accepted. */
 export async function reconcile(cluster: Cluster, load: WebhookLoad, invoices: string[], timeoutMs = 90_000) {

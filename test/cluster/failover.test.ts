@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetStreamNames } from '../../src/jetstream/names.js';
 import { tokenFor } from '../helpers/tokens.js';
 import { ACK_WAIT_MS, insertInvoices, PREFIX, startCluster, type Cluster } from './cluster-harness.js';
-import { appliedBy, rebindsOf, reconcile, SettlementProgress, sleep, waits } from './cluster-checks.js';
+import { SettlementProgress } from '../helpers/settlement-progress.js';
+import { appliedBy, rebindsOf, reconcile, sleep, waits } from './cluster-checks.js';
 import { WebhookLoad } from './webhook-load.js';
 
 /**
