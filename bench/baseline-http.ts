@@ -11,7 +11,8 @@ import { verifyStripeSignature } from '../src/providers/stripe/stripe.signature.
 
 async function main(): Promise<void> {
   const env = process.env as Record<string, string>;
-  const nc = await connect({ servers: env.NATS_URL, name: 'workestra-bench-baseline-http' });
+  // the same connection options as the service (noAsyncTraces: no stack-trace objects per request)
+  const nc = await connect({ servers: env.NATS_URL, name: 'workestra-bench-baseline-http', noAsyncTraces: true });
   const js = jetstream(nc);
   const subject = env.BASE_SUBJECT;
   const secret = env.WEBHOOK_SECRET;

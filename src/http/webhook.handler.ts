@@ -12,7 +12,7 @@ import type { WebhookAccounts } from '../services/webhook-accounts.js';
 import { requestHost } from './request-host.js';
 import type { Metrics } from '../observability/metrics.js';
 import { incomingRequestContext, traceIdOf, tracer } from '../observability/tracing.js';
-import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import { TokenBuckets } from './rate-limit.js';
 
 /** Largest accepted body. NATS's default max payload is 1 MiB with headers: an accepted body must always fit. */
@@ -146,7 +146,7 @@ async function handle(
   const parent = incomingRequestContext(req.headers);
   await tracer().startActiveSpan('POST webhook', { kind: SpanKind.SERVER, attributes }, parent, async (span) => {
     try {
-      const answer = await receive(deps, buckets, providerName, req, span);
+      const answer = await receive(deps, buckets, providerName, req, span, trace.setSpan(parent, span));
       span.setAttributes({ 'http.response.status_code': answer.status, 'payments.webhook.outcome': answer.outcome });
       if (answer.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: answer.outcome });
       reply(deps, res, answer.provider, answer.status, answer.outcome, answer.body, started, answer.headers);
@@ -166,6 +166,7 @@ async function receive(
   providerName: string,
   req: IncomingMessage,
   span: Span,
+  traceContext: Context,
 ): Promise<Answer> {
   if (!isProvider(providerName) || !deps.providers.has(providerName)) {
     req.resume();
@@ -208,7 +209,7 @@ async function receive(
       `event livemode=${verified.livemode} does not match the ${account.mode} account`,
     );
   }
-  return store(deps, verified, context);
+  return store(deps, verified, context, traceContext);
 }
 
 /** 200 only once JetStream has stored the event (or knows it already); 503 when it cannot, so the provider retries. */
@@ -216,6 +217,7 @@ async function store(
   deps: WebhookHandlerDeps,
   verified: VerifiedWebhook,
   context: { traceId: string | null; provider: Provider; workspaceId: string },
+  traceContext: Context,
 ): Promise<Answer> {
   const { provider, workspaceId } = context;
   try {
@@ -224,8 +226,9 @@ async function store(
       encodeEnvelope(provider, workspaceId, verified.body),
       {
         msgId: eventMsgId(provider, workspaceId, verified.eventId),
-        // the publisher adds the active trace context (this request's span) as `traceparent`
         headers: { [WorkestraHeader.EventType]: verified.type },
+        // this request's span as `traceparent` (given explicitly: without export there is no active context)
+        trace: traceContext,
       },
     );
     if (deps.logger.isLevelEnabled('info'))

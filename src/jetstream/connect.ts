@@ -6,5 +6,13 @@ export async function connectNats(natsUrl: string, name: string): Promise<NatsCo
     .split(',')
     .map((server) => server.trim())
     .filter(Boolean);
-  return connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000 });
+  // noAsyncTraces: nats.js would otherwise build two Error objects (stack traces) per request, every publish included
+  return connect({
+    servers,
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    timeout: 5000,
+    noAsyncTraces: true,
+  });
 }

@@ -6,6 +6,7 @@ import {
   RequestError,
   TimeoutError,
 } from '@nats-io/transport-node';
+import type { Context } from '@opentelemetry/api';
 import { injectIntoNatsHeaders } from '../observability/tracing.js';
 
 /** Why a publish failed, for logs and metrics (never shown to callers of the HTTP API). */
@@ -69,13 +70,13 @@ export class EventPublisher {
   async publish(
     subject: string,
     data: Uint8Array,
-    options: { msgId: string; headers?: Record<string, string> },
+    options: { msgId: string; headers?: Record<string, string>; trace?: Context },
   ): Promise<PublishResult> {
     const publishOptions: Partial<JetStreamPublishOptions> = { msgID: options.msgId, timeout: this.timeoutMs };
     const hdrs = natsHeaders();
     for (const [key, value] of Object.entries(options.headers ?? {})) hdrs.set(key, value);
-    // W3C `traceparent` of the caller's span: the worker continues the trace from these headers
-    injectIntoNatsHeaders(hdrs);
+    // W3C `traceparent` of the caller's span (given, else the active one): the worker continues the trace from it
+    injectIntoNatsHeaders(hdrs, options.trace);
     if (hdrs.keys().length > 0) publishOptions.headers = hdrs;
     if (this.expectStream) publishOptions.expect = { streamName: this.expectStream };
 
