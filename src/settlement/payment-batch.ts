@@ -16,7 +16,10 @@ import {
 export interface Applied {
   outcome: SettleOutcome;
   ignored?: IgnoreReason;
+  /** The event made its invoice paid: its other open checkouts are to be closed. */
   paid?: boolean;
+  /** Whether the invoice has other open checkouts (undefined: not known here, the closer looks them up). */
+  othersPending?: boolean;
 }
 
 /** Records an event as ignored (once): it names no invoice of its workspace. */
@@ -100,6 +103,7 @@ export async function settleBatch(
       results[index] = {
         outcome: 'applied',
         paid: row.invoiceStatus === InvoiceStatus.PAID && payments[k].outcome === 'succeeded',
+        othersPending: row.othersPending,
       };
     }
   }

@@ -200,7 +200,8 @@ export class SettlementService {
     if (result instanceof Error) return;
     try {
       if (result.ignored) this.hooks.ignored?.(item.provider, result.ignored);
-      if (result.paid) {
+      // a paid invoice without other open checkouts (known from the batch statement) has nothing to close
+      if (result.paid && result.othersPending !== false) {
         const { provider, workspaceId, update } = item;
         this.hooks.paid?.({
           provider,

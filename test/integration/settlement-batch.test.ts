@@ -114,4 +114,62 @@ describe('settlement batch (two statements for a batch of payment events)', () =
       { status: 'ignored', n: 2 },
     ]);
   });
+  it('tells the paid hook only about paid invoices that still have other open checkouts, counting the batch itself', async () => {
+    const paid: string[] = [];
+    const settlement = new SettlementService(
+      orm,
+      new ProviderRegistry([]),
+      new AccountSecrets(parseKeyRing(TEST_ENCRYPTION_KEYS)),
+      { paid: (event) => paid.push(event.invoiceId) },
+    );
+    const workspaceId = randomUUID();
+    const pendingRow = (invoiceId: string, reference: string) =>
+      orm.em.fork().execute(
+        `insert into invoice_payments (id, workspace_id, invoice_id, provider, provider_reference, status, amount_minor, currency)
+             values (?, ?, ?, 'stripe', ?, 'pending', 1000, 'EUR')`,
+        [randomUUID(), workspaceId, invoiceId, reference],
+      );
+    const event = (
+      invoiceId: string,
+      amountMinor: number,
+      reference: string,
+      outcome: PaymentOutcome = 'succeeded',
+    ) => ({
+      provider: Provider.STRIPE,
+      workspaceId,
+      eventId: `evt_${randomUUID()}`,
+      type: 'checkout.session.completed',
+      streamSequence: 9,
+      update: {
+        kind: 'payment' as const,
+        reference,
+        providerPaymentId: null,
+        outcome,
+        amountMinor,
+        currency: 'EUR',
+        invoiceId,
+        metadataWorkspaceId: workspaceId,
+        occurredAt: new Date(),
+      },
+    });
+    const ref = () => `cs_test_${randomUUID()}`;
+    const [withOpen, alone, openedInBatch, openOnePaid, partial] = await Promise.all(
+      [1, 2, 3, 4, 5].map(() => insertInvoice(orm, { workspaceId, totalMinor: 1000 })),
+    );
+    await pendingRow(withOpen.id, ref()); // another checkout is still open at the provider
+    const paidThroughIt = ref();
+    await pendingRow(openOnePaid.id, paidThroughIt); // its only open checkout is the one this batch pays
+    await pendingRow(partial.id, ref());
+
+    const outcomes = await settlement.applyPayments([
+      event(withOpen.id, 1000, ref()),
+      event(alone.id, 1000, ref()),
+      event(openedInBatch.id, 0, ref(), 'pending'), // opened by an event of this same batch
+      event(openedInBatch.id, 1000, ref()),
+      event(openOnePaid.id, 1000, paidThroughIt),
+      event(partial.id, 400, ref()), // not paid: nothing to close yet
+    ]);
+    expect(outcomes).toEqual(['applied', 'applied', 'applied', 'applied', 'applied', 'applied']);
+    expect(paid.sort()).toEqual([withOpen.id, openedInBatch.id].sort());
+  });
 });
