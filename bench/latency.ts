@@ -51,15 +51,24 @@ function post(agent: Agent, url: URL, host: string, body: string, signature: str
   });
 }
 
+/**
+ * `split`: the production topology of `docker compose --profile cluster` in miniature: a `--role api` process takes
+ * the webhooks and a `--role worker` process settles them (two event loops, so both cores), instead of one process.
+ */
 export async function latencyPhase(
   bench: Bench,
   ratePerS: number,
   seconds: number,
   label = 'service-e2e',
+  split = false,
 ): Promise<LatencyResult> {
   const total = ratePerS * seconds;
   const invoiceIds = await insertInvoices(bench, total, { totalMinor: AMOUNT });
-  const service = await spawnChild(bench, label, MAIN, ['--role', 'all'], serviceEnv(bench, label.replace(/\W/g, '')));
+  const env = serviceEnv(bench, label.replace(/\W/g, ''));
+  const service = await spawnChild(bench, label, MAIN, ['--role', split ? 'api' : 'all'], env);
+  const worker = split ? await spawnChild(bench, `${label}-worker`, MAIN, ['--role', 'worker'], env) : null;
+  // settlement's figures come from the process that settles
+  const settler = worker ?? service;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   try {
     const url = new URL(service.url);
@@ -91,7 +100,8 @@ export async function latencyPhase(
     await Promise.all(inFlight);
     await sleep(1000);
     // open loop: whatever is due by the clock is sent, however slow the answers are
-    const before = await scrape(service.url); // also resets the event-loop delay histogram
+    const before = await scrape(settler.url);
+    if (worker) await scrape(service.url); // also resets the event-loop delay histogram
     const started = Date.now();
     let i = warm;
     while (i < total) {
@@ -101,6 +111,7 @@ export async function latencyPhase(
     }
     await Promise.all(inFlight);
     const metrics = await scrape(service.url);
+    const settlerMetrics = worker ? await scrape(worker.url) : metrics;
     const measured = invoiceIds.slice(warm);
     const deadline = Date.now() + SETTLE_WAIT_MS;
     let settled = 0;
@@ -124,7 +135,7 @@ export async function latencyPhase(
     httpMs.sort((a, b) => a - b);
     const round = (value: number) => Math.round(value * 10) / 10;
     const lag = (stat: string) => metrics.get(`nodejs_eventloop_lag_${stat}_seconds`) ?? NaN;
-    const delta = (name: string) => (metrics.get(name) ?? NaN) - (before.get(name) ?? 0);
+    const delta = (name: string) => (settlerMetrics.get(name) ?? NaN) - (before.get(name) ?? 0);
     return {
       sent: total - warm,
       ok,
@@ -145,5 +156,6 @@ export async function latencyPhase(
   } finally {
     agent.destroy();
     await service.stop();
+    await worker?.stop();
   }
 }

@@ -183,6 +183,18 @@ async function measure(bench: Bench): Promise<{ results: Results; plot: PlotData
       e2eLine(rate, e);
       plot.latency.push({ rate, p50: e.p50Ms, p99: e.p99Ms, unsettled: e.sent - e.settled });
     }
+    step(`end-to-end latency: ${E2E_RATE}/s for ${E2E_SECONDS} s, --role api and --role worker processes`);
+    const split = await latencyPhase(bench, E2E_RATE, E2E_SECONDS, 'service-e2e-split', true);
+    e2eLine(E2E_RATE, split);
+    step(
+      `  worker settlement unit of work mean ${split.settleMeanMs} ms; RSS api ${bench.rss['service-e2e-split']} MB, worker ${bench.rss['service-e2e-split-worker']} MB`,
+    );
+    Object.assign(r, {
+      e2e_split_p50_ms: split.p50Ms,
+      e2e_split_p99_ms: split.p99Ms,
+      e2e_split_http_p99_ms: split.httpP99Ms,
+      e2e_split_unsettled_count: split.sent - split.settled,
+    });
     Object.assign(r, {
       e2e_p50_ms: e2e.p50Ms,
       e2e_p95_ms: e2e.p95Ms,
@@ -346,6 +358,12 @@ function table(r: Results, bench: Bench): string {
     mark(n('e2e_p99_ms') <= 50 && n('e2e_unsettled_count') === 0 && n('e2e_rate_per_s') >= 1000),
   ]);
   row(['e2e_max_ms'], () => ['e2e max', `${n('e2e_max_ms')} ms`, '', '']);
+  row(['e2e_split_p99_ms'], () => [
+    `  (diagnostic) api + worker processes: p50 / p99`,
+    `${n('e2e_split_p50_ms')} / ${n('e2e_split_p99_ms')} ms${n('e2e_split_unsettled_count') ? ` (≥: ${n('e2e_split_unsettled_count')} unsettled)` : ''}`,
+    '',
+    '',
+  ]);
   row(['rss_mb'], () => [
     'RSS of the service under e2e load',
     `${n('rss_mb')} MB`,
