@@ -1,7 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { InboxStatus, LedgerStatus } from '../vocabulary/index.js';
+import { InboxStatus, InvoiceStatus, LedgerStatus } from '../vocabulary/index.js';
 import { CLAIM_SELECT, type InboxClaim } from './inbox.repository.js';
-import { LEDGER_UPSERT, PAID_SQL, paidFrom, statusFor, type LedgerPayment } from './ledger.repository.js';
+import {
+  LEDGER_UPSERT,
+  otherPendingRows,
+  PAID_SQL,
+  paidFrom,
+  statusFor,
+  type LedgerPayment,
+  type SettledRow,
+} from './ledger.repository.js';
 
 /**
  * The ledger's batched hot path: the same two steps as `claimAndLockInvoice` and `settlePaymentRow`, each one
@@ -35,8 +43,8 @@ const CLAIM_AND_LOCK_BATCH = `
  * Under the locks (a new statement, so its snapshot includes every committed change): upserts the batch's ledger rows
  * forward-only and recomputes each touched invoice once. The upserted rows' new versions come from `up`, the table
  * contributes every other row. Per event, in order: whether its row was upserted (false: the reference belongs to
- * another invoice; nothing written), its invoice's new status, and whether the invoice has other open (PENDING)
- * checkouts after this batch: those are closed once it is paid, and knowing here saves a lookup per paid invoice.
+ * another invoice; nothing written), its invoice's new status, and, once paid, whether the invoice has other open
+ * (PENDING) checkouts after this batch.
  */
 const SETTLE_BATCH = `
   with ev as (select * from jsonb_to_recordset(?::jsonb) as t(k int, workspace_id uuid, invoice_id uuid, provider text,
@@ -66,12 +74,13 @@ const SETTLE_BATCH = `
     from totals t where i.id = t.invoice_id
     returning i.id, i.status)
   select ev.k, u.provider_reference is not null as upserted, d.status,
-    exists (select 1 from up o where o.invoice_id = ev.invoice_id and o.status = '${LedgerStatus.PENDING}'
-        and not (o.provider = ev.provider and o.provider_reference = ev.reference))
-      or exists (select 1 from invoice_payments l where l.invoice_id = ev.invoice_id
-        and l.status = '${LedgerStatus.PENDING}' and not (l.provider = ev.provider and l.provider_reference = ev.reference)
-        and not exists (select 1 from up o where o.provider = l.provider and o.provider_reference = l.provider_reference))
-      as others_pending
+    case when d.status = '${InvoiceStatus.PAID}' then
+      -- other open checkouts: written by this batch, or in the table and not moved on by this batch
+      exists (select 1 from up o where o.invoice_id = ev.invoice_id and o.status = '${LedgerStatus.PENDING}'
+          and not (o.provider = ev.provider and o.provider_reference = ev.reference))
+        or exists (${otherPendingRows('ev.invoice_id', 'ev.provider', 'ev.reference')}
+          and not exists (select 1 from up u where u.provider = o.provider and u.provider_reference = o.provider_reference))
+      else false end as others_pending
   from ev
   left join up u on u.provider = ev.provider and u.provider_reference = ev.reference
   left join done d on d.id = ev.invoice_id
@@ -113,7 +122,7 @@ export async function claimAndLockInvoices(
 export async function settlePaymentRows(
   tx: Pick<EntityManager, 'execute'>,
   payments: LedgerPayment[],
-): Promise<Array<{ invoiceStatus: string; othersPending: boolean } | null>> {
+): Promise<Array<SettledRow | null>> {
   const events = payments.map((payment, k) => ({
     k,
     workspace_id: payment.workspaceId,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Invoice, InvoicePayment } from '../entities/index.js';
-import { LedgerStatus, PAID_STATUSES, type PaymentOutcome, type Provider } from '../vocabulary/index.js';
+import { InvoiceStatus, LedgerStatus, PAID_STATUSES, type PaymentOutcome, type Provider } from '../vocabulary/index.js';
 import { CLAIM_FROM_ROW, type InboxClaim } from './inbox.repository.js';
 
 /**
@@ -64,9 +64,18 @@ export const LEDGER_UPSERT = `on conflict (provider, provider_reference) do upda
       where p.invoice_id = excluded.invoice_id`;
 
 /**
+ * The SQL of an invoice's PENDING ledger rows other than `(provider, reference)`, as the statement sees the table (alias
+ * `o`): a paid invoice's other open checkouts, to be closed (one invoice, one payment).
+ */
+export const otherPendingRows = (invoiceId: string, provider: string, reference: string) =>
+  `select 1 from invoice_payments o where o.invoice_id = ${invoiceId} and o.status = '${LedgerStatus.PENDING}'
+        and not (o.provider = ${provider} and o.provider_reference = ${reference})`;
+
+/**
  * Under the lock (a new statement, so its snapshot includes every committed change): upserts the ledger row
  * forward-only and recomputes the invoice from the ledger, in one statement. The row's new version comes from the
  * upsert; the table contributes every other row. Nothing is updated when the reference belongs to another invoice.
+ * Returns the new status and, once paid, whether other checkouts of the invoice are still open.
  */
 const SETTLE_PAYMENT = `
   with up as (
@@ -81,7 +90,9 @@ const SETTLE_PAYMENT = `
   update invoices i set paid_minor = t.paid, status = ${statusFor('t.paid')}, updated_at = now()
   from totals t
   where i.id = ? and t.upserted = 1
-  returning i.status`;
+  returning i.status,
+    case when i.status = '${InvoiceStatus.PAID}' then exists (${otherPendingRows('i.id', '?', '?')}) else false end
+      as others_pending`;
 
 /** Recomputes an invoice from its ledger (the caller holds the invoice row lock). */
 const RECOMPUTE_INVOICE = `
@@ -135,6 +146,13 @@ export async function claimAndLockInvoice(
   return { currency: row.currency, claimed: row.claimed > 0, owner: row.owner };
 }
 
+/** What settling a payment row did to its invoice. */
+export interface SettledRow {
+  invoiceStatus: string;
+  /** The invoice is paid and has other open (PENDING) checkouts: they are to be closed. */
+  othersPending: boolean;
+}
+
 /**
  * Upserts a payment's ledger row and recomputes its invoice (under the invoice lock); returns the invoice's new status,
  * or null when the reference is another invoice's (nothing was written).
@@ -142,8 +160,8 @@ export async function claimAndLockInvoice(
 export async function settlePaymentRow(
   tx: Pick<EntityManager, 'execute'>,
   payment: LedgerPayment,
-): Promise<{ invoiceStatus: string } | null> {
-  const settled = await tx.execute<Array<{ status: string }>>(SETTLE_PAYMENT, [
+): Promise<SettledRow | null> {
+  const settled = await tx.execute<Array<{ status: string; others_pending: boolean }>>(SETTLE_PAYMENT, [
     randomUUID(),
     payment.workspaceId,
     payment.invoiceId,
@@ -161,8 +179,11 @@ export async function settlePaymentRow(
     payment.invoiceId,
     payment.invoiceId,
     payment.invoiceId,
+    payment.provider,
+    payment.reference,
   ]);
-  return settled.length > 0 ? { invoiceStatus: settled[0].status } : null;
+  const [row] = settled;
+  return row ? { invoiceStatus: row.status, othersPending: row.others_pending } : null;
 }
 
 /** The workspace an invoice exists in, whichever it is; null when it exists nowhere (yet). */

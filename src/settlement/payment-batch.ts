@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { claimEvent, failClaim, type InboxClaim } from '../db/inbox.repository.js';
 import { claimAndLockInvoices, settlePaymentRows } from '../db/ledger-batch.repository.js';
+import type { LedgerPayment, SettledRow } from '../db/ledger.repository.js';
 import { InboxStatus, InvoiceStatus, type IgnoreReason } from '../vocabulary/index.js';
 import {
   anotherInvoice,
@@ -16,11 +17,13 @@ import {
 export interface Applied {
   outcome: SettleOutcome;
   ignored?: IgnoreReason;
-  /** The event made its invoice paid: its other open checkouts are to be closed. */
-  paid?: boolean;
-  /** Whether the invoice has other open checkouts (undefined: not known here, the closer looks them up). */
-  othersPending?: boolean;
+  /** The event paid its invoice while other checkouts of it are still open: they are to be closed. */
+  closeOthers?: boolean;
 }
+
+/** Whether a settled payment leaves open checkouts to close: it paid its invoice, and others are still pending. */
+export const closesOthers = (row: SettledRow, payment: LedgerPayment) =>
+  row.othersPending && row.invoiceStatus === InvoiceStatus.PAID && payment.outcome === 'succeeded';
 
 /** Records an event as ignored (once): it names no invoice of its workspace. */
 export async function ignoreEvent(
@@ -100,11 +103,7 @@ export async function settleBatch(
       await failClaim(tx, items[index], error.message);
       results[index] = error;
     } else {
-      results[index] = {
-        outcome: 'applied',
-        paid: row.invoiceStatus === InvoiceStatus.PAID && payments[k].outcome === 'succeeded',
-        othersPending: row.othersPending,
-      };
+      results[index] = { outcome: 'applied', closeOthers: closesOthers(row, payments[k]) };
     }
   }
   return results;

@@ -17,7 +17,6 @@ import { isDatabaseUnreachable } from '../errors.js';
 import { UUID } from '../uuid.js';
 import {
   InboxStatus,
-  InvoiceStatus,
   isAuditFixEvent,
   readAuditFixEvent,
   SettlementError,
@@ -38,7 +37,7 @@ import {
 } from './payment-item.js';
 import { DisputeLedger } from './dispute-ledger.js';
 import { RefundLedger } from './refund-ledger.js';
-import { batchable, ignoreEvent, settleBatch, type Applied } from './payment-batch.js';
+import { batchable, closesOthers, ignoreEvent, settleBatch, type Applied } from './payment-batch.js';
 import { SettlementBatcher } from './settlement-batcher.js';
 
 export { singlePayment, type PaymentItem, type SettleOutcome } from './payment-item.js';
@@ -47,7 +46,10 @@ export { singlePayment, type PaymentItem, type SettleOutcome } from './payment-i
 export interface SettlementHooks {
   /** An event was recorded as ignored (metrics). */
   ignored?(provider: Provider, reason: IgnoreReason): void;
-  /** A payment made its invoice paid: the invoice's other open checkouts are closed (one invoice, one payment). */
+  /**
+   * A payment made its invoice paid while other checkouts of it are still open (the settle statement says so): they
+   * are closed (one invoice, one payment).
+   */
   paid?(paid: { provider: Provider; workspaceId: string; invoiceId: string; reference: string }): void;
   /** A dispute new to the ledger is open: someone has to answer it before its evidence deadline. */
   disputeOpened?(opened: DisputeOpened): void;
@@ -189,10 +191,7 @@ export class SettlementService {
       await failClaim(tx, item, error.message);
       return error;
     }
-    return {
-      outcome: 'applied',
-      paid: settled.invoiceStatus === InvoiceStatus.PAID && payment.outcome === 'succeeded',
-    };
+    return { outcome: 'applied', closeOthers: closesOthers(settled, payment) };
   }
 
   /** Tells the hooks what a committed event did (never throws into settlement). */
@@ -200,8 +199,7 @@ export class SettlementService {
     if (result instanceof Error) return;
     try {
       if (result.ignored) this.hooks.ignored?.(item.provider, result.ignored);
-      // a paid invoice without other open checkouts (known from the batch statement) has nothing to close
-      if (result.paid && result.othersPending !== false) {
+      if (result.closeOthers) {
         const { provider, workspaceId, update } = item;
         this.hooks.paid?.({
           provider,

@@ -114,7 +114,7 @@ describe('settlement batch (two statements for a batch of payment events)', () =
       { status: 'ignored', n: 2 },
     ]);
   });
-  it('tells the paid hook only about paid invoices that still have other open checkouts, counting the batch itself', async () => {
+  it('tells the paid hook only about paid invoices that still have other open checkouts, in a batch and alone', async () => {
     const paid: string[] = [];
     const settlement = new SettlementService(
       orm,
@@ -171,5 +171,15 @@ describe('settlement batch (two statements for a batch of payment events)', () =
     ]);
     expect(outcomes).toEqual(['applied', 'applied', 'applied', 'applied', 'applied', 'applied']);
     expect(paid.sort()).toEqual([withOpen.id, openedInBatch.id].sort());
+
+    // one event alone takes the one-by-one statement: it knows the same
+    paid.length = 0;
+    const [aloneWithOpen, aloneOnly] = await Promise.all(
+      [1, 2].map(() => insertInvoice(orm, { workspaceId, totalMinor: 1000 })),
+    );
+    await pendingRow(aloneWithOpen.id, ref());
+    expect(await settlement.applyPayments([event(aloneWithOpen.id, 1000, ref())])).toEqual(['applied']);
+    expect(await settlement.applyPayments([event(aloneOnly.id, 1000, ref())])).toEqual(['applied']);
+    expect(paid).toEqual([aloneWithOpen.id]);
   });
 });
