@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { freePort } from '../test/helpers/process.js';
-import { MAIN, PROFILE_DIR, sleep, type Bench } from './support.js';
+import { MAIN, PROFILE_DIR, SERVICE_NODE_FLAGS, sleep, type Bench } from './support.js';
 
 /** Child processes of the bench: the service (and the baseline server), readiness, CPU time and peak RSS. */
 
@@ -50,7 +50,7 @@ export async function spawnChild(
 ): Promise<Child> {
   const port = await freePort();
   // The service runs with the same V8 flags as `npm start` (package.json) and the Dockerfile.
-  const nodeArgs: string[] = script === MAIN ? ['--max-old-space-size=160'] : [];
+  const nodeArgs: string[] = script === MAIN ? [...SERVICE_NODE_FLAGS] : [];
   if (bench.profile && script === MAIN) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { freePort } from './processes.js';
-import { MAIN, PG_BASE, sleep } from './support.js';
+import { MAIN, PG_BASE, SERVICE_NODE_FLAGS, sleep } from './support.js';
 
 /** Soak-only helpers: flags, a seeded PRNG, the private nats-server, service processes logging to files, RSS. */
 
@@ -139,7 +139,7 @@ export async function spawnService(
 ): Promise<ServiceProc> {
   const port = await freePort();
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--max-old-space-size=160', MAIN, '--role', role], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, MAIN, '--role', role], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
     stdio: ['ignore', out, out],
   });
