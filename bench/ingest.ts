@@ -3,7 +3,7 @@ import autocannon from 'autocannon';
 import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { envelopeOf, stripeEventJson, stripeSignature, WEBHOOK_PATH } from './events.js';
-import { spawnChild, type Child } from './processes.js';
+import { scrape, spawnChild, type Child } from './processes.js';
 import { MAIN, serviceEnv, sleep, type Bench } from './support.js';
 
 /** Phase 1: signed webhooks answered 200 per second, against the service and two baselines. */
@@ -18,6 +18,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   p99Ms: number;
+  /** Events the receiving process settled per second meanwhile (a service with the worker role; else NaN). */
+  settledPerS: number;
 }
 
 /** Unique event numbers across every phase of the run. */
@@ -72,15 +74,31 @@ export async function webhookLoad(
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     p99Ms: result.latency.p99,
+    settledPerS: NaN,
   };
+}
+
+/** Events settled so far by a service process (its counter, all outcomes); NaN for a process without one. */
+async function settledSoFar(child: Child): Promise<number> {
+  let total = NaN;
+  for (const [key, value] of await scrape(child.url))
+    if (key.startsWith('payments_events_total{')) total = (Number.isNaN(total) ? 0 : total) + value;
+  return total;
 }
 
 /** Warm-up (JIT, pools, caches) then the measured run, with the receiver's CPU time per answer. */
 async function warmAndMeasure(bench: Bench, child: Child, invoiceIds: string[], seconds: number): Promise<LoadResult> {
   await webhookLoad(bench, child.url, invoiceIds, 2);
   const cpuBefore = child.cpuMs();
+  const settledBefore = await settledSoFar(child);
+  const started = Date.now();
   const result = await webhookLoad(bench, child.url, invoiceIds, seconds);
-  return { ...result, cpuMsPerOk: Math.round(((child.cpuMs() - cpuBefore) / result.ok) * 1000) / 1000 };
+  const settled = (await settledSoFar(child)) - settledBefore;
+  return {
+    ...result,
+    cpuMsPerOk: Math.round(((child.cpuMs() - cpuBefore) / result.ok) * 1000) / 1000,
+    settledPerS: Math.round((settled / (Date.now() - started)) * 1000),
+  };
 }
 
 /** The real service (`node dist/src/main.js --role <role>`), with its own prefix. */

@@ -79,7 +79,8 @@ async function measure(bench: Bench): Promise<{ results: Results; plot: PlotData
 
   const show = (what: string, x: LoadResult) =>
     step(
-      `  ${what}: ${x.okPerS}/s, p99 ${x.p99Ms} ms, ${x.cpuMsPerOk} ms CPU per webhook, ${x.non2xx + x.errors} not 200`,
+      `  ${what}: ${x.okPerS}/s, p99 ${x.p99Ms} ms, ${x.cpuMsPerOk} ms CPU per webhook, ${x.non2xx + x.errors} not 200` +
+        (Number.isNaN(x.settledPerS) ? '' : `, ${x.settledPerS} settled/s meanwhile`),
     );
   if (PHASES.has('ingest')) {
     const ingestInvoices = await insertInvoices(bench, 2000, { totalMinor: 1_000_000_000 });
@@ -113,6 +114,8 @@ async function measure(bench: Bench): Promise<{ results: Results; plot: PlotData
       ingest_non_2xx_count: rounds.reduce((sum, x) => sum + x.service.non2xx + x.service.errors, 0),
       ingest_cpu_ms_per_webhook: mid.service.cpuMsPerOk,
       ingest_baseline_cpu_ms_per_webhook: mid.baseline.cpuMsPerOk,
+      // the same process's settlement worker meanwhile: what the webhooks share the event loop and the cores with
+      ingest_settled_per_s: mid.service.settledPerS,
     });
   }
 
@@ -300,6 +303,12 @@ function table(r: Results, bench: Bench): string {
   row(['ingest_cpu_ms_per_webhook'], () => [
     '  CPU per webhook: service / minimal',
     `${n('ingest_cpu_ms_per_webhook')} / ${n('ingest_baseline_cpu_ms_per_webhook')} ms`,
+    '',
+    '',
+  ]);
+  row(['ingest_settled_per_s'], () => [
+    '  settled meanwhile by the same process',
+    fmt(n('ingest_settled_per_s'), ' /s'),
     '',
     '',
   ]);
