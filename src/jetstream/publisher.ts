@@ -1,4 +1,4 @@
-import { JetStreamApiError, type JetStreamClient, type JetStreamPublishOptions } from '@nats-io/jetstream';
+import { JetStreamApiError, type JetStreamClient, type JetStreamPublishOptions, type PubAck } from '@nats-io/jetstream';
 import {
   ClosedConnectionError,
   DrainingConnectionError,
@@ -53,10 +53,18 @@ function classify(error: unknown): UnavailableReason {
   return 'unknown';
 }
 
-/** Publishes to JetStream and resolves only with a PubAck; every failure becomes JetStreamUnavailableError. */
+/**
+ * Publishes to JetStream and resolves only with a PubAck; every failure becomes JetStreamUnavailableError.
+ *
+ * Publishes asked for during one turn of the event loop go out together: nats.js writes its buffer to the socket once
+ * per microtask checkpoint, i.e. once per webhook (each request is its own I/O callback), and on a busy process that
+ * write (a syscall, with the loopback delivery to nats-server) was the largest single cost of a webhook. Deferred to
+ * the loop's check phase (`setImmediate`), the publishes of all the requests read in one poll phase share one write.
+ */
 export class EventPublisher {
   private readonly timeoutMs: number;
   private readonly expectStream?: string;
+  private queued: Array<() => void> = [];
 
   constructor(
     private readonly js: JetStreamClient,
@@ -86,7 +94,10 @@ export class EventPublisher {
       timer = setTimeout(() => reject(new JetStreamUnavailableError('timeout')), this.timeoutMs + 250);
     });
     try {
-      const ack = await Promise.race([this.js.publish(subject, data, publishOptions), guard]);
+      const sent = new Promise<PubAck>((resolve, reject) =>
+        this.whenLoopTurns(() => this.js.publish(subject, data, publishOptions).then(resolve, reject)),
+      );
+      const ack = await Promise.race([sent, guard]);
       if (!ack || typeof ack.seq !== 'number' || ack.seq <= 0) throw new JetStreamUnavailableError('unknown');
       return { seq: ack.seq, duplicate: ack.duplicate === true };
     } catch (error) {
@@ -95,5 +106,16 @@ export class EventPublisher {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Runs `start` with every other publish asked for in this turn of the loop, in one synchronous run. */
+  private whenLoopTurns(start: () => void): void {
+    this.queued.push(start);
+    if (this.queued.length > 1) return;
+    setImmediate(() => {
+      const starts = this.queued;
+      this.queued = [];
+      for (const run of starts) run();
+    });
   }
 }

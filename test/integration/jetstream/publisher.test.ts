@@ -1,9 +1,10 @@
+import type { Socket } from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetStreamNames } from '../../../src/jetstream/names.js';
 import { provisionJetStream } from '../../../src/jetstream/provision.js';
-import { EventPublisher, JetStreamUnavailableError } from '../../../src/jetstream/publisher.js';
+import { EventPublisher, JetStreamUnavailableError, type PublishResult } from '../../../src/jetstream/publisher.js';
 import { startPrivateNats, type PrivateNats } from '../../helpers/private-nats.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 import { uniquePrefix } from '../../helpers/env.js';
@@ -35,6 +36,46 @@ describe('EventPublisher', () => {
   afterAll(async () => {
     await deleteStreams(nc, prefix);
     await nc.close();
+  });
+
+  it('writes the publishes asked for in one turn of the event loop (one per webhook request) to the socket at once, in order', async () => {
+    const own = await connectNats();
+    const ownPrefix = uniquePrefix();
+    await provisionJetStream(own, { prefix: ownPrefix, maxDeliver: 3, backoffMs: [100] });
+    try {
+      const publisher = new EventPublisher(jetstream(own));
+      const subject = jetStreamNames(ownPrefix).eventSubject('stripe', WS);
+      await publisher.publish(subject, bytes('{}'), { msgId: 'stripe:evt_turn_warm' });
+      // a spy on the connection's real socket (nats.js keeps it at protocol.transport.socket)
+      const socket = (own as unknown as { protocol: { transport: { socket: Socket } } }).protocol.transport.socket;
+      const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+      let writes = 0;
+      socket.write = ((...args: unknown[]) => {
+        writes++;
+        return write(...args);
+      }) as typeof socket.write;
+      // each publish asked for from its own callback, as each webhook is its own I/O callback
+      const acks = await Promise.all(
+        Array.from(
+          { length: 40 },
+          (_, k) =>
+            new Promise<PublishResult>((resolve, reject) =>
+              setImmediate(() =>
+                publisher
+                  .publish(subject, bytes(`{"k":${k}}`), { msgId: `stripe:evt_turn_${k}` })
+                  .then(resolve, reject),
+              ),
+            ),
+        ),
+      );
+      expect(writes).toBeLessThanOrEqual(2);
+      const sequences = acks.map((ack) => ack.seq);
+      expect(new Set(sequences).size).toBe(40);
+      expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    } finally {
+      await deleteStreams(own, ownPrefix);
+      await own.close();
+    }
   });
 
   it('stores an event once: the same msgId again is acknowledged as a duplicate', async () => {
