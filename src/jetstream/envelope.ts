@@ -25,7 +25,8 @@ export function encodeEnvelope(provider: Provider, workspaceId: string, body: Bu
 export function parseEnvelope(data: Uint8Array): EventEnvelope {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(data).toString('utf8'));
+    // a view on the message's bytes, not a copy of them
+    parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
   } catch {
     throw new SettlementError('message body is not JSON');
   }
