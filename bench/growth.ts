@@ -6,7 +6,17 @@ import { Provider } from '../src/vocabulary/provider.js';
 import { graphPhase, type GraphResult } from './graph.js';
 import { spawnChild } from './processes.js';
 import { buildBacklog, expectedPaid, measureWorker } from './settlement.js';
-import { adminQuery, insertAccount, insertInvoices, MAIN, PG_BASE, serviceEnv, step, type Bench } from './support.js';
+import {
+  adminQuery,
+  insertAccount,
+  insertInvoices,
+  MAIN,
+  PG_BASE,
+  serviceEnv,
+  SESSION_OPTIONS,
+  step,
+  type Bench,
+} from './support.js';
 
 /**
  * Phase 5, growth: the settlement rate and the graph query's latency with a large history in the tables (its own
@@ -216,7 +226,7 @@ export async function growthPhase(
   bench.databases.push(dbName);
   const dbUrl = `${PG_BASE}/${dbName}`;
   const grown: Bench = { ...bench, dbName, dbUrl, pool: new Pool({ connectionString: dbUrl, max: 20 }) };
-  const client = new Client({ connectionString: dbUrl });
+  const client = new Client({ connectionString: dbUrl, options: SESSION_OPTIONS });
   try {
     const migrate = await spawnChild(grown, 'service-migrate-1m', MAIN, ['--role', 'api'], serviceEnv(grown, 'gm'));
     await migrate.stop();

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { step, type Bench } from './support.js';
+import { SESSION_OPTIONS, step, type Bench } from './support.js';
 
 /**
  * The second settlement baseline: the same work as the worker (inbox claim, invoice lock in id order, forward-only
@@ -126,7 +126,10 @@ export async function measureLimit(
   }
   await bench.pool.query(`insert into limit_invoices select * from invoices where id = any($1::uuid[])`, [invoiceIds]);
   await bench.pool.query('analyze limit_invoices');
-  const clients = Array.from({ length: LIMIT_CONNECTIONS }, () => new Client({ connectionString: bench.dbUrl }));
+  const clients = Array.from(
+    { length: LIMIT_CONNECTIONS },
+    () => new Client({ connectionString: bench.dbUrl, options: SESSION_OPTIONS }),
+  );
   await Promise.all(clients.map((client) => client.connect()));
   try {
     let next = 0;

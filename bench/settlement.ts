@@ -7,7 +7,7 @@ import { envelopeOf, EVENT_TYPE, eventIdOf, stripeEventJson } from './events.js'
 import { takeEventNumbers } from './ingest.js';
 import { spawnChild } from './processes.js';
 import { measureLimit } from './settle-limit.js';
-import { MAIN, serviceEnv, sleep, step, type Bench } from './support.js';
+import { MAIN, serviceEnv, SESSION_OPTIONS, sleep, step, type Bench } from './support.js';
 
 /** Phase 2: one worker draining a pre-loaded backlog, against the same SQL work done with plain `pg`. */
 
@@ -231,7 +231,10 @@ async function measurePgBaseline(
   await bench.pool.query(`insert into bench_invoices select * from invoices where id = any($1::uuid[])`, [
     backlog.invoiceIds,
   ]);
-  const clients = Array.from({ length: CONCURRENCY }, () => new Client({ connectionString: bench.dbUrl }));
+  const clients = Array.from(
+    { length: CONCURRENCY },
+    () => new Client({ connectionString: bench.dbUrl, options: SESSION_OPTIONS }),
+  );
   await Promise.all(clients.map((client) => client.connect()));
   try {
     let next = 0;
