@@ -95,7 +95,14 @@ export class EventPublisher {
     });
     try {
       const sent = new Promise<PubAck>((resolve, reject) =>
-        this.whenLoopTurns(() => this.js.publish(subject, data, publishOptions).then(resolve, reject)),
+        this.whenLoopTurns(() => {
+          // a throw here would strand the publishes queued after this one: it rejects this one alone
+          try {
+            this.js.publish(subject, data, publishOptions).then(resolve, reject);
+          } catch (error) {
+            reject(error);
+          }
+        }),
       );
       const ack = await Promise.race([sent, guard]);
       if (!ack || typeof ack.seq !== 'number' || ack.seq <= 0) throw new JetStreamUnavailableError('unknown');
