@@ -2,21 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Client, Pool, type PoolClient } from 'pg';
 import { claimAndLockInvoices, settlePaymentRows } from '../src/db/ledger-batch.repository.js';
 import { claimAndLockInvoice, settlePaymentRow } from '../src/db/ledger.repository.js';
+import { SESSION_OPTIONS } from '../src/db/session.js';
 import { Provider } from '../src/vocabulary/provider.js';
 import { graphPhase, type GraphResult } from './graph.js';
 import { spawnChild } from './processes.js';
 import { buildBacklog, expectedPaid, measureWorker } from './settlement.js';
-import {
-  adminQuery,
-  insertAccount,
-  insertInvoices,
-  MAIN,
-  PG_BASE,
-  serviceEnv,
-  SESSION_OPTIONS,
-  step,
-  type Bench,
-} from './support.js';
+import { adminQuery, insertAccount, insertInvoices, MAIN, PG_BASE, serviceEnv, step, type Bench } from './support.js';
 
 /**
  * Phase 5, growth: the settlement rate and the graph query's latency with a large history in the tables (its own

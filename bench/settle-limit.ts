@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { SESSION_OPTIONS, step, type Bench } from './support.js';
+import { SESSION_OPTIONS } from '../src/db/session.js';
+import { step, type Bench } from './support.js';
 
 /**
  * The second settlement baseline: the same work as the worker (inbox claim, invoice lock in id order, forward-only

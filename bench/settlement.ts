@@ -3,11 +3,12 @@ import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Client } from 'pg';
 import { provisionJetStream } from '../src/jetstream/provision.js';
+import { SESSION_OPTIONS } from '../src/db/session.js';
 import { envelopeOf, EVENT_TYPE, eventIdOf, stripeEventJson } from './events.js';
 import { takeEventNumbers } from './ingest.js';
 import { spawnChild } from './processes.js';
 import { measureLimit } from './settle-limit.js';
-import { MAIN, serviceEnv, SESSION_OPTIONS, sleep, step, type Bench } from './support.js';
+import { MAIN, serviceEnv, sleep, step, type Bench } from './support.js';
 
 /** Phase 2: one worker draining a pre-loaded backlog, against the same SQL work done with plain `pg`. */
 

@@ -13,8 +13,6 @@ import { AccountSecrets } from '../src/crypto/account-secrets.js';
 export const ROOT = join(__dirname, '..', '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 /** The service's V8 flags, as `npm start`, the Dockerfile and docker-compose.yml give them (a deploy test checks). */
-/** The service's PostgreSQL session settings (src/db/orm.ts): the baselines and EXPLAIN use them too, so it is fair. */
-export const SESSION_OPTIONS = '-c jit=off';
 export const SERVICE_NODE_FLAGS = ['--max-old-space-size=160', '--max-semi-space-size=8'];
 export const PROFILE_DIR = join(ROOT, 'dist', 'bench', 'profiles');
 export const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';

@@ -3,9 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { Client } from 'pg';
 import { entities } from '../entities/index.js';
 import { migrationsList } from '../migrations/index.js';
-
-/** Session settings of every connection of the service (the `options` startup parameter). */
-export const SESSION_OPTIONS = '-c jit=off';
+import { SESSION_OPTIONS } from './session.js';
 
 /** Query observer, used by tests and the benchmark to count SQL statements. */
 export type QueryListener = (sql: string) => void;
@@ -25,8 +23,6 @@ export function ormOptions(databaseUrl: string, onQuery?: QueryListener): Option
       tableName: 'payments_migrations',
     },
     pool: { min: 0, max: 20 },
-    // No JIT: every statement here is short. Once invoice_payments holds some 100,000 rows the settle statement's
-    // estimated cost passes jit_above_cost, and compiling it (~100 functions) took 150-270 ms of a ~5 ms statement.
     driverOptions: { connection: { options: SESSION_OPTIONS } },
     forceUtcTimezone: true,
     allowGlobalContext: false,

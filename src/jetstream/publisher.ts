@@ -95,14 +95,8 @@ export class EventPublisher {
     });
     try {
       const sent = new Promise<PubAck>((resolve, reject) =>
-        this.whenLoopTurns(() => {
-          // a throw here would strand the publishes queued after this one: it rejects this one alone
-          try {
-            this.js.publish(subject, data, publishOptions).then(resolve, reject);
-          } catch (error) {
-            reject(error);
-          }
-        }),
+        // js.publish is async: a failure is its rejected promise, never a throw that would stop the loop turn's run
+        this.whenLoopTurns(() => void this.js.publish(subject, data, publishOptions).then(resolve, reject)),
       );
       const ack = await Promise.race([sent, guard]);
       if (!ack || typeof ack.seq !== 'number' || ack.seq <= 0) throw new JetStreamUnavailableError('unknown');
